@@ -1,0 +1,131 @@
+/*
+ * Configuration: the YAML files of the recorder, rotate and backup, all a
+ * top-level `config:` map, loaded with libyaml's document API into typed
+ * structs with defaults, then validated. The old Python collector's files
+ * load unchanged. Errors name the place as "file:line:column: message"
+ * (1-based) and every error in the file is reported, not just the first.
+ */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum exchange {
+	EXCHANGE_GATEIO,
+	EXCHANGE_MEXC,
+	EXCHANGE_BINANCE,
+	EXCHANGE_OKX,
+};
+
+/* "gateio", "mexc", "binance", "okx": the name used in paths and labels. */
+const char *exchange_name(enum exchange ex);
+
+/* Bits of recorder_config.datasets. */
+enum {
+	DATASET_INCREMENTAL_L2 = 1u << 0, /* incremental_book_L2 */
+	DATASET_BOOK_SNAPSHOT = 1u << 1,  /* book_snapshot_<snapshot_depth> */
+	DATASET_BOOK_EVENTS = 1u << 2,    /* book_events */
+};
+
+struct recorder_config {
+	char *path;           /* the file it came from */
+	enum exchange exchange;
+	char *connector_name; /* as written: gate_io | gateio | mexc | ... */
+	char **pairs;         /* normalized "BASE-QUOTE", upper case */
+	size_t npairs;
+	int depth_limit;          /* default 100, 1..5000 */
+	double snapshot_interval; /* seconds, default 300, 0 = every top-N change */
+	int buffer_size;          /* rows per file before write(2), default 100 */
+	double flush_interval;    /* seconds, default 10.0, > 0 */
+	int gap_warning_threshold; /* default 50 */
+	char *data_dir;           /* default "/var/lib/booktape" */
+	char *metrics_listen;     /* "host:port", default "127.0.0.1:8000" */
+	char *channel;            /* exchange-specific; NULL = its default */
+	unsigned datasets;        /* DATASET_* bits; default all three */
+	int snapshot_depth;       /* N of book_snapshot_N, default 25 */
+	double stale_after;       /* seconds, default 60 */
+	double fsync_interval;    /* seconds, default 1.0 */
+	bool update_events;       /* one book_events "update" row per message */
+	char *ws_url;             /* NULL = the exchange's public URL */
+	char *rest_url;           /* NULL = the exchange's public REST base */
+	char *ca_file;            /* NULL = the system CA store */
+};
+
+struct rotate_config {
+	char *path;
+	char *data_dir;     /* default "/var/lib/booktape" */
+	char *textfile_dir; /* default "/var/lib/prometheus/node-exporter" */
+	int grace;          /* seconds past the hour, default 120, >= 0 */
+	int gzip_level;     /* 0..9, default 6 */
+	int keep_days;      /* default 7, >= 0; 0 keeps archives forever */
+};
+
+enum dest_kind {
+	DEST_FILE,
+	DEST_SFTP,
+	DEST_S3,
+};
+
+struct backup_destination {
+	char *name;        /* unique, [A-Za-z0-9_-]+ */
+	char *url;         /* as written */
+	enum dest_kind kind;
+	/* Parsed from url. file: path. sftp: user, host, port, path. s3:
+	 * bucket = host part, path = prefix without leading '/'. */
+	char *user;
+	char *host;
+	int port;          /* sftp default 22 */
+	char *path;
+	char *identity;    /* sftp: private key file */
+	char *known_hosts; /* sftp: required */
+	char *endpoint;    /* s3: required, "https://host[:port]" */
+	char *region;      /* s3: default "us-east-1" */
+	bool path_style;   /* s3: default false */
+};
+
+struct backup_config {
+	char *path;
+	char *data_dir;
+	char *textfile_dir;
+	char *secrets_file; /* NULL when no destination needs one */
+	int keep_local_days;  /* default 7 */
+	int keep_remote_days; /* default 365; 0 keeps forever */
+	struct backup_destination *dests;
+	size_t ndests;      /* at least one */
+};
+
+/*
+ * Load and validate a config file. On success returns 0 and fills *cfg
+ * (which the caller releases with the matching _release). On failure
+ * returns CORE_ECONFIG (or CORE_ESYS / CORE_ENOMEM) and, if errmsg is
+ * not NULL, sets *errmsg to every error found, one
+ * "file:line:column: message" per line, no trailing newline; the caller
+ * frees it. *cfg is left zeroed on failure.
+ */
+int config_load_recorder(const char *path, struct recorder_config *cfg,
+			 char **errmsg);
+int config_load_rotate(const char *path, struct rotate_config *cfg,
+		       char **errmsg);
+int config_load_backup(const char *path, struct backup_config *cfg,
+		       char **errmsg);
+
+/* Same, from a buffer; `name` stands for the file in messages (fuzzing). */
+int config_parse_recorder(const char *name, const char *buf, size_t len,
+			  struct recorder_config *cfg, char **errmsg);
+
+/* Free everything the struct owns and zero it. NULL-safe. */
+void config_release_recorder(struct recorder_config *cfg);
+void config_release_rotate(struct rotate_config *cfg);
+void config_release_backup(struct backup_config *cfg);
+
+/*
+ * Print the effective config (defaults filled in) as YAML that loads
+ * back to the same values. Returns 0 or CORE_ESYS.
+ */
+int config_dump_recorder(const struct recorder_config *cfg, FILE *fp);
+int config_dump_rotate(const struct rotate_config *cfg, FILE *fp);
+int config_dump_backup(const struct backup_config *cfg, FILE *fp);
+
+#endif

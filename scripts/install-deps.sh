@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install every Debian package booktape needs to build, test and run.
+# Idempotent: packages already present are left alone by apt-get.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential pkg-config
+	libwebsockets-dev libssl-dev libcsv-dev libarchive-dev libyaml-dev
+	zlib1g-dev libcurl4-openssl-dev libsystemd-dev
+	# tests
+	check prometheus prometheus-node-exporter openssh-server openssh-client
+	curl python3 procps iproute2 util-linux
+	# lint
+	clang-format cppcheck shellcheck clang-tidy
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+else
+	sudo=
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# --no-install-recommends keeps CI lean; services are started by the
+# tests themselves, never by the package's maintainer scripts.
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
