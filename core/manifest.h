@@ -129,4 +129,33 @@ int manifest_parse_cuts(struct manifest *m, const char *buf, size_t len,
 int manifest_compare(const struct manifest *a, const struct manifest *b,
 		     char *why, size_t whysize);
 
+/*
+ * Core-internal (ledger.c, tarball.c; not for programs): strict libcsv
+ * reading of a whole buffer, one callback per row with NUL-terminated
+ * copies of its fields (valid during the call). `line` is the 1-based
+ * line the row starts on; `torn` is set for a last row with no final
+ * newline. A row above MANIFEST__ROW_MAX bytes or MANIFEST__FIELDS_MAX
+ * fields fails with CORE_ETOOBIG. The first non-zero return of `fn` stops
+ * the walk and is returned. A libcsv error gives CORE_EPARSE and
+ * "line N: <csv error>" in why.
+ */
+#define MANIFEST__ROW_MAX    8192
+#define MANIFEST__FIELDS_MAX 16
+typedef int (*manifest__row_fn)(void *ud, size_t line,
+				const char *const *fields, const size_t *lens,
+				size_t nfields, int torn);
+int manifest__csv_each(const char *buf, size_t len, manifest__row_fn fn,
+		       void *ud, char *why, size_t whysize);
+
+/*
+ * Core-internal: append field `s` to a growing buffer with CSV quoting
+ * only when needed. Returns 0 or CORE_ENOMEM.
+ */
+struct manifest__buf {
+	char *p;
+	size_t len, cap;
+};
+int manifest__buf_add(struct manifest__buf *b, const char *s, size_t n);
+int manifest__buf_field(struct manifest__buf *b, const char *s);
+
 #endif
