@@ -15,8 +15,8 @@ enum metric_type {
 	METRIC_HISTOGRAM,
 };
 
-struct metrics;       /* a registry */
-struct metric;        /* a family: name, help, type, label names */
+struct metrics;	      /* a registry */
+struct metric;	      /* a family: name, help, type, label names */
 struct metric_series; /* one label-value combination of a family */
 
 /* A new empty registry, or NULL on allocation failure. */
