@@ -905,6 +905,7 @@ static bool tf_line(const char *p, const char *end, const struct tf_query *q,
 		    double *out)
 {
 	size_t nlen = strlen(q->name);
+	const char *after;
 	bool hit = false;
 	int nlabels = 0;
 
@@ -916,16 +917,19 @@ static bool tf_line(const char *p, const char *end, const struct tf_query *q,
 	p += nlen;
 	if (p < end && is_name_char((unsigned char)*p, true))
 		return false;
+	after = p;
 	p = skip_blank(p, end);
 	if (p < end && *p == '{') {
 		nlabels = tf_labels(&p, end, q, &hit);
 		if (nlabels < 0)
 			return false;
+		after = p;
+		p = skip_blank(p, end);
 	}
 	if (q->label == NULL ? nlabels != 0 : !hit)
 		return false;
-	if (p >= end || (*p != ' ' && *p != '\t'))
-		return false;
+	if (p == after)
+		return false; /* the value must be set apart by a blank */
 	return tf_number(p, end, out);
 }
 
