@@ -824,7 +824,8 @@ static int tf_label_value(const char **pp, const char *end, const char *want)
 				return -1;
 			c = *p == 'n' ? '\n' : *p;
 		}
-		if (eq && want[k] == c)
+		/* An input NUL must not match, and walk past, want's end. */
+		if (eq && want[k] != '\0' && want[k] == c)
 			k++;
 		else
 			eq = false;

@@ -608,6 +608,7 @@ START_TEST(test_textfile_read_tolerant)
 		"job_runs 1e3\n"
 		"job_runs 2\n"
 		"job_unterminated{target=\"s3";
+	static const char nul[] = "a{b=\"\0\"} 1\na{b=\"x\0\"} 2\n";
 	char *dir = tu_tmpdir(), path[600], big[600];
 	double v = -1;
 	int fd;
@@ -644,6 +645,12 @@ START_TEST(test_textfile_read_tolerant)
 			 CORE_ENOENT);
 	ck_assert_int_eq(metrics_textfile_read(path, "job_runs", "x", NULL, &v),
 			 CORE_EINVAL);
+	/* A NUL inside a label value never matches (found by the fuzzer). */
+	tu_write(path, nul, sizeof(nul) - 1);
+	ck_assert_int_eq(metrics_textfile_read(path, "a", "b", "", &v),
+			 CORE_ENOENT);
+	ck_assert_int_eq(metrics_textfile_read(path, "a", "b", "x", &v),
+			 CORE_ENOENT);
 	/* Reads are bounded: a file above 4 MiB is refused. */
 	snprintf(big, sizeof(big), "%s/big.prom", dir);
 	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
