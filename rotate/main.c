@@ -127,8 +127,11 @@ static int take_lock(const char *data_dir)
 	char dir[4096], path[4200];
 	int fd, rc;
 
-	snprintf(dir, sizeof(dir), "%s/state", data_dir);
-	snprintf(path, sizeof(path), "%s/rotate.lock", dir);
+	if (rotate_path(dir, sizeof(dir), "%s/state", data_dir) != 0 ||
+	    rotate_path(path, sizeof(path), "%s/rotate.lock", dir) != 0) {
+		log_err("data_dir '%s': path too long", data_dir);
+		return 1;
+	}
 	if ((rc = fs_mkdir_p(dir, 0755)) != 0) {
 		log_err_r(rc, "mkdir '%s'", dir);
 		return 1;
@@ -171,7 +174,8 @@ static int write_metrics(const struct rotate_config *cfg,
 
 	if (m == NULL)
 		return CORE_ENOMEM;
-	snprintf(path, sizeof(path), "%s/%s", cfg->textfile_dir, PROM_NAME);
+	(void)rotate_path(path, sizeof(path), "%s/%s", cfg->textfile_dir,
+			  PROM_NAME);
 	if (ok)
 		last_ok = (double)start_us / 1e6;
 	else if (metrics_textfile_read(

@@ -72,9 +72,10 @@ static void consider(struct retain *r, const char *ex, const char *date,
 	if (archive_hour(ex, name, &start) != 0 ||
 	    start + US_PER_HOUR > r->cutoff_us)
 		return;
-	snprintf(rel, sizeof(rel), "%s/%s/%s", ex, date, name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(side, sizeof(side), "%s.sha256", path);
+	if (rotate_path(rel, sizeof(rel), "%s/%s/%s", ex, date, name) != 0 ||
+	    rotate_path(path, sizeof(path), "%s/%s", dir, name) != 0 ||
+	    rotate_path(side, sizeof(side), "%s.sha256", path) != 0)
+		return;
 	if (sidecar_sha(side, sha) != 0) {
 		log_warn("'%s': no readable sidecar, kept", path);
 		return;
@@ -110,8 +111,10 @@ static void sweep_orphan(const struct retain *r, const char *dir,
 	if (r->ctx->dry_run || n < 15 || n >= sizeof(arch) - 1 ||
 	    strcmp(name + n - 14, ".tar.gz.sha256") != 0)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(arch, sizeof(arch), "%s/%.*s", dir, (int)(n - 7), name);
+	if (rotate_path(path, sizeof(path), "%s/%s", dir, name) != 0 ||
+	    rotate_path(arch, sizeof(arch), "%s/%.*s", dir, (int)(n - 7),
+			name) != 0)
+		return;
 	if (access(arch, F_OK) != 0 && errno == ENOENT)
 		(void)unlink(path);
 }
@@ -153,7 +156,9 @@ static void retain_exchange(struct retain *r, const char *ex, const char *dir)
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) != 10)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (rotate_path(sub, sizeof(sub), "%s/%s", dir, de->d_name) !=
+		    0)
+			continue;
 		retain_date(r, ex, de->d_name, sub);
 	}
 	closedir(d);
@@ -164,8 +169,9 @@ static int load_ledger(const struct rotate_ctx *ctx, struct ledger **l)
 	char path[PATH_MAX], why[256] = "";
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/state/backup-ledger.csv",
-		 ctx->cfg->data_dir);
+	if (rotate_path(path, sizeof(path), "%s/state/backup-ledger.csv",
+			ctx->cfg->data_dir) != 0)
+		return CORE_ETOOBIG;
 	rc = ledger_load(path, l, why, sizeof(why));
 	if (rc == CORE_ENOENT)
 		log_info("no backup ledger '%s': no archive removed", path);
@@ -191,8 +197,9 @@ int retain_archives(const struct rotate_ctx *ctx, struct rotate_stats *st)
 		return rc == CORE_ENOENT ? 0 : rc;
 	r.cutoff_us =
 		ctx->now_us - (int64_t)ctx->cfg->keep_days * 24 * US_PER_HOUR;
-	snprintf(base, sizeof(base), "%s/archive", ctx->cfg->data_dir);
-	d = opendir(base);
+	if (rotate_path(base, sizeof(base), "%s/archive", ctx->cfg->data_dir))
+		rc = CORE_ETOOBIG;
+	d = rc == 0 ? opendir(base) : NULL;
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		char sub[PATH_MAX];
 
@@ -201,11 +208,13 @@ int retain_archives(const struct rotate_ctx *ctx, struct rotate_stats *st)
 		if (ctx->only_exchange != NULL &&
 		    strcmp(ctx->only_exchange, de->d_name) != 0)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", base, de->d_name);
+		if (rotate_path(sub, sizeof(sub), "%s/%s", base, de->d_name) !=
+		    0)
+			continue;
 		retain_exchange(&r, de->d_name, sub);
 	}
 	if (d != NULL)
 		closedir(d);
 	ledger_free(r.ledger);
-	return 0;
+	return rc;
 }

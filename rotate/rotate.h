@@ -86,4 +86,11 @@ int retain_archives(const struct rotate_ctx *ctx, struct rotate_stats *st);
  */
 void fault_point(const char *step);
 
+/*
+ * snprintf for paths: CORE_ETOOBIG (and an empty dst) when the result
+ * does not fit, instead of a silently truncated name.
+ */
+int rotate_path(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -88,8 +88,9 @@ static int scan_date(const struct rotate_ctx *ctx, const char *ex,
 			continue;
 		}
 		hours++;
-		snprintf(h.live_dir, sizeof(h.live_dir), "%s/%s", dir,
-			 de->d_name);
+		if (rotate_path(h.live_dir, sizeof(h.live_dir), "%s/%s", dir,
+				de->d_name) != 0)
+			continue;
 		if (!finished(ctx, h.start_us) || !is_dir(h.live_dir))
 			continue;
 		snprintf(h.exchange, sizeof(h.exchange), "%s", ex);
@@ -126,8 +127,9 @@ static int scan_exchange(const struct rotate_ctx *ctx, const char *ex,
 				 de->d_name);
 			continue;
 		}
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		if (is_dir(sub))
+		if (rotate_path(sub, sizeof(sub), "%s/%s", dir, de->d_name) ==
+			    0 &&
+		    is_dir(sub))
 			rc = scan_date(ctx, ex, de->d_name, sub, l);
 	}
 	closedir(d);
@@ -153,7 +155,8 @@ int scan_hours(const struct rotate_ctx *ctx, struct hour **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	snprintf(live, sizeof(live), "%s/live", ctx->cfg->data_dir);
+	if (rotate_path(live, sizeof(live), "%s/live", ctx->cfg->data_dir))
+		return CORE_ETOOBIG;
 	d = opendir(live);
 	if (d == NULL)
 		return errno == ENOENT ? 0 : CORE_ESYS;
@@ -165,8 +168,9 @@ int scan_hours(const struct rotate_ctx *ctx, struct hour **out, size_t *n)
 		if (ctx->only_exchange != NULL &&
 		    strcmp(ctx->only_exchange, de->d_name) != 0)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", live, de->d_name);
-		if (is_dir(sub))
+		if (rotate_path(sub, sizeof(sub), "%s/%s", live, de->d_name) ==
+			    0 &&
+		    is_dir(sub))
 			rc = scan_exchange(ctx, de->d_name, sub, &l);
 	}
 	closedir(d);

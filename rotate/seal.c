@@ -94,11 +94,15 @@ static int list_files(struct plan *p)
 			rc = CORE_ETOOBIG;
 			break;
 		}
-		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
-		snprintf(f->member, sizeof(f->member), "%s/%s/%s/%s",
-			 p->h->exchange, p->h->date, p->h->hh, f->name);
-		snprintf(f->path, sizeof(f->path), "%s/%s", p->h->live_dir,
-			 f->name);
+		if (rotate_path(f->name, sizeof(f->name), "%s", de->d_name) ||
+		    rotate_path(f->member, sizeof(f->member), "%s/%s/%s/%s",
+				p->h->exchange, p->h->date, p->h->hh,
+				f->name) ||
+		    rotate_path(f->path, sizeof(f->path), "%s/%s",
+				p->h->live_dir, f->name)) {
+			rc = CORE_ETOOBIG;
+			break;
+		}
 		p->n++;
 	}
 	closedir(d);
@@ -109,18 +113,19 @@ static int list_files(struct plan *p)
 static int plan_paths(const struct rotate_ctx *ctx, struct plan *p)
 {
 	const struct hour *h = p->h;
-	int n;
 
-	snprintf(p->arch_name, sizeof(p->arch_name), "%s_%sT%s.tar.gz",
-		 h->exchange, h->date, h->hh);
-	n = snprintf(p->arch_dir, sizeof(p->arch_dir), "%s/archive/%s/%s",
-		     ctx->cfg->data_dir, h->exchange, h->date);
-	if (n < 0 || (size_t)n >= sizeof(p->arch_dir))
+	if (rotate_path(p->arch_name, sizeof(p->arch_name), "%s_%sT%s.tar.gz",
+			h->exchange, h->date, h->hh) ||
+	    rotate_path(p->arch_dir, sizeof(p->arch_dir), "%s/archive/%s/%s",
+			ctx->cfg->data_dir, h->exchange, h->date) ||
+	    rotate_path(p->arch, sizeof(p->arch), "%s/%s", p->arch_dir,
+			p->arch_name) ||
+	    rotate_path(p->sidecar, sizeof(p->sidecar), "%s.sha256", p->arch) ||
+	    rotate_path(p->tmp, sizeof(p->tmp), "%s/.%s.tmp.%ld", p->arch_dir,
+			p->arch_name, (long)getpid())) {
+		log_err("'%s': path too long", h->live_dir);
 		return CORE_ETOOBIG;
-	snprintf(p->arch, sizeof(p->arch), "%s/%s", p->arch_dir, p->arch_name);
-	snprintf(p->sidecar, sizeof(p->sidecar), "%s.sha256", p->arch);
-	snprintf(p->tmp, sizeof(p->tmp), "%s/.%s.tmp.%ld", p->arch_dir,
-		 p->arch_name, (long)getpid());
+	}
 	return 0;
 }
 
