@@ -93,9 +93,10 @@ static int scan_date(const struct rotate_ctx *ctx, const char *ex,
 			continue;
 		if (!finished(ctx, h.start_us) || !is_dir(h.live_dir))
 			continue;
-		snprintf(h.exchange, sizeof(h.exchange), "%s", ex);
-		snprintf(h.date, sizeof(h.date), "%s", date);
-		snprintf(h.hh, sizeof(h.hh), "%s", de->d_name);
+		if (rotate_path(h.exchange, sizeof(h.exchange), "%s", ex) ||
+		    rotate_path(h.date, sizeof(h.date), "%s", date) ||
+		    rotate_path(h.hh, sizeof(h.hh), "%s", de->d_name))
+			continue;
 		rc = push(l, &h);
 	}
 	closedir(d);
