@@ -36,6 +36,7 @@ struct live_file {
 };
 
 struct plan {
+	const struct rotate_ctx *ctx;
 	const struct hour *h;
 	struct live_file *f;
 	size_t n;
@@ -349,9 +350,14 @@ static int remove_dir_if_empty(const char *dir)
 	return 0;
 }
 
-/* Originals out, then the hour directory and an empty date directory. */
+/*
+ * Originals out, then the hour directory, and the date directory once it
+ * is empty and its day is over (the recorder may still create hours in
+ * it otherwise).
+ */
 static int delete_originals(const struct plan *p)
 {
+	int64_t last_hour;
 	char date_dir[PATH_MAX];
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -369,7 +375,11 @@ static int delete_originals(const struct plan *p)
 	}
 	(void)remove_dir_if_empty(p->h->live_dir);
 	fault_point("rmdir");
-	if (fs_dirname(date_dir, sizeof(date_dir), p->h->live_dir) == 0)
+	if (time_from_date_hour(p->h->date, "23", &last_hour) == 0 &&
+	    last_hour + US_PER_HOUR +
+			    (int64_t)p->ctx->cfg->grace * US_PER_SEC <=
+		    p->ctx->now_us &&
+	    fs_dirname(date_dir, sizeof(date_dir), p->h->live_dir) == 0)
 		(void)remove_dir_if_empty(date_dir);
 	return 0;
 }
@@ -522,7 +532,7 @@ static void dry_run_report(const struct plan *p, int exists)
 int seal_hour(const struct rotate_ctx *ctx, const struct hour *h,
 	      struct rotate_stats *st)
 {
-	struct plan p = { .h = h };
+	struct plan p = { .ctx = ctx, .h = h };
 	int rc, exists;
 
 	rc = plan_paths(ctx, &p);
