@@ -59,7 +59,7 @@ gen_l2() {
 			off = int(rand() * 400) / 10;
 			p = side == "bid" ? mid - off : mid + off;
 			amt = (i % 17 == 0) ? "0" : sprintf("%.4f", rand() * 3);
-			printf "%s,%s,%d,%d,%s,%s,%.1f,%s\n", ex, sym, us - 1500, us, snap, side, p, amt;
+			printf "%s,%s,%.0f,%.0f,%s,%s,%.1f,%s\n", ex, sym, us - 1500, us, snap, side, p, amt;
 		}
 	}' >"$1"
 }
