@@ -23,9 +23,9 @@ for step in build fsync verify rename sidecar delete rmdir; do
 		(cd "$(dirname "$a")" && sha256sum --quiet -c "$(basename "$a").sha256") ||
 			fail "$step: sidecar of hour $h"
 		"$TARX" "$a" "$T/x" >/dev/null || fail "$step: hour $h does not verify"
+		rm -f "$T/x/MANIFEST.csv" "$T/x/CUTS.csv"
 		[ -e "$DATA/live/gateio/$D/$h" ] && fail "$step: hour $h originals left"
 	done
-	rm -f "$T/x/MANIFEST.csv" "$T/x/CUTS.csv"
 	diff -r "$T/orig" "$T/x" || fail "$step: archived data differs from the originals"
 	n=$(find "$DATA/archive" -type f | wc -l)
 	[ "$n" = 4 ] || fail "$step: $n files in archive/ (temp or duplicate left): $(find "$DATA/archive")"
