@@ -193,7 +193,7 @@ static int write_metrics(const struct rotate_config *cfg,
 	gauge(m, "booktape_rotate_archives_removed",
 	      "Archives removed by local retention in the last run.",
 	      (double)st->archives_removed);
-	gauge(m, "booktape_rotate_hours_pending",
+	gauge(m, "booktape_rotate_hour_dirs_pending",
 	      "Finished hours still unsealed after the last run.",
 	      (double)st->hours_pending);
 	gauge(m, "booktape_rotate_bytes_in",

@@ -196,10 +196,10 @@ static int add_one(struct tarball_writer *w, struct live_file *f,
 	return rc;
 }
 
-static int add_meta(const struct rotate_ctx *ctx, struct tarball_writer *w,
-		    const struct manifest *m)
+static int add_meta(struct tarball_writer *w, const struct manifest *m)
 {
-	int64_t mtime = ctx->now_us / US_PER_SEC;
+	/* The real time the manifest was made, whatever --now says. */
+	int64_t mtime = time_now_us() / US_PER_SEC;
 	char *buf = NULL, why[300];
 	size_t len;
 	int rc = 0;
@@ -243,7 +243,7 @@ static int write_archive(const struct rotate_ctx *ctx, struct plan *p, int fd,
 			fault_point("build");
 	}
 	if (rc == 0)
-		rc = add_meta(ctx, w, m);
+		rc = add_meta(w, m);
 	if (rc == 0) {
 		rc = tarball_writer_finish(w, sha, bytes, why, sizeof(why));
 		if (rc != 0)

@@ -43,6 +43,6 @@ for m in last_run_timestamp_seconds last_success_timestamp_seconds duration_seco
 	archives_made hours_pending bytes_in bytes_out errors torn_tails_cut; do
 	grep -q "^booktape_rotate_$m " "$T/scrape" || fail "booktape_rotate_$m not exported"
 done
-grep -qx 'booktape_rotate_hours_pending 1' "$T/scrape" || fail "hours_pending value"
+grep -qx 'booktape_rotate_hour_dirs_pending 1' "$T/scrape" || fail "hours_pending value"
 grep -q '^# HELP booktape_rotate_errors Errors in the last run' "$T/scrape" || fail "HELP text lost"
 pass "node_exporter exports our samples with node_textfile_scrape_error 0"
