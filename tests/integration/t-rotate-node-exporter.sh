@@ -40,7 +40,7 @@ done
 [ -s "$T/scrape" ] || fail "node_exporter did not answer: $(cat "$T/ne.log")"
 grep -qx 'node_textfile_scrape_error 0' "$T/scrape" || fail "scrape error: $(grep textfile "$T/scrape")"
 for m in last_run_timestamp_seconds last_success_timestamp_seconds duration_seconds \
-	archives_made hours_pending bytes_in bytes_out errors torn_tails_cut; do
+	archives_made hour_dirs_pending bytes_in bytes_out errors torn_tails_cut; do
 	grep -q "^booktape_rotate_$m " "$T/scrape" || fail "booktape_rotate_$m not exported"
 done
 grep -qx 'booktape_rotate_hour_dirs_pending 1' "$T/scrape" || fail "hours_pending value"
