@@ -19,21 +19,21 @@ mkdir -p "$dir" "$T/prom"
 start=$(date -u -d "$D $H:00:00" +%s)
 
 # Rows look like a live Gate.io feed: a random walk of the mid price on a
-# 0.01 tick, levels a few ticks away, amounts with up to 6 decimals,
+# tick, levels a few ticks away, amounts with up to 6 decimals,
 # monotonic µs timestamps, deletes (amount 0) mixed in.
-gen() { # SYMBOL MID BYTES
-	awk -v sym="$1" -v mid="$2" -v bytes="$3" -v t0="$start" 'BEGIN {
+gen() { # SYMBOL MID TICK DECIMALS BYTES
+	awk -v sym="$1" -v mid="$2" -v tick="$3" -v dec="$4" -v bytes="$5" -v t0="$start" 'BEGIN {
 		srand(42 + length(sym));
 		print "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount";
 		n = 0; total = 0; rows = bytes / 72;
 		while (total < bytes) {
 			us = t0 * 1000000 + int(n * 3599000000 / rows);
-			if (rand() < 0.3) mid += (rand() < 0.5 ? -0.01 : 0.01) * int(1 + rand() * 3);
+			if (rand() < 0.3) mid += (rand() < 0.5 ? -tick : tick) * int(1 + rand() * 3);
 			side = rand() < 0.5 ? "bid" : "ask";
 			k = int(rand() * rand() * 200);
-			p = side == "bid" ? mid - k * 0.01 : mid + k * 0.01;
+			p = side == "bid" ? mid - k * tick : mid + k * tick;
 			amt = rand() < 0.15 ? "0" : sprintf("%.6f", rand() * rand() * 4);
-			line = sprintf("gateio,%s,%.0f,%.0f,%s,%s,%.2f,%s", sym, us - 800 - int(rand() * 900), us, n < 200 ? "true" : "false", side, p, amt);
+			line = sprintf("gateio,%s,%.0f,%.0f,%s,%s,%." dec "f,%s", sym, us - 800 - int(rand() * 900), us, n < 200 ? "true" : "false", side, p, amt);
 			print line;
 			total += length(line) + 1; n++;
 		}
@@ -41,11 +41,11 @@ gen() { # SYMBOL MID BYTES
 }
 echo "generating ${MB} MB of CSV ..."
 per=$((MB * 1024 * 1024 / 4))
-gen BTC_USDT 91234.56 "$per" &
-gen ETH_USDT 3123.45 "$per" &
+gen BTC_USDT 91234.56 0.01 2 "$per" &
+gen ETH_USDT 3123.45 0.01 2 "$per" &
 wait
-gen SOL_USDT 142.87 "$per" &
-gen VIRTUAL_USDT 1.2345 "$per" &
+gen SOL_USDT 142.87 0.001 3 "$per" &
+gen VIRTUAL_USDT 1.2345 0.0001 4 "$per" &
 wait
 in_bytes=$(cat "$dir"/*.csv | wc -c)
 cat >"$T/rotate.yml" <<EOC
