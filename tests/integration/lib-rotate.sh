@@ -3,8 +3,9 @@
 # recorder-shaped hourly CSV generated in the live layout.
 set -euo pipefail
 BUILD=$(realpath "${BUILD:-build}")
-ROT=$BUILD/booktape-rotate
-TARX=$BUILD/helpers/rotate-tarx
+# Used by the scripts that source this file.
+export ROT=$BUILD/booktape-rotate
+export TARX=$BUILD/helpers/rotate-tarx
 T=$(mktemp -d)
 BG_PIDS=()
 cleanup() {

@@ -17,8 +17,9 @@ pass "--help, --version, unknown option"
 
 write_config 300 3 9
 "$ROT" --config "$CONF" --check-config >"$T/eff" || fail "--check-config"
-grep -q 'grace: 300' "$T/eff" && grep -q 'keep_days: 3' "$T/eff" && grep -q 'gzip_level: 9' "$T/eff" ||
-	fail "--check-config output: $(cat "$T/eff")"
+for k in 'grace: 300' 'keep_days: 3' 'gzip_level: 9'; do
+	grep -q "$k" "$T/eff" || fail "--check-config output lacks $k: $(cat "$T/eff")"
+done
 pass "--check-config prints the effective config"
 
 cat >"$T/bad.yml" <<'EOC'

@@ -9,7 +9,7 @@
 NE=$(command -v prometheus-node-exporter || true)
 [ -n "$NE" ] || fail "prometheus-node-exporter not installed"
 
-write_config
+write_config 120
 D=2026-11-26
 make_hour gateio $D 03 500
 "$ROT" --config "$CONF" --now ${D}T05:00Z 2>/dev/null || fail "rotate run"

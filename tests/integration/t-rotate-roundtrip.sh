@@ -112,7 +112,7 @@ rc=0
 grep -q "line 50: field 'side'" "$T/log3" || fail "bad row not named: $(cat "$T/log3")"
 [ -f "$DATA/live/gateio/$D/01/BTC_USDT.incremental_book_L2.csv" ] || fail "bad hour originals removed"
 [ -e "$DATA/archive/gateio/$D/gateio_${D}T01.tar.gz" ] && fail "bad hour archived"
-ls -A "$DATA/archive/gateio/$D" | grep -q tmp && fail "temp file left"
+[ -z "$(find "$DATA/archive" -name '*.tmp.*')" ] || fail "temp file left"
 [ "$(prom_value booktape_rotate_hour_dirs_pending)" = 1 ] || fail "hours_pending"
 [ "$(prom_value booktape_rotate_errors)" = 1 ] || fail "errors"
 pass "a schema error keeps the hour live and is counted"
