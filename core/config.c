@@ -59,9 +59,12 @@ struct ctx {
 	const char *buf;  /* the input, to place reader errors */
 	size_t len;
 	yaml_document_t *doc;
-	char *err; /* "\n"-joined messages */
-	size_t errlen, errcap;
-	unsigned nerr;
+	struct cfg_err {
+		size_t line, col; /* 1-based */
+		unsigned seq;	  /* keeps equal positions in found order */
+		char *msg;	  /* "file:line:column: message" */
+	} errs[CFG_MAX_ERRORS];
+	unsigned nerr; /* errors found, including those not kept */
 	bool oom;
 };
 
@@ -104,42 +107,25 @@ const char *exchange_name(enum exchange ex)
 
 /* ------------------------------------------------------------ errors */
 
-static void err_append(struct ctx *c, const char *line, size_t n)
-{
-	if (c->errlen + n + 1 > c->errcap) {
-		size_t cap = c->errcap ? c->errcap : 256;
-		char *p;
-
-		while (cap < c->errlen + n + 1)
-			cap *= 2;
-		p = realloc(c->err, cap);
-		if (p == NULL) {
-			c->oom = true;
-			return;
-		}
-		c->err = p;
-		c->errcap = cap;
-	}
-	memcpy(c->err + c->errlen, line, n);
-	c->errlen += n;
-	c->err[c->errlen] = '\0';
-}
-
 static void err_vat(struct ctx *c, size_t line, size_t col, const char *fmt,
 		    va_list ap)
 {
-	char msg[1024], out[1536];
-	int n;
+	char msg[1024];
+	struct cfg_err *e;
 
-	if (++c->nerr > CFG_MAX_ERRORS)
+	if (c->nerr >= CFG_MAX_ERRORS) {
+		c->nerr++;
 		return;
+	}
+	e = &c->errs[c->nerr];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = snprintf(out, sizeof(out), "%s%s:%zu:%zu: %s",
-		     c->errlen > 0 ? "\n" : "", c->name, line, col, msg);
-	if (n < 0)
+	if (asprintf(&e->msg, "%s:%zu:%zu: %s", c->name, line, col, msg) < 0) {
+		c->oom = true;
 		return;
-	err_append(c, out,
-		   (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
+	}
+	e->line = line;
+	e->col = col;
+	e->seq = c->nerr++;
 }
 
 /* An error at a 1-based line and column. */
@@ -203,7 +189,7 @@ static const char *kind(const yaml_node_t *n)
 	case YAML_SEQUENCE_NODE:
 		return "a sequence";
 	case YAML_SCALAR_NODE:
-		return is_null(n) ? "nothing" : "a string";
+		return is_null(n) ? "nothing" : "a scalar";
 	default:
 		return "nothing";
 	}
@@ -1416,37 +1402,57 @@ static int parse_buf(struct ctx *c, fill_fn fill, void *cfg)
 	return rc;
 }
 
-/* Note how many errors went unshown. */
-static void err_overflow(struct ctx *c)
+static int err_cmp(const void *a, const void *b)
 {
-	char line[512];
-	int n;
+	const struct cfg_err *x = a, *y = b;
 
-	if (c->nerr <= CFG_MAX_ERRORS)
-		return;
-	n = snprintf(line, sizeof(line), "\n%s: %u more errors not shown",
-		     c->name, c->nerr - CFG_MAX_ERRORS);
-	if (n > 0)
-		err_append(c, line,
-			   (size_t)n < sizeof(line) ? (size_t)n
-						    : sizeof(line) - 1);
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The kept errors in file order, one per line, plus a count of those
+ * not kept. NULL when out of memory.
+ */
+static char *err_join(struct ctx *c)
+{
+	unsigned kept = c->nerr < CFG_MAX_ERRORS ? c->nerr : CFG_MAX_ERRORS;
+	size_t len = 0, off = 0;
+	char *out;
+
+	qsort(c->errs, kept, sizeof(c->errs[0]), err_cmp);
+	for (unsigned i = 0; i < kept; i++)
+		len += strlen(c->errs[i].msg) + 1;
+	len += strlen(c->name) + 64;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (unsigned i = 0; i < kept; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%s",
+					i > 0 ? "\n" : "", c->errs[i].msg);
+	if (c->nerr > kept)
+		snprintf(out + off, len - off, "\n%s: %u more errors not shown",
+			 c->name, c->nerr - kept);
+	return out;
 }
 
 /* Turn the collected errors into the return code and *errmsg. */
 static int finish(struct ctx *c, int rc, char **errmsg)
 {
-	if (rc == 0 && c->nerr > 0) {
-		err_overflow(c);
+	unsigned kept = c->nerr < CFG_MAX_ERRORS ? c->nerr : CFG_MAX_ERRORS;
+
+	if (rc == 0 && c->nerr > 0)
 		rc = CORE_ECONFIG;
-	}
+	if (rc == CORE_ECONFIG && !c->oom && errmsg != NULL &&
+	    (*errmsg = err_join(c)) == NULL)
+		c->oom = true;
 	if (c->oom)
 		rc = CORE_ENOMEM;
-	if (rc == CORE_ECONFIG && errmsg != NULL) {
-		*errmsg = c->err;
-		c->err = NULL; /* transferred */
-	}
-	free(c->err);
-	c->err = NULL;
+	for (unsigned i = 0; i < kept; i++)
+		free(c->errs[i].msg);
 	return rc;
 }
 
