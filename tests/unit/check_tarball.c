@@ -398,13 +398,73 @@ START_TEST(test_changed_source)
 }
 END_TEST
 
+/*
+ * Several 1 MiB compression blocks at each gzip level extreme: one valid
+ * gzip member (gzip -t), GNU tar and our verify agree with the source.
+ */
+START_TEST(test_multiblock_levels)
+{
+	static const int levels[] = { 0, 1, 6, 9 };
+	char src[512], p[512], why[256], cmd[2048], *mbuf;
+	struct tarball_writer *w;
+	struct tarball_file_info info;
+	struct manifest_entry e = { .file = "big.csv" };
+	struct manifest *m;
+	size_t mlen;
+	FILE *fp;
+	int fd;
+
+	path_in(src, sizeof(src), "big.csv");
+	fp = fopen(src, "w");
+	ck_assert_ptr_nonnull(fp);
+	srand(1);
+	for (int i = 0; i < 120000; i++)
+		fprintf(fp, "gateio,BTC_USDT,%d,%d,false,bid,9%04d.%d,%d\n", i,
+			i * 3, rand() % 10000, rand() % 10, rand());
+	fclose(fp);
+	for (size_t k = 0; k < CORE_ARRAY_LEN(levels); k++) {
+		path_in(p, sizeof(p), "big.tar.gz");
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		ck_assert_int_eq(tarball_writer_new(&w, fd, levels[k]), 0);
+		ck_assert_int_eq(tarball_add_file(w, "big.csv", src, -1, NULL,
+						  NULL, &info, why,
+						  sizeof(why)),
+				 0);
+		ck_assert_uint_gt(info.bytes, 3u << 20);
+		m = manifest_new();
+		e.bytes = info.bytes;
+		memcpy(e.sha256, info.sha256, SHA256_HEX_LEN);
+		ck_assert_int_eq(manifest_add(m, &e), 0);
+		ck_assert_int_eq(manifest_render(m, &mbuf, &mlen), 0);
+		ck_assert_int_eq(tarball_add_data(w, MANIFEST_NAME, mbuf, mlen,
+						  0644, 1, why, sizeof(why)),
+				 0);
+		ck_assert_int_eq(tarball_writer_finish(w, NULL, NULL, why,
+						       sizeof(why)),
+				 0);
+		tarball_writer_free(w);
+		close(fd);
+		free(mbuf);
+		ck_assert_int_eq(tarball_verify(p, m, NULL, NULL, NULL, why,
+						sizeof(why)),
+				 0);
+		manifest_free(m);
+		snprintf(cmd, sizeof(cmd),
+			 "cd '%s' && gzip -t big.tar.gz && "
+			 "tar -xzOf big.tar.gz big.csv | cmp - big.csv",
+			 dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+END_TEST
+
 static Suite *tarball_suite(void)
 {
 	Suite *s = suite_create("tarball");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30 * tu_timeout_mult());
+	tcase_set_timeout(tc, 60 * tu_timeout_mult());
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_flipped_byte);
 	tcase_add_test(tc, test_truncated);
@@ -414,6 +474,7 @@ static Suite *tarball_suite(void)
 	tcase_add_test(tc, test_extra_and_missing_members);
 	tcase_add_test(tc, test_unsafe_names);
 	tcase_add_test(tc, test_changed_source);
+	tcase_add_test(tc, test_multiblock_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }
