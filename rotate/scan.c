@@ -179,7 +179,8 @@ int scan_hours(const struct rotate_ctx *ctx, struct hour **out, size_t *n)
 		free(l.v);
 		return rc;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_hours);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_hours);
 	*out = l.v;
 	*n = l.n;
 	return 0;

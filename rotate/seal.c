@@ -107,7 +107,8 @@ static int list_files(struct plan *p)
 		p->n++;
 	}
 	closedir(d);
-	qsort(p->f, p->n, sizeof(*p->f), cmp_files);
+	if (p->n > 1)
+		qsort(p->f, p->n, sizeof(*p->f), cmp_files);
 	return rc;
 }
 
