@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "csvcheck.h"
 #include "core.h"
 #include "fsutil.h"
 #include "log.h"

@@ -4,8 +4,8 @@
  * row, whole lines) and the torn-tail finder that decides, before
  * archiving, how many bytes of a live file are kept.
  */
-#ifndef ROTATE_CHECK_H
-#define ROTATE_CHECK_H
+#ifndef ROTATE_CSVCHECK_H
+#define ROTATE_CSVCHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* Streaming schema check of hourly CSV files and torn-tail detection. */
-#include "check.h"
+#include "csvcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>

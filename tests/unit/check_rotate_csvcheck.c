@@ -1,12 +1,12 @@
-/* Unit suite for rotate/check.c: the streaming row check and torn tails. */
+/* Unit suite for rotate/csvcheck.c: the streaming row check and torn tails. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "core.h"
+#include "csvcheck.h"
 #include "schema.h"
 #include "sha256.h"
 #include "testutil.h"
