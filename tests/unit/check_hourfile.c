@@ -342,7 +342,7 @@ START_TEST(test_buffer_size)
 	ck_assert_uint_eq(hourfile_buffered(hf), 0);
 	snprintf(want, sizeof(want), "%s", L2_HDR);
 	for (int i = 1; i <= 3; i++) {
-		char v[4];
+		char v[16];
 
 		snprintf(v, sizeof(v), "%d", i);
 		l2_line(line, sizeof(line), base_us, v, v);
@@ -414,7 +414,7 @@ START_TEST(test_restart_appends)
 		struct hourfile *hf = mk(l2, 2, US_PER_SEC, US_PER_SEC);
 
 		for (int i = 0; i < 3; i++) {
-			char v[8];
+			char v[16];
 
 			snprintf(v, sizeof(v), "%d", run * 10 + i);
 			ck_assert_int_eq(add_l2(hf, base_us + run, v, "1"), 0);
