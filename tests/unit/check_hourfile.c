@@ -7,6 +7,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -674,6 +675,63 @@ START_TEST(test_write_failure)
 }
 END_TEST
 
+/* The descriptor this process has open on `path`, or -1. */
+static int fd_of(const char *path)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		char link[64], target[PATH_MAX];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+START_TEST(test_fsync_failure_reopens)
+{
+	struct hourfile *hf = mk(l2, 1, 0, 0);
+	struct hourfile_stats st;
+	char p[512], real[PATH_MAX], want[1024], l1[256], l3[256];
+	int fd, pfd[2];
+
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	ck_assert_int_eq(add_l2(hf, base_us, "1", "1"), 0);
+	ck_assert_ptr_nonnull(realpath(p, real));
+	fd = fd_of(real);
+	ck_assert_int_ge(fd, 0);
+	/* fdatasync on a pipe fails (EINVAL), like a disk reporting EIO
+	 * after the kernel dropped the pages: the row is lost. */
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(dup2(pfd[1], fd), fd);
+	close(pfd[1]);
+	errno = 0;
+	ck_assert_int_eq(add_l2(hf, base_us, "2", "2"), CORE_ESYS);
+	ck_assert_int_eq(errno, EINVAL);
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.write_errors, 1);
+	ck_assert(hourfile_would_roll(hf, base_us));
+	ck_assert(hourfile_take_gap(hf));
+	ck_assert_int_eq(fd_of(real), -1);
+	/* The next row reopens the file (recovering it) and goes on. */
+	ck_assert_int_eq(add_l2(hf, base_us, "3", "3"), 0);
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.files_opened, 2);
+	ck_assert_uint_eq(st.rows_written, 3);
+	hourfile_free(hf);
+	close(pfd[0]);
+	l2_line(l1, sizeof(l1), base_us, "1", "1");
+	l2_line(l3, sizeof(l3), base_us, "3", "3");
+	snprintf(want, sizeof(want), "%s%s%s", L2_HDR, l1, l3);
+	assert_file(p, want);
+}
+END_TEST
+
 /* ------------------------------------------------------------ crash loop */
 
 #define CRASH_ROWS_PER_HOUR 400
@@ -1036,6 +1094,7 @@ static Suite *hourfile_suite(void)
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_row_too_big);
 	tcase_add_test(tc, test_write_failure);
+	tcase_add_test(tc, test_fsync_failure_reopens);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(crash, setup, teardown);
 	tcase_set_timeout(crash, 60);
