@@ -12,8 +12,9 @@
  *   <data_dir>/live: "<exchange>/<YYYY-MM-DD>/<HH>/<SYMBOL>.<dataset>.csv".
  * - bytes: member size; rows: data rows, the header excluded.
  * - sha256: lowercase hex of the member's bytes.
- * - first/last_local_timestamp: µs since epoch of the first and last data
- *   row; both empty when the file has no data row.
+ * - first/last_local_timestamp: the smallest and largest local_timestamp
+ *   (µs since epoch) of the data rows, i.e. the first and last row's in a
+ *   file written in order; both empty when the file has no data row.
  *
  * CUTS.csv, present only when a torn tail was cut from some file:
  *
