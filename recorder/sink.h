@@ -73,6 +73,15 @@ void sink_commit(struct sink *s);
 void sink_stats(struct sink *s, struct sink_stats *out);
 
 /*
+ * Symbols whose incremental_book_L2 file lost rows to a write error and
+ * so needs a fresh snapshot block: `fn` is called once per symbol
+ * (network thread), and the list is cleared.
+ */
+void sink_take_resnapshots(struct sink *s, void (*fn)(void *ud,
+						      const char *symbol),
+			   void *ud);
+
+/*
  * Commit, let the writer drain everything, flush and fsync every file,
  * close them and join the thread. Returns 0 or the first write error.
  */
