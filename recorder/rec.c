@@ -267,15 +267,17 @@ int rec_main(const struct recorder_config *cfg)
 	status = run_loop(&r);
 	feed_stop(r.feed);
 stop_sink:
-	/* Everything queued reaches the disk before the loop goes away. */
-	sink_commit(r.sink);
-	if (sink_stop(r.sink) != 0)
-		status = 1;
+	/* Close the network first: its close callbacks still queue
+	 * "disconnect" events, which must reach the files too. */
 	signal_cx = NULL;
 	if (r.cx != NULL) {
 		rest_shutdown();
 		lws_context_destroy(r.cx);
+		r.cx = NULL;
 	}
+	sink_commit(r.sink);
+	if (sink_stop(r.sink) != 0)
+		status = 1;
 	log_notice("stopped");
 out:
 	rec_release(&r);
