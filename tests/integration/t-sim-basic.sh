@@ -3,7 +3,7 @@
 # shape and errors, the documented sync reproducing the truth on both
 # channels, the 429 fault, loopback-only binding, and a rogue cert that
 # the client rejects.
-# shellcheck source=../sim/lib.sh
+# shellcheck source=SCRIPTDIR/../sim/lib.sh
 . "$(dirname "$0")/../sim/lib.sh"
 
 bash "$ROOT/tests/sim/make-certs.sh" "$TMP/certs"
@@ -88,8 +88,10 @@ PY
 	fail "REST limit / with_id"
 code=$("${CURL[@]}" -o "$TMP/err.json" -w '%{http_code}' \
 	"$REST/api/v4/spot/order_book?currency_pair=NOPE_USDT&with_id=true")
-[ "$code" = 400 ] && grep -q '"label":"INVALID_CURRENCY_PAIR"' "$TMP/err.json" ||
+if [ "$code" != 400 ] ||
+	! grep -q '"label":"INVALID_CURRENCY_PAIR"' "$TMP/err.json"; then
 	fail "REST unknown pair: $code $(cat "$TMP/err.json")"
+fi
 pass "REST snapshot shape, limit, with_id, unknown pair 400"
 
 python3 "$ROOT/tests/sim/check_truth.py" --truth "$TMP/BTC_USDT.truth.csv" \

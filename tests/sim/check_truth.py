@@ -87,16 +87,19 @@ def load_frames(path, channel, pair):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--truth", required=True)
+    ap.add_argument("--truth", help="without it: only contiguity and "
+                    "uncrossed checks (real captures)")
     ap.add_argument("--frames", required=True)
     ap.add_argument("--pair", required=True)
     ap.add_argument("--channel", default="spot.order_book_update")
     ap.add_argument("--snapshot")
     ap.add_argument("--gaps", type=int, default=0)
+    ap.add_argument("--stale", type=int, help="expected stale pushes")
+    ap.add_argument("--gap-size", type=int, help="ids each gap skips")
     ap.add_argument("--min-applied", type=int, default=5)
     a = ap.parse_args()
 
-    truth = Truth(a.truth)
+    truth = Truth(a.truth) if a.truth else None
     frames = load_frames(a.frames, a.channel, a.pair)
     book = None
     local = None
@@ -104,7 +107,7 @@ def main():
         snap = json.load(open(a.snapshot))
         book = {"bid": levels(snap["bids"]), "ask": levels(snap["asks"])}
         local = snap["id"]
-        if book != truth.at(local):
+        if truth and book != truth.at(local):
             sys.exit("snapshot %d differs from the truth" % local)
     applied = gaps = stale = fulls = 0
     synced = False
@@ -131,11 +134,16 @@ def main():
             if U != local + 1:
                 gaps += 1
                 print("gap: expected U=%d got U=%d" % (local + 1, U))
+                if a.gap_size is not None and U - local - 1 != a.gap_size:
+                    sys.exit("gap of %d ids, expected %d"
+                             % (U - local - 1, a.gap_size))
+                if not truth:
+                    sys.exit("gap in a stream without truth")
                 tb = truth.at(U - 1)
                 book = {"bid": dict(tb["bid"]), "ask": dict(tb["ask"])}
             apply(book, res)
             local = u
-        tb = truth.at(local)
+        tb = truth.at(local) if truth else book
         if book != tb:
             diff = {s: sorted(set(book[s].items()) ^ set(tb[s].items()))
                     for s in ("bid", "ask")}
@@ -151,6 +159,8 @@ def main():
         sys.exit("too few pushes applied (%d)" % applied)
     if gaps != a.gaps:
         sys.exit("expected %d gaps, saw %d" % (a.gaps, gaps))
+    if a.stale is not None and stale != a.stale:
+        sys.exit("expected %d stale pushes, saw %d" % (a.stale, stale))
 
 
 if __name__ == "__main__":

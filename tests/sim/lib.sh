@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the t-sim-*.sh integration scripts (sourced).
 # Sets ROOT, BUILD, SIM, PROBE, TMP, MULT; cleans up on exit.
 set -euo pipefail

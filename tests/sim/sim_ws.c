@@ -204,8 +204,9 @@ static int conn_writeable(struct sim_conn *c)
 	if (c->drop)
 		return conn_drop(c);
 	if (c->closing) {
-		log_info("conn %s: closing with %d", c->conn_id,
-			 c->close_status);
+		if (c->closing++ == 1)
+			log_info("conn %s: closing with %d", c->conn_id,
+				 c->close_status);
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_status,
 				 (unsigned char *)"server closing", 14);
 		return -1;
