@@ -105,12 +105,24 @@ static int hook_health(void *ud, char **body, size_t *len, int *status)
 
 static struct httpd_hooks http_hooks;
 
+/* lws's own log lines, through ours (errors and warnings only). */
+static void lws_log_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		n--;
+	log_msg(level == LLL_ERR ? LOG_LVL_ERR : LOG_LVL_WARNING, "lws: %.*s",
+		(int)n, line);
+}
+
 static int create_context(struct rec *r)
 {
 	static struct lws_protocols client_protos[3];
 	struct lws_context_creation_info info, vi;
 	int rc;
 
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		       LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
