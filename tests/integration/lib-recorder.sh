@@ -19,26 +19,36 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# write_config FILE PAIRS [extra yaml lines...]: a recorder config for the
-# sim on $PORT, data in $TMP/data, metrics on $MPORT (picked here).
+# write_config FILE PAIRS [key: value ...]: a recorder config for the sim
+# on $PORT, data in $TMP/data, metrics on $MPORT (picked here). Extra
+# lines replace the defaults of the same key.
 write_config() {
-	local file=$1 pairs=$2 line
+	local file=$1 pairs=$2 line k
 	shift 2
 	MPORT=$(free_port)
+	local defaults=(
+		"connector_name: gate_io"
+		"trading_pairs: [$pairs]"
+		"depth_limit: 100"
+		"snapshot_interval: 1"
+		"buffer_size: 50"
+		"flush_interval: 0.2"
+		"fsync_interval: 0.5"
+		"data_dir: \"$TMP/data\""
+		"metrics_listen: \"127.0.0.1:$MPORT\""
+		"update_events: true"
+		"ws_url: \"${WS_SCHEME:-ws}://127.0.0.1:$PORT/ws/v4/\""
+		"rest_url: \"${HTTP_SCHEME:-http}://127.0.0.1:$PORT/api/v4\""
+	)
 	{
 		echo "config:"
-		echo "  connector_name: gate_io"
-		echo "  trading_pairs: [$pairs]"
-		echo "  depth_limit: 100"
-		echo "  snapshot_interval: 1"
-		echo "  buffer_size: 50"
-		echo "  flush_interval: 0.2"
-		echo "  fsync_interval: 0.5"
-		echo "  data_dir: \"$TMP/data\""
-		echo "  metrics_listen: \"127.0.0.1:$MPORT\""
-		echo "  update_events: true"
-		echo "  ws_url: \"${WS_SCHEME:-ws}://127.0.0.1:$PORT/ws/v4/\""
-		echo "  rest_url: \"${HTTP_SCHEME:-http}://127.0.0.1:$PORT/api/v4\""
+		for line in "${defaults[@]}"; do
+			k=${line%%:*}
+			for extra in "$@"; do
+				[ "${extra%%:*}" = "$k" ] && continue 2
+			done
+			echo "  $line"
+		done
 		for line in "$@"; do
 			echo "  $line"
 		done
