@@ -50,6 +50,8 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* A file size limit is a full disk to us: an error, not a death. */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 struct rec_loop {

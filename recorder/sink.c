@@ -42,6 +42,12 @@ struct rec_hdr {
 struct symfiles {
 	char name[SYM_MAX];
 	struct hourfile *hf[SINK_NDATASETS];
+	/* The L2 file lost rows: later rows are held back until a snapshot
+	 * block arrives, so the file never shows a book with a hole. */
+	int hole;
+	uint64_t held_back;   /* rows discarded while in a hole */
+	uint64_t lost_told;   /* losses already written as "dropped" */
+	int64_t last_ask_us;  /* last resnapshot request, mono */
 };
 
 struct sink {
@@ -281,6 +287,7 @@ static void note_error(struct sink *s, struct symfiles *sf,
 			  sf->name, ds_name(s, ds), supp);
 }
 
+
 static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 {
 	char *dup;
@@ -303,6 +310,59 @@ static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 	}
 	s->resnap[s->nresnap++] = dup;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* incremental_book_L2's is_snapshot column (index 4) says "true". */
+static int l2_is_snapshot(const char *const *fields, const size_t *lens,
+			  size_t n)
+{
+	return n > 4 && lens[4] == 4 && memcmp(fields[4], "true", 4) == 0;
+}
+
+/* Ask the network side for a snapshot block, at most once a second. */
+static void ask_resnapshot(struct sink *s, struct symfiles *sf)
+{
+	int64_t now = time_mono_us();
+
+	if (now - sf->last_ask_us < US_PER_SEC)
+		return;
+	sf->last_ask_us = now;
+	queue_resnapshot(s, sf);
+}
+
+/*
+ * Before the snapshot block that closes a hole, say in book_events how
+ * many rows the hole cost (rows the file refused plus rows held back).
+ * If that row cannot be written either, the count is told next time.
+ */
+static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
+{
+	struct hourfile_stats hs;
+	struct hourfile *ev = sym_file(s, sf, SINK_EVENTS);
+	char ts[24], detail[96];
+	const char *f[6];
+	size_t lens[6];
+	uint64_t lost;
+
+	hourfile_get_stats(sf->hf[SINK_L2], &hs);
+	lost = hs.rows_dropped + sf->held_back - sf->lost_told;
+	if (lost == 0 || ev == NULL)
+		return;
+	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
+	snprintf(detail, sizeof(detail),
+		 "%llu incremental_book_L2 rows lost to write errors",
+		 (unsigned long long)lost);
+	f[0] = ts;
+	f[1] = "dropped";
+	f[2] = f[3] = f[4] = "";
+	f[5] = detail;
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(f[i]);
+	if (hourfile_append(ev, local_us, f, lens, 6) == 0 &&
+	    !hourfile_take_gap(ev)) {
+		sf->lost_told += lost;
+		log_warn("%s: %s", sf->name, detail);
+	}
 }
 
 static void write_record(struct sink *s, const unsigned char *p)
@@ -337,11 +397,22 @@ static void write_record(struct sink *s, const unsigned char *p)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
+	if (h.ds == SINK_L2 && sf->hole && !l2_is_snapshot(fields, lens, h.nfields)) {
+		sf->held_back++;
+		ask_resnapshot(s, sf);
+		return;
+	}
+	if (h.ds == SINK_L2 && sf->hole)
+		tell_losses(s, sf, h.local_us);
 	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		note_error(s, sf, (enum sink_dataset)h.ds, rc);
-	if (h.ds == SINK_L2 && hourfile_take_gap(hf))
-		queue_resnapshot(s, sf);
+	if (h.ds == SINK_L2 && hourfile_take_gap(hf)) {
+		sf->hole = 1;
+		ask_resnapshot(s, sf);
+	} else if (h.ds == SINK_L2 && rc == 0) {
+		sf->hole = 0;
+	}
 }
 
 static void publish_stats(struct sink *s)
