@@ -12,8 +12,9 @@
  * wrong line). Records may hold quoted newlines, so the last record's
  * start is found by quote parity: going back from the end of a complete
  * file, the first '\n' with an even number of '"' after it is outside
- * any quotes. When that cannot be settled near the end (a tail torn
- * inside a quoted field), the file is scanned forward from the header.
+ * any quotes. When no such record passes (a tail torn inside a quoted
+ * field, or garbage), the last physical line is cut and the check runs
+ * again, so only the bad end of the file is ever read or removed.
  */
 #include "hourfile.h"
 
@@ -40,7 +41,7 @@
 #define MIN_BUF		  ((size_t)64 << 10)
 #define MAX_BUFFER_ROWS	  ((size_t)1 << 20)
 #define TAIL_WINDOW	  ((size_t)64 << 10)
-#define MAX_RECOVERY_CUTS 64
+#define MAX_RECOVERY_CUTS 256
 #define CLOSE_GRACE_US	  (5 * US_PER_SEC)
 #define DIR_MODE	  0750
 #define FILE_MODE	  0640
@@ -583,47 +584,19 @@ static bool record_ok(struct hourfile *hf, const char *s, size_t n)
 }
 
 /*
- * Offset just past the last '\n' outside quotes in [lo, end), or lo:
- * a forward scan, used only when the tail cannot be settled otherwise.
- */
-static int scan_forward(int rfd, off_t lo, off_t end, off_t *out)
-{
-	char chunk[65536];
-	bool inq = false;
-	off_t at = lo;
-
-	*out = lo;
-	while (at < end) {
-		size_t n = end - at > (off_t)sizeof(chunk) ? sizeof(chunk)
-							   : (size_t)(end - at);
-		int rc = fs_pread_full(rfd, chunk, n, at);
-
-		if (rc != 0)
-			return rc == CORE_EPARSE ? CORE_ECORRUPT : rc;
-		for (size_t i = 0; i < n; i++) {
-			if (chunk[i] == '"')
-				inq = !inq;
-			else if (chunk[i] == '\n' && !inq)
-				*out = at + (off_t)i + 1;
-		}
-		at += (off_t)n;
-	}
-	return 0;
-}
-
-/*
  * Find where the last record of [lo, end) starts (end is just past a
- * '\n'), reading a window back from the end. *start = -1 when the
- * window could not settle it.
+ * '\n'): the first '\n' back from the end with an even number of '"'
+ * after it, read through a window that grows up to the largest row we
+ * write. *start = -1 when there is none (the end is inside quotes).
  */
 static int last_record(struct hourfile *hf, int rfd, off_t lo, off_t end,
 		       char **win, size_t *wlen, off_t *start)
 {
 	size_t span = (size_t)(end - lo), w = TAIL_WINDOW;
-	unsigned quotes = 0;
 
 	*start = -1;
 	for (;; w *= 4) {
+		unsigned quotes = 0;
 		char *nb;
 		size_t i;
 
@@ -635,7 +608,6 @@ static int last_record(struct hourfile *hf, int rfd, off_t lo, off_t end,
 		*wlen = w;
 		if (fs_pread_full(rfd, *win, w, end - (off_t)w) != 0)
 			return CORE_ECORRUPT;
-		quotes = 0;
 		for (i = w - 1; i-- > 0;) {
 			if ((*win)[i] == '"')
 				quotes++;
@@ -652,12 +624,16 @@ static int last_record(struct hourfile *hf, int rfd, off_t lo, off_t end,
 }
 
 /*
- * Cut invalid records off the end until the last one is a valid row.
- * The last record of a crash-free file always is.
+ * Cut the end of the file back, one physical line at a time, until the
+ * last record is a valid row. Cutting only the last line is always
+ * safe: when the file ends with a complete record, the parity rule finds
+ * exactly that record; when it did not pass, the last line belongs to
+ * garbage or to a torn record. (Cutting the whole candidate instead
+ * could remove good rows when garbage holds an odd number of quotes.)
  */
 static int cut_bad_records(struct hourfile *hf, int rfd, off_t *size)
 {
-	off_t lo = (off_t)hf->hdr_len, start;
+	off_t lo = (off_t)hf->hdr_len, start, nl;
 	char *win = NULL;
 	size_t wlen = 0;
 	int rc = 0;
@@ -668,19 +644,15 @@ static int cut_bad_records(struct hourfile *hf, int rfd, off_t *size)
 			break;
 		}
 		rc = last_record(hf, rfd, lo, *size, &win, &wlen, &start);
-		if (rc == 0 && start < 0) {
-			/* Torn inside a quoted field: find a real boundary. */
-			rc = scan_forward(rfd, lo, *size, &start);
-			if (rc == 0)
-				rc = cut_to(hf, size, start);
-			continue;
-		}
 		if (rc != 0)
 			break;
-		if (record_ok(hf, win + wlen - (size_t)(*size - start),
+		if (start >= 0 &&
+		    record_ok(hf, win + wlen - (size_t)(*size - start),
 			      (size_t)(*size - start) - 1))
 			break;
-		if ((rc = cut_to(hf, size, start)) != 0)
+		/* The header's '\n' at lo - 1 bounds the search. */
+		if ((rc = last_newline(rfd, *size - 1, &nl)) != 0 ||
+		    (rc = cut_to(hf, size, nl + 1 > lo ? nl + 1 : lo)) != 0)
 			break;
 	}
 	free(win);

@@ -130,8 +130,10 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 /*
  * Periodic work, called by the caller's loop at least every
  * flush_interval: writes rows that waited flush_interval, fdatasyncs
- * after fsync_interval, and closes the hour once the wall clock
- * `wall_us` (time_now_us) is past its end. Returns 0 or the first error
+ * after fsync_interval, and closes the hour's file (fdatasync, close)
+ * once the wall clock `wall_us` (time_now_us) is 5 s past the hour's
+ * end, so a quiet symbol does not keep a finished hour open. A late row
+ * of that hour reopens it and appends. Returns 0 or the first error
  * (CORE_ESYS); failures are counted in the stats.
  */
 int hourfile_tick(struct hourfile *hf, int64_t wall_us);
