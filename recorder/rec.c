@@ -56,6 +56,7 @@ static void install_signals(void)
 
 struct rec_loop {
 	struct rec *r;
+	struct sink_stats told; /* sink figures already in the counters */
 	lws_sorted_usec_list_t sul_tick;
 	uint64_t watchdog_us;
 	int64_t last_watchdog;
@@ -63,14 +64,20 @@ struct rec_loop {
 
 static struct rec_loop loop;
 
-static void update_gauges(struct rec *r)
+/* Carry the writer thread's figures into the counters (as deltas). */
+static void update_from_sink(struct rec *r)
 {
 	struct sink_stats st;
+	struct sink_stats *t = &loop.told;
 
 	sink_stats(r->sink, &st);
 	metric_set(rec_series(r, r->m.buffer_size, NULL),
 		   (double)st.queued_bytes);
-	metrics_update_process(r->m.reg);
+	metric_add(rec_series(r, r->m.write_errors, NULL),
+		   (double)(st.write_errors - t->write_errors));
+	metric_add(rec_series(r, r->m.rows_dropped, "write_error"),
+		   (double)(st.rows_dropped_write - t->rows_dropped_write));
+	*t = st;
 }
 
 /* Every 100 ms on the loop thread: hand rows to the writer, let the feed
@@ -82,6 +89,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 	feed_tick(l->r->feed, now);
 	sink_commit(l->r->sink);
+	update_from_sink(l->r);
 	if (l->watchdog_us != 0 &&
 	    mono - l->last_watchdog >= (int64_t)l->watchdog_us / 2) {
 		sd_notify(0, "WATCHDOG=1");
@@ -94,7 +102,7 @@ static int hook_metrics(void *ud, char **body, size_t *len)
 {
 	struct rec *r = ud;
 
-	update_gauges(r);
+	metrics_update_process(r->m.reg);
 	return metrics_render(r->m.reg, body, len);
 }
 

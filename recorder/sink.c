@@ -45,7 +45,12 @@ struct symfiles {
 	/* The L2 file lost rows: later rows are held back until a snapshot
 	 * block arrives, so the file never shows a book with a hole. */
 	int hole;
+	int confirm;          /* a block closed the hole; awaiting a write */
+	uint64_t written_mark; /* rows_written when that block began */
 	uint64_t held_back;   /* rows discarded while in a hole */
+	int64_t prev_us;      /* local_us of the previous L2 row */
+	int64_t hole_since;   /* local_us of the row that met the hole */
+	int prev_snap;        /* that row was a snapshot row */
 	uint64_t lost_told;   /* losses already written as "dropped" */
 	int64_t last_ask_us;  /* last resnapshot request, mono */
 };
@@ -339,7 +344,7 @@ static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
 {
 	struct hourfile_stats hs;
 	struct hourfile *ev = sym_file(s, sf, SINK_EVENTS);
-	char ts[24], detail[96];
+	char ts[24], detail[128];
 	const char *f[6];
 	size_t lens[6];
 	uint64_t lost;
@@ -350,8 +355,8 @@ static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
 		return;
 	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
 	snprintf(detail, sizeof(detail),
-		 "%llu incremental_book_L2 rows lost to write errors",
-		 (unsigned long long)lost);
+		 "%llu incremental_book_L2 rows lost to write errors since %lld",
+		 (unsigned long long)lost, (long long)sf->hole_since);
 	f[0] = ts;
 	f[1] = "dropped";
 	f[2] = f[3] = f[4] = "";
@@ -363,6 +368,26 @@ static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
 		sf->lost_told += lost;
 		log_warn("%s: %s", sf->name, detail);
 	}
+}
+
+/*
+ * Rows of the L2 file were lost (a failed write, sync or reopen): drop
+ * what was buffered after them, so nothing lands on a book with a hole,
+ * and wait for a snapshot block.
+ */
+static void check_hole(struct sink *s, struct symfiles *sf)
+{
+	struct hourfile *hf = sf->hf[SINK_L2];
+
+	if (hf == NULL || !hourfile_take_gap(hf))
+		return;
+	hourfile_discard(hf);
+	(void)hourfile_take_gap(hf);
+	if (!sf->hole && !sf->confirm)
+		sf->hole_since = sf->prev_us;
+	sf->hole = 1;
+	sf->confirm = 0;
+	ask_resnapshot(s, sf);
 }
 
 static void write_record(struct sink *s, const unsigned char *p)
@@ -397,21 +422,53 @@ static void write_record(struct sink *s, const unsigned char *p)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	if (h.ds == SINK_L2 && sf->hole && !l2_is_snapshot(fields, lens, h.nfields)) {
-		sf->held_back++;
-		ask_resnapshot(s, sf);
-		return;
+	if (h.ds == SINK_L2) {
+		int snap = l2_is_snapshot(fields, lens, h.nfields);
+		/* Only the first row of a block can heal a hole: the rest of
+		 * a block that was cut by the error is as partial as a diff. */
+		int block_start = snap && !(sf->prev_snap &&
+					    sf->prev_us == h.local_us);
+
+		sf->prev_snap = snap;
+		sf->prev_us = h.local_us;
+		check_hole(s, sf);
+		if (sf->hole && !block_start) {
+			sf->held_back++;
+			ask_resnapshot(s, sf);
+			return;
+		}
+		if (sf->hole) {
+			struct hourfile_stats hs;
+
+			/* The block that may close the hole; the loss is
+			 * told once rows reach the file (settle_holes). */
+			hourfile_get_stats(hf, &hs);
+			sf->hole = 0;
+			sf->confirm = 1;
+			sf->written_mark = hs.rows_written;
+		}
 	}
-	if (h.ds == SINK_L2 && sf->hole)
-		tell_losses(s, sf, h.local_us);
 	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		note_error(s, sf, (enum sink_dataset)h.ds, rc);
-	if (h.ds == SINK_L2 && hourfile_take_gap(hf)) {
-		sf->hole = 1;
-		ask_resnapshot(s, sf);
-	} else if (h.ds == SINK_L2 && rc == 0) {
-		sf->hole = 0;
+	if (h.ds == SINK_L2)
+		check_hole(s, sf);
+}
+
+/* Tell each healed hole's loss once its file takes rows again. */
+static void settle_holes(struct sink *s)
+{
+	for (size_t i = 0; i < s->nsyms; i++) {
+		struct symfiles *sf = &s->syms[i];
+		struct hourfile_stats hs;
+
+		if (!sf->confirm || sf->hf[SINK_L2] == NULL)
+			continue;
+		hourfile_get_stats(sf->hf[SINK_L2], &hs);
+		if (hs.rows_written > sf->written_mark) {
+			sf->confirm = 0;
+			tell_losses(s, sf, time_now_us());
+		}
 	}
 }
 
@@ -466,6 +523,8 @@ static void tick_all(struct sink *s)
 			rc = hourfile_tick(s->syms[i].hf[d], now);
 			if (rc != 0)
 				note_error(s, &s->syms[i], d, rc);
+			if (d == SINK_L2)
+				check_hole(s, &s->syms[i]);
 		}
 }
 
@@ -523,6 +582,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 		}
 		tick_all(s);
+		settle_holes(s);
 		if (nlast < s->nsyms) {
 			uint64_t *n = realloc(last, s->capsyms * sizeof(*n));
 
@@ -536,7 +596,9 @@ static void *writer_main(void *arg)
 		report_written(s, last, nlast);
 		publish_stats(s);
 	}
-	/* Shutdown: everything buffered reaches the disk, durably. */
+	/* Shutdown: everything buffered reaches the disk, durably. Only a
+	 * failure here fails the stop; earlier errors were counted. */
+	s->first_error = 0;
 	for (size_t i = 0; i < s->nsyms; i++)
 		for (int d = 0; d < SINK_NDATASETS; d++) {
 			int rc;

@@ -83,7 +83,8 @@ void sink_take_resnapshots(struct sink *s, void (*fn)(void *ud,
 
 /*
  * Commit, let the writer drain everything, flush and fsync every file,
- * close them and join the thread. Returns 0 or the first write error.
+ * close them and join the thread. Returns 0, or the first error of that
+ * final flush (earlier write errors are in the stats, not here).
  */
 int sink_stop(struct sink *s);
 

@@ -158,7 +158,7 @@ def check_symbol(args, symbol):
     for ev in args.expect_events:
         if ev not in events:
             fail("%s: no '%s' event in book_events" % (symbol, ev))
-    print("ok: %s: %d points checked against %s (%d torn by a kill), "
+    print("ok: %s: %d points checked against %s (%d torn before a snapshot block), "
           "events: %s" % (symbol, checks,
                           "the truth" if truth else "themselves", torn,
                           ",".join(sorted(set(events)))))
@@ -176,7 +176,7 @@ def main():
     ap.add_argument("--allow-crossed", action="store_true")
     ap.add_argument("--crash-tolerant", action="store_true",
                     help="a message may be torn just before a snapshot "
-                    "block that follows a kill")
+                    "block that follows a kill or a write error")
     ap.add_argument("--no-truth", action="store_true",
                     help="no truth file: check wholeness and crossing only")
     ap.add_argument("--forbid-events", default="",
