@@ -183,6 +183,15 @@ bool hourfile_take_gap(struct hourfile *hf)
 	return g;
 }
 
+void hourfile_discard(struct hourfile *hf)
+{
+	hf->st.rows_dropped += hf->nrows;
+	if (hf->nrows > 0)
+		hf->gap = true;
+	hf->nrows = 0;
+	hf->used = 0;
+}
+
 size_t hourfile_buffered(const struct hourfile *hf)
 {
 	return hf->nrows;

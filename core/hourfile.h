@@ -147,6 +147,13 @@ int hourfile_sync(struct hourfile *hf);
  */
 int hourfile_close(struct hourfile *hf);
 
+/*
+ * Drop every buffered row (counted in rows_dropped; the gap flag is set
+ * when there were any). For a caller that learns of a hole and must not
+ * let rows queued after it reach the file.
+ */
+void hourfile_discard(struct hourfile *hf);
+
 /* Rows in the buffer, not yet written. */
 size_t hourfile_buffered(const struct hourfile *hf);
 

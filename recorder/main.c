@@ -11,6 +11,7 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
+#include "rec.h"
 #include "banned.h"
 
 #define DEFAULT_CONFIG "/etc/booktape/recorder.yml"
@@ -95,8 +96,7 @@ int main(int argc, char **argv)
 		config_release_recorder(&cfg);
 		return rc == 0 ? 0 : 1;
 	}
-	/* The recording loop lands with the recorder issue. */
-	log_err("recording is not built into this version yet");
+	rc = rec_main(&cfg);
 	config_release_recorder(&cfg);
-	return 1;
+	return rc;
 }

@@ -1,0 +1,102 @@
+/*
+ * One symbol's order book: bids best (highest) first, asks best (lowest)
+ * first, ordered by exact decimal price. Prices and amounts are kept as
+ * the exchange's text in fixed-size slots preallocated for depth_limit
+ * levels per side plus slack, so applying an update never allocates.
+ */
+#ifndef RECORDER_BOOK_H
+#define RECORDER_BOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes per price or amount slot, NUL included: texts up to 31 bytes. */
+#define BOOK_TEXT_MAX 32
+/* Largest depth_limit book_new() accepts. */
+#define BOOK_MAX_DEPTH 10000
+
+enum book_side {
+	BOOK_BID = 0,
+	BOOK_ASK = 1,
+};
+
+/* One stored level. Read-only for callers; texts are NUL-terminated. */
+struct book_level {
+	char price[BOOK_TEXT_MAX];
+	char amount[BOOK_TEXT_MAX];
+	uint8_t price_len;
+	uint8_t amount_len;
+};
+
+/* A level change as it appears in a message: spans into the message. */
+struct book_change {
+	const char *price;
+	size_t price_len;
+	const char *amount;
+	size_t amount_len;
+};
+
+/* What book_set() did (all >= 0). */
+enum book_result {
+	BOOK_NOOP = 0, /* deleted a level that was not there */
+	BOOK_INSERTED, /* new price level */
+	BOOK_UPDATED,  /* new amount at an existing price */
+	BOOK_DELETED,  /* amount zero removed a level */
+	BOOK_IGNORED,  /* side full and the price is worse than all kept */
+};
+
+struct book;
+
+/*
+ * New empty book keeping depth_limit levels per side (1..BOOK_MAX_DEPTH)
+ * with room for a little more between trims. Returns NULL on allocation
+ * failure or a depth out of range. Free with book_free().
+ */
+struct book *book_new(size_t depth_limit);
+
+/* Free the book. NULL-safe. */
+void book_free(struct book *b);
+
+/*
+ * Set the absolute amount at a price: zero ("0", "0.000") deletes the
+ * level. Both texts must pass decimal_valid() and be at most
+ * BOOK_TEXT_MAX - 1 bytes; they are copied. When the side is at capacity
+ * a new level evicts the worst one, or is ignored if it is the worst.
+ * Returns an enum book_result, CORE_EPARSE for a text that is not a
+ * plain decimal, or CORE_ETOOBIG for a text too long to store; on error
+ * the book is unchanged.
+ */
+int book_set(struct book *b, enum book_side side, const char *price,
+	     size_t price_len, const char *amount, size_t amount_len);
+
+/* Remove every level of both sides. */
+void book_clear(struct book *b);
+
+/* Drop levels beyond depth_limit on both sides; returns how many. */
+size_t book_trim(struct book *b);
+
+/* Levels currently held on a side. */
+size_t book_count(const struct book *b, enum book_side side);
+
+/*
+ * The i-th best level of a side (0 = best), or NULL when i >= count.
+ * Valid until the next change to the book.
+ */
+const struct book_level *book_level(const struct book *b, enum book_side side,
+				    size_t i);
+
+/* True when both sides are non-empty and best bid >= best ask. */
+bool book_crossed(const struct book *b);
+
+/*
+ * Verify the invariants: bids strictly descending, asks strictly
+ * ascending, every text a valid decimal, no zero amount, counts within
+ * capacity. Returns 0 or CORE_ECORRUPT. O(levels); for tests and fuzzing.
+ */
+int book_check(const struct book *b);
+
+/* The depth_limit given to book_new(). */
+size_t book_depth_limit(const struct book *b);
+
+#endif

@@ -1,0 +1,890 @@
+/*
+ * The Gate.io spot feed: one WebSocket for every pair, subscriptions,
+ * REST snapshots, and the glue between the per-symbol sync machines
+ * (sync.c) and the writer (sink.c).
+ *
+ * Rows and hours: before a message is applied, a pair whose last
+ * incremental row was in an earlier UTC hour first writes its whole book
+ * as a snapshot block stamped with the message's receive time, so every
+ * hourly file begins with one and can be read alone.
+ *
+ * Losses: a row the writer queue cannot take is counted; once the queue
+ * has room again the pair writes a "dropped" event and a fresh snapshot
+ * block, so the data says where it has a hole and is whole again after.
+ * The same happens when the writer reports a failed write for the pair.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "book.h"
+#include "core.h"
+#include "gateio.h"
+#include "log.h"
+#include "rec.h"
+#include "rest.h"
+#include "sink.h"
+#include "sync.h"
+#include "timeutil.h"
+#include "wsconn.h"
+#include "banned.h"
+
+#define DEFAULT_WS "wss://api.gateio.ws/ws/v4/"
+#define DEFAULT_REST "https://api.gateio.ws/api/v4"
+#define PING_EVERY_US (10 * US_PER_SEC)
+#define MAX_INFLIGHT_FETCH 4
+#define FETCH_TIMEOUT_S 15
+#define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
+
+struct gpair {
+	struct feed *f;
+	char norm[GATEIO_PAIR_MAX]; /* BTC-USDT */
+	char sym[GATEIO_PAIR_MAX];  /* BTC_USDT */
+	struct sync *sync;
+	int removed;       /* unsubscribed by a reload; freed on the ack */
+	int rejected;      /* the exchange refused the subscription */
+	int fetch_wanted;  /* a snapshot fetch is queued */
+	int fetch_inflight;
+	unsigned fetch_failures;
+	int64_t fetch_not_before; /* mono µs */
+	int64_t last_msg_us;      /* wall µs, 0 = never */
+	int64_t last_l2_hour;     /* hour of the last L2 row queued */
+	int64_t next_snap_us;     /* next book_snapshot row, wall µs */
+	uint64_t top_sig;         /* top-N signature (snapshot_interval 0) */
+	uint64_t lost_rows;       /* rows the queue refused, not yet reported */
+	int resnap;               /* a snapshot block is owed */
+	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
+};
+
+struct feed {
+	struct rec *r;
+	const struct recorder_config *cfg;
+	struct wsconn *ws;
+	struct wsconn_hooks hooks;
+	enum gateio_channel ch;
+	const char *speed;
+	struct gateio_parser *parser;
+	struct gpair **pairs;
+	size_t npairs;
+	char rest_base[512];
+	uint64_t req_id;
+	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
+	int connections, inflight;
+	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
+};
+
+static struct gpair *pair_find(struct feed *f, const char *sym)
+{
+	for (size_t i = 0; i < f->npairs; i++)
+		if (strcmp(f->pairs[i]->sym, sym) == 0)
+			return f->pairs[i];
+	return NULL;
+}
+
+/* ---- rows and events into the sink ---- */
+
+static char *fmt_i64(char *buf, size_t size, int64_t v)
+{
+	snprintf(buf, size, "%lld", (long long)v);
+	return buf;
+}
+
+static int queue_row(struct gpair *p, enum sink_dataset ds, int64_t local_us,
+		     const char *const *fields, size_t n)
+{
+	struct feed *f = p->f;
+	int rc = sink_row(f->r->sink, p->sym, ds, local_us, fields, n);
+
+	if (rc == CORE_ENOSPACE) {
+		p->lost_rows++;
+		metric_inc(f->s_qdrop);
+	}
+	return rc;
+}
+
+static void write_event(struct gpair *p, int64_t local_us, const char *name,
+			const char *first, const char *last,
+			const char *expected, const char *detail)
+{
+	char ts[24];
+	const char *fields[6];
+
+	if (!(p->f->cfg->datasets & DATASET_BOOK_EVENTS))
+		return;
+	fields[0] = fmt_i64(ts, sizeof(ts), local_us);
+	fields[1] = name;
+	fields[2] = first ? first : "";
+	fields[3] = last ? last : "";
+	fields[4] = expected ? expected : "";
+	fields[5] = detail ? detail : "";
+	(void)queue_row(p, SINK_EVENTS, local_us, fields, 6);
+}
+
+static void cb_row(void *ctx, const struct sync_row *r)
+{
+	struct gpair *p = ctx;
+	char ts[24], lts[24], price[BOOK_TEXT_MAX + 1], amount[BOOK_TEXT_MAX + 1];
+	const char *fields[8];
+
+	p->last_l2_hour = time_hour_floor(r->local_us);
+	if (!(p->f->cfg->datasets & DATASET_INCREMENTAL_L2))
+		return;
+	snprintf(price, sizeof(price), "%.*s", (int)r->price_len, r->price);
+	snprintf(amount, sizeof(amount), "%.*s", (int)r->amount_len,
+		 r->amount);
+	fields[0] = p->f->r->exchange;
+	fields[1] = p->sym;
+	fields[2] = fmt_i64(ts, sizeof(ts), r->ts_us);
+	fields[3] = fmt_i64(lts, sizeof(lts), r->local_us);
+	fields[4] = r->is_snapshot ? "true" : "false";
+	fields[5] = r->side == BOOK_BID ? "bid" : "ask";
+	fields[6] = price;
+	fields[7] = amount;
+	(void)queue_row(p, SINK_L2, r->local_us, fields, 8);
+}
+
+static void cb_event(void *ctx, const struct sync_event *ev)
+{
+	struct gpair *p = ctx;
+	char a[24], b[24], c[24];
+	const char *name = sync_event_name(ev->kind);
+
+	if (ev->kind == SYNC_EV_UPDATE && !p->f->cfg->update_events)
+		return;
+	if (ev->kind == SYNC_EV_GAP) {
+		uint64_t missed = ev->has_first && ev->has_expected &&
+						  ev->first_id > ev->expected_id
+					  ? ev->first_id - ev->expected_id
+					  : 0;
+
+		metric_inc(p->s_gaps);
+		log_msg(missed > (uint64_t)p->f->cfg->gap_warning_threshold
+				? LOG_LVL_WARNING
+				: LOG_LVL_INFO,
+			"%s: gap: expected update %llu, got %llu (%llu missed)",
+			p->sym, (unsigned long long)ev->expected_id,
+			(unsigned long long)ev->first_id,
+			(unsigned long long)missed);
+	} else if (ev->kind == SYNC_EV_RESYNC) {
+		metric_inc(p->s_resyncs);
+	}
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)ev->first_id);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)ev->last_id);
+	snprintf(c, sizeof(c), "%llu", (unsigned long long)ev->expected_id);
+	write_event(p, ev->local_us, name, ev->has_first ? a : NULL,
+		    ev->has_last ? b : NULL, ev->has_expected ? c : NULL,
+		    ev->detail);
+}
+
+static void cb_fetch(void *ctx, const char *symbol)
+{
+	struct gpair *p = ctx;
+
+	(void)symbol;
+	p->fetch_wanted = 1;
+}
+
+static void send_sub(struct feed *f, struct gpair *p, int subscribe)
+{
+	char buf[512];
+	size_t len;
+	char speed[16];
+	int rc;
+
+	snprintf(speed, sizeof(speed), "%s", f->speed);
+	rc = gateio_build_subscribe(buf, sizeof(buf), f->ch, p->sym, speed,
+				    subscribe, time_now_us() / US_PER_SEC,
+				    ++f->req_id, &len);
+	if (rc == 0)
+		rc = wsconn_send(f->ws, buf, len);
+	if (rc != 0)
+		log_err_r(rc, "%s: queue %s", p->sym,
+			  subscribe ? "subscribe" : "unsubscribe");
+}
+
+static void cb_resubscribe(void *ctx, const char *symbol)
+{
+	struct gpair *p = ctx;
+
+	(void)symbol;
+	send_sub(p->f, p, 0);
+	send_sub(p->f, p, 1);
+}
+
+static struct gpair *pair_new(struct feed *f, const char *norm)
+{
+	struct gpair *p = calloc(1, sizeof(*p));
+	struct sync_cfg sc;
+	struct sync_cbs cbs;
+
+	if (p == NULL)
+		return NULL;
+	p->f = f;
+	snprintf(p->norm, sizeof(p->norm), "%s", norm);
+	if (gateio_pair_from_normalized(norm, p->sym, sizeof(p->sym)) != 0)
+		goto fail;
+	memset(&sc, 0, sizeof(sc));
+	sc.depth_limit = (size_t)f->cfg->depth_limit;
+	memset(&cbs, 0, sizeof(cbs));
+	cbs.ctx = p;
+	cbs.row = cb_row;
+	cbs.event = cb_event;
+	cbs.fetch_snapshot = cb_fetch;
+	cbs.resubscribe = cb_resubscribe;
+	p->sync = sync_new(p->sym, f->ch == GATEIO_CH_OBU ? SYNC_MODE_FULLPUSH
+							   : SYNC_MODE_SNAPSHOT,
+			   &sc, &cbs);
+	if (p->sync == NULL)
+		goto fail;
+	p->s_msgs = rec_series(f->r, f->r->m.messages, p->sym);
+	p->s_gaps = rec_series(f->r, f->r->m.gaps, p->sym);
+	p->s_resyncs = rec_series(f->r, f->r->m.resyncs, p->sym);
+	p->s_last = rec_series(f->r, f->r->m.last_message, p->sym);
+	p->s_synced = rec_series(f->r, f->r->m.book_synced, p->sym);
+	(void)rec_series(f->r, f->r->m.ticks_written, p->sym);
+	return p;
+fail:
+	free(p);
+	return NULL;
+}
+
+static void pair_free(struct gpair *p)
+{
+	if (p == NULL)
+		return;
+	sync_free(p->sync);
+	free(p);
+}
+
+/* ---- snapshots over REST ---- */
+
+struct fetch_ctx {
+	struct feed *f;
+	char sym[GATEIO_PAIR_MAX];
+};
+
+static void fetch_failed(struct gpair *p, const char *why, int retry_after)
+{
+	int64_t delay;
+
+	p->fetch_failures++;
+	delay = (int64_t)US_PER_SEC << (p->fetch_failures < 6
+						? p->fetch_failures - 1
+						: 5);
+	if (delay > FETCH_BACKOFF_CAP_US)
+		delay = FETCH_BACKOFF_CAP_US;
+	if (retry_after >= 0 && (int64_t)retry_after * US_PER_SEC > delay)
+		delay = (int64_t)retry_after * US_PER_SEC;
+	p->fetch_not_before = time_mono_us() + delay;
+	log_warn("%s: snapshot: %s; retry in %lld ms", p->sym, why,
+		 (long long)(delay / 1000));
+	metric_inc(rec_series(p->f->r, p->f->r->m.failed, "snapshot"));
+	sync_on_snapshot_failed(p->sync, time_now_us());
+}
+
+static void fetch_done(void *ud, int status, const char *body, size_t len,
+		       int retry_after, const char *error)
+{
+	struct fetch_ctx *fc = ud;
+	struct feed *f = fc->f;
+	struct gpair *p = pair_find(f, fc->sym);
+	struct sync_snapshot snap;
+	char why[160];
+	int rc;
+
+	f->inflight--;
+	free(fc);
+	if (p == NULL || p->removed)
+		return;
+	p->fetch_inflight = 0;
+	if (error != NULL || status != 200) {
+		if (error == NULL)
+			snprintf(why, sizeof(why), "HTTP %d", status);
+		else
+			log_escape(why, sizeof(why), error, strlen(error));
+		fetch_failed(p, why, status == 429 || status == 418
+					     ? retry_after
+					     : -1);
+		return;
+	}
+	rc = gateio_parse_snapshot(f->parser, body, len, &snap);
+	if (rc != 0) {
+		fetch_failed(p, "unparsable body", -1);
+		return;
+	}
+	p->fetch_failures = 0;
+	if (sync_on_snapshot(p->sync, &snap, time_now_us()) != 0)
+		metric_inc(rec_series(f->r, f->r->m.failed, "snapshot"));
+}
+
+static void start_fetch(struct feed *f, struct gpair *p)
+{
+	struct fetch_ctx *fc = calloc(1, sizeof(*fc));
+	char path[256], url[1024];
+	size_t len;
+	int rc;
+
+	if (fc == NULL)
+		return;
+	fc->f = f;
+	snprintf(fc->sym, sizeof(fc->sym), "%s", p->sym);
+	rc = gateio_build_snapshot_path(path, sizeof(path), p->sym,
+					(unsigned)f->cfg->depth_limit, &len);
+	if (rc == 0 && snprintf(url, sizeof(url), "%s%s", f->rest_base,
+				path) >= (int)sizeof(url))
+		rc = CORE_ETOOBIG;
+	if (rc == 0)
+		rc = rest_get(f->r->cx, f->r->client, url, FETCH_TIMEOUT_S,
+			      fetch_done, fc);
+	if (rc != 0) {
+		free(fc);
+		fetch_failed(p, core_strerror(rc), -1);
+		return;
+	}
+	p->fetch_wanted = 0;
+	p->fetch_inflight = 1;
+	f->inflight++;
+}
+
+/* Start queued fetches, a few at a time, honouring backoff. */
+static void pump_fetches(struct feed *f)
+{
+	int64_t now = time_mono_us();
+
+	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH;
+	     i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
+		    now >= p->fetch_not_before)
+			start_fetch(f, p);
+	}
+}
+
+/* ---- book_snapshot_N rows ---- */
+
+static uint64_t top_signature(const struct book *b, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int side = 0; side < 2; side++)
+		for (size_t i = 0; i < n && i < book_count(b, side); i++) {
+			const struct book_level *l = book_level(b, side, i);
+
+			for (size_t k = 0; k < l->price_len; k++)
+				h = (h ^ (uint8_t)l->price[k]) * 1099511628211ull;
+			for (size_t k = 0; k < l->amount_len; k++)
+				h = (h ^ (uint8_t)l->amount[k]) * 1099511628211ull;
+			h = (h ^ 0xff) * 1099511628211ull;
+		}
+	return h;
+}
+
+static void write_top_n(struct gpair *p, int64_t now_us)
+{
+	const struct book *b = sync_book(p->sync);
+	size_t n = (size_t)p->f->cfg->snapshot_depth, nf = 4 + 4 * n, k = 4;
+	char ts[24], lts[24];
+	char (*txt)[BOOK_TEXT_MAX + 1];
+	const char **fields;
+
+	txt = calloc(4 * n, sizeof(*txt));
+	fields = calloc(nf, sizeof(*fields));
+	if (txt == NULL || fields == NULL)
+		goto out;
+	fields[0] = p->f->r->exchange;
+	fields[1] = p->sym;
+	fields[2] = fmt_i64(ts, sizeof(ts), p->last_msg_us ? p->last_msg_us
+							   : now_us);
+	fields[3] = fmt_i64(lts, sizeof(lts), now_us);
+	for (size_t i = 0; i < n; i++)
+		for (int side = 1; side >= 0; side--) {
+			const struct book_level *l =
+				i < book_count(b, side) ? book_level(b, side, i)
+							: NULL;
+			char *pr = txt[k - 4], *am = txt[k - 3];
+
+			if (l != NULL) {
+				snprintf(pr, BOOK_TEXT_MAX + 1, "%.*s",
+					 (int)l->price_len, l->price);
+				snprintf(am, BOOK_TEXT_MAX + 1, "%.*s",
+					 (int)l->amount_len, l->amount);
+			}
+			fields[k++] = pr;
+			fields[k++] = am;
+		}
+	(void)queue_row(p, SINK_SNAPSHOT, now_us, fields, nf);
+out:
+	free(txt);
+	free((void *)fields);
+}
+
+static void maybe_top_n(struct gpair *p, int64_t now_us)
+{
+	const struct recorder_config *c = p->f->cfg;
+
+	if (!(c->datasets & DATASET_BOOK_SNAPSHOT) || !sync_synced(p->sync))
+		return;
+	if (c->snapshot_interval <= 0) {
+		uint64_t sig = top_signature(sync_book(p->sync),
+					     (size_t)c->snapshot_depth);
+
+		if (sig != p->top_sig) {
+			p->top_sig = sig;
+			write_top_n(p, now_us);
+		}
+		return;
+	}
+	if (now_us >= p->next_snap_us) {
+		int64_t iv = (int64_t)(c->snapshot_interval * 1e6);
+
+		write_top_n(p, now_us);
+		/* Keep rows on interval boundaries (e.g. :00, :05). */
+		p->next_snap_us = (now_us / iv + 1) * iv;
+	}
+}
+
+/* ---- the WebSocket ---- */
+
+static void on_established(void *ud)
+{
+	struct feed *f = ud;
+	int64_t now = time_now_us();
+
+	f->connections++;
+	metric_set(f->s_conn, 1);
+	if (f->connections > 1)
+		metric_inc(f->s_reconn);
+	f->last_data_us = time_mono_us();
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->removed)
+			continue;
+		p->rejected = 0;
+		if (f->connections > 1)
+			write_event(p, now, "reconnect", NULL, NULL, NULL,
+				    "connection re-established");
+		send_sub(f, p, 1);
+	}
+}
+
+static void on_closed(void *ud, const char *reason)
+{
+	struct feed *f = ud;
+	int64_t now = time_now_us();
+
+	metric_set(f->s_conn, 0);
+	metric_inc(rec_series(f->r, f->r->m.disconnections, reason));
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		p->fetch_wanted = 0;
+		if (sync_state(p->sync) != SYNC_IDLE)
+			sync_on_disconnect(p->sync, now);
+		metric_set(p->s_synced, 0);
+	}
+	sink_commit(f->r->sink);
+}
+
+static void on_ack(struct feed *f, const struct gateio_msg *m, int64_t now)
+{
+	struct gpair *p = pair_find(f, m->pair);
+
+	if (p == NULL)
+		return;
+	if (m->unsubscribe) {
+		if (p->removed)
+			p->removed = 2; /* freed by the next tick */
+		return;
+	}
+	if (!p->removed)
+		sync_on_subscribed(p->sync, now);
+}
+
+static void on_error(struct feed *f, const struct gateio_msg *m)
+{
+	char msg[GATEIO_TEXT_MAX * 4];
+	struct gpair *p = pair_find(f, m->pair);
+
+	log_escape(msg, sizeof(msg), m->err_message, strlen(m->err_message));
+	metric_inc(rec_series(f->r, f->r->m.failed, "exchange_error"));
+	if (p != NULL && !m->unsubscribe && strstr(m->err_message, "unknown"))
+		p->rejected = 1;
+	log_err("%s: exchange refused %s: code %lld: %s",
+		p ? p->sym : "?", m->unsubscribe ? "unsubscribe" : "request",
+		(long long)m->err_code, msg);
+}
+
+static void on_update(struct feed *f, struct gateio_msg *m, int64_t recv_us)
+{
+	struct gpair *p = pair_find(f, m->pair);
+	int64_t hour = time_hour_floor(recv_us);
+
+	if (p == NULL || p->removed)
+		return;
+	/* Only book pushes feed the watchdog: pongs prove the socket, not
+	 * the feed. */
+	f->last_data_us = time_mono_us();
+	metric_inc(p->s_msgs);
+	p->last_msg_us = recv_us;
+	metric_set(p->s_last, (double)recv_us / 1e6);
+	/* Each hourly file opens with the whole book. */
+	if (p->last_l2_hour != 0 && hour != p->last_l2_hour &&
+	    sync_synced(p->sync))
+		(void)sync_emit_snapshot(p->sync, recv_us);
+	if (sync_on_update(p->sync, &m->update, recv_us) != 0)
+		metric_inc(rec_series(f->r, f->r->m.failed, "invalid_update"));
+	metric_set(p->s_synced, sync_synced(p->sync) ? 1 : 0);
+	if (f->cfg->snapshot_interval <= 0)
+		maybe_top_n(p, recv_us);
+}
+
+static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
+{
+	struct feed *f = ud;
+	struct gateio_msg m;
+	int rc;
+
+	rc = gateio_parse_frame(f->parser, msg, len, &m);
+	if (rc != 0) {
+		static struct log_ratelimit rl;
+		char esc[96];
+		unsigned supp;
+
+		metric_inc(rec_series(f->r, f->r->m.failed, "parse"));
+		if (log_ratelimit_ok(&rl, 5, 60, &supp))
+			log_warn("unparsable message (%zu bytes): %s", len,
+				 log_escape(esc, sizeof(esc), msg,
+					    len < 60 ? len : 60));
+		return;
+	}
+	switch (m.type) {
+	case GATEIO_MSG_UPDATE:
+		on_update(f, &m, recv_us);
+		break;
+	case GATEIO_MSG_ACK:
+		on_ack(f, &m, recv_us);
+		break;
+	case GATEIO_MSG_ERROR:
+		on_error(f, &m);
+		break;
+	default:
+		break;
+	}
+	metric_observe(f->s_lat, (double)(time_now_us() - recv_us) / 1e6);
+	sink_commit(f->r->sink);
+}
+
+/* ---- periodic work ---- */
+
+static void owe_snapshot(void *ud, const char *symbol)
+{
+	struct gpair *p = pair_find(ud, symbol);
+
+	if (p != NULL)
+		p->resnap = 1;
+}
+
+/* Report rows lost to a full queue and make the data whole again. */
+static void settle_losses(struct gpair *p, int64_t now)
+{
+	char detail[96];
+
+	if (p->lost_rows != 0) {
+		uint64_t n = p->lost_rows;
+
+		p->lost_rows = 0;
+		snprintf(detail, sizeof(detail),
+			 "%llu rows lost: writer queue full",
+			 (unsigned long long)n);
+		write_event(p, now, "dropped", NULL, NULL, NULL, detail);
+		if (p->lost_rows != 0) {
+			p->lost_rows += n; /* still full: try next tick */
+			return;
+		}
+		log_warn("%s: %s", p->sym, detail);
+		p->resnap = 1;
+	}
+	if (p->resnap && sync_synced(p->sync)) {
+		p->resnap = 0;
+		(void)sync_emit_snapshot(p->sync, now);
+	}
+}
+
+static void reap_removed(struct feed *f)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->removed == 2 || (p->removed && !wsconn_is_up(f->ws))) {
+			if (p->fetch_inflight)
+				f->pairs[j++] = p; /* wait for the fetch */
+			else
+				pair_free(p);
+			continue;
+		}
+		f->pairs[j++] = p;
+	}
+	f->npairs = j;
+}
+
+void feed_tick(struct feed *f, int64_t now_us)
+{
+	int64_t mono = time_mono_us();
+
+	sink_take_resnapshots(f->r->sink, owe_snapshot, f);
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->removed)
+			continue;
+		settle_losses(p, now_us);
+		if (f->cfg->snapshot_interval > 0)
+			maybe_top_n(p, now_us);
+	}
+	pump_fetches(f);
+	reap_removed(f);
+	if (!wsconn_is_up(f->ws))
+		return;
+	/* A silent feed is a dead feed, whatever TCP thinks. */
+	if (mono - f->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
+		f->last_data_us = mono;
+		wsconn_drop(f->ws, "no data within stale_after");
+		return;
+	}
+	if (mono - f->last_ping_us >= PING_EVERY_US) {
+		char buf[128];
+		size_t len;
+
+		f->last_ping_us = mono;
+		if (gateio_build_ping(buf, sizeof(buf), now_us / US_PER_SEC,
+				      &len) == 0)
+			(void)wsconn_send(f->ws, buf, len);
+	}
+}
+
+/* ---- health ---- */
+
+static const char *state_name(enum sync_state st)
+{
+	switch (st) {
+	case SYNC_IDLE:
+		return "idle";
+	case SYNC_WAIT_SNAPSHOT:
+		return "waiting_snapshot";
+	case SYNC_WAIT_FULL:
+		return "waiting_full";
+	case SYNC_SYNCED:
+		return "synced";
+	}
+	return "unknown";
+}
+
+static int buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
+
+static int buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt,
+		      ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return CORE_EINVAL;
+		if ((size_t)n < *cap - *len) {
+			*len += (size_t)n;
+			return 0;
+		}
+		char *nb = realloc(*buf, *cap * 2 + (size_t)n);
+
+		if (nb == NULL)
+			return CORE_ENOMEM;
+		*buf = nb;
+		*cap = *cap * 2 + (size_t)n;
+	}
+}
+
+int feed_health(struct feed *f, char **body, size_t *blen, int *status)
+{
+	int64_t now = time_now_us();
+	int64_t stale = (int64_t)(f->cfg->stale_after * 1e6);
+	size_t len = 0, cap = 1024;
+	char *buf = malloc(cap);
+	int ok = wsconn_is_up(f->ws), rc = 0, first = 1;
+
+	*body = NULL;
+	if (buf == NULL)
+		return CORE_ENOMEM;
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (!p->removed && (!sync_synced(p->sync) || p->last_msg_us == 0 ||
+				    now - p->last_msg_us > stale))
+			ok = 0;
+	}
+	rc = buf_printf(&buf, &len, &cap,
+			"{\"status\":\"%s\",\"exchange\":\"%s\","
+			"\"connected\":%s,\"pairs\":[",
+			ok ? "ok" : "degraded", f->r->exchange,
+			wsconn_is_up(f->ws) ? "true" : "false");
+	for (size_t i = 0; rc == 0 && i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+		double age = p->last_msg_us ? (double)(now - p->last_msg_us) / 1e6
+					    : -1;
+
+		if (p->removed)
+			continue;
+		rc = buf_printf(&buf, &len, &cap,
+				"%s{\"pair\":\"%s\",\"symbol\":\"%s\","
+				"\"state\":\"%s\",\"rejected\":%s,"
+				"\"last_update_id\":%llu,"
+				"\"last_message_age_seconds\":%.3f}",
+				first ? "" : ",", p->norm, p->sym,
+				state_name(sync_state(p->sync)),
+				p->rejected ? "true" : "false",
+				(unsigned long long)sync_last_id(p->sync), age);
+		first = 0;
+	}
+	if (rc == 0)
+		rc = buf_printf(&buf, &len, &cap, "]}\n");
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*body = buf;
+	*blen = len;
+	*status = ok ? 200 : 503;
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int feed_set_pairs(struct feed *f, char *const *pairs, size_t npairs)
+{
+	struct gpair **np;
+	size_t n = f->npairs;
+
+	/* Room for every pair that may be added, removed ones included. */
+	np = realloc(f->pairs, (f->npairs + npairs + 1) * sizeof(*np));
+	if (np == NULL)
+		return CORE_ENOMEM;
+	f->pairs = np;
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+		int keep = 0;
+
+		for (size_t k = 0; k < npairs && !keep; k++)
+			keep = strcmp(p->norm, pairs[k]) == 0;
+		if (!keep && !p->removed) {
+			p->removed = 1;
+			write_event(p, time_now_us(), "shutdown", NULL, NULL,
+				    NULL, "pair removed by reload");
+			if (wsconn_is_up(f->ws))
+				send_sub(f, p, 0);
+			log_notice("%s: removed", p->sym);
+		}
+	}
+	for (size_t k = 0; k < npairs; k++) {
+		struct gpair *p = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(f->pairs[i]->norm, pairs[k]) == 0 &&
+			    !f->pairs[i]->removed)
+				p = f->pairs[i];
+		if (p != NULL)
+			continue;
+		p = pair_new(f, pairs[k]);
+		if (p == NULL)
+			return CORE_ENOMEM;
+		f->pairs[f->npairs++] = p;
+		if (n > 0)
+			log_notice("%s: added", p->sym);
+		if (wsconn_is_up(f->ws))
+			send_sub(f, p, 1);
+	}
+	sink_commit(f->r->sink);
+	return 0;
+}
+
+struct feed *feed_new(struct rec *r)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+	const struct recorder_config *c = r->cfg;
+	char url[512];
+
+	if (f == NULL)
+		return NULL;
+	f->r = r;
+	f->cfg = c;
+	if (c->channel != NULL && strcmp(c->channel, "spot.obu") == 0) {
+		f->ch = GATEIO_CH_OBU;
+		f->speed = c->depth_limit > 50 ? "400" : "50";
+	} else {
+		f->ch = GATEIO_CH_ORDER_BOOK_UPDATE;
+		f->speed = c->depth_limit > 20 ? "100ms" : "20ms";
+	}
+	snprintf(f->rest_base, sizeof(f->rest_base), "%s",
+		 c->rest_url ? c->rest_url : DEFAULT_REST);
+	snprintf(url, sizeof(url), "%s", c->ws_url ? c->ws_url : DEFAULT_WS);
+	f->parser = gateio_parser_new(GATEIO_DEFAULT_TOKENS);
+	f->hooks.established = on_established;
+	f->hooks.message = on_message;
+	f->hooks.closed = on_closed;
+	f->hooks.ud = f;
+	f->ws = wsconn_new(r->cx, r->client, url, &f->hooks);
+	f->s_conn = rec_series(r, r->m.conn_status, NULL);
+	f->s_reconn = rec_series(r, r->m.reconnections, NULL);
+	f->s_lat = rec_series(r, r->m.latency, NULL);
+	f->s_qdrop = rec_series(r, r->m.rows_dropped, "queue_full");
+	if (f->parser == NULL || f->ws == NULL ||
+	    feed_set_pairs(f, c->pairs, c->npairs) != 0) {
+		feed_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int feed_start(struct feed *f)
+{
+	metric_set(f->s_conn, 0);
+	wsconn_start(f->ws);
+	return 0;
+}
+
+void feed_stop(struct feed *f)
+{
+	int64_t now = time_now_us();
+
+	if (f == NULL)
+		return;
+	wsconn_stop(f->ws);
+	for (size_t i = 0; i < f->npairs; i++)
+		if (!f->pairs[i]->removed)
+			write_event(f->pairs[i], now, "shutdown", NULL, NULL,
+				    NULL, "recorder stopping");
+	sink_commit(f->r->sink);
+}
+
+void feed_free(struct feed *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->npairs; i++)
+		pair_free(f->pairs[i]);
+	free(f->pairs);
+	wsconn_free(f->ws);
+	gateio_parser_free(f->parser);
+	free(f);
+}

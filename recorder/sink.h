@@ -1,0 +1,94 @@
+/*
+ * The recorder's file side: a writer thread that owns every hourly CSV
+ * file, fed by the network thread through a bounded queue of row blocks.
+ * The network side never blocks on the disk: when the queue is full,
+ * rows are dropped and counted, and a "dropped" event is written once
+ * the writer catches up. Memory is capped at SINK_BLOCKS * SINK_BLOCK.
+ */
+#ifndef RECORDER_SINK_H
+#define RECORDER_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define SINK_BLOCK (64u << 10)
+#define SINK_BLOCKS 256u /* 16 MiB of queued rows at most */
+
+enum sink_dataset {
+	SINK_L2,       /* incremental_book_L2 */
+	SINK_SNAPSHOT, /* book_snapshot_<N> */
+	SINK_EVENTS,   /* book_events */
+	SINK_NDATASETS,
+};
+
+/* Figures the writer thread keeps; read with sink_stats. */
+struct sink_stats {
+	uint64_t rows_written;
+	uint64_t rows_dropped_queue; /* queue full: never reached the writer */
+	uint64_t rows_dropped_write; /* write errors (disk full, EIO) */
+	uint64_t write_errors;
+	uint64_t torn_bytes_cut;
+	uint64_t queued_bytes; /* now */
+};
+
+struct sink;
+struct schema_set;
+
+/*
+ * Called on the writer thread for each row that reached its file, so
+ * the recorder can count ticks_written per symbol. May be NULL.
+ */
+typedef void (*sink_written_fn)(void *ud, const char *symbol,
+				enum sink_dataset ds, uint64_t rows);
+
+/*
+ * A sink writing under cfg->data_dir for exchange `exchange`. `schemas`
+ * is borrowed. NULL on allocation failure or a bad schema.
+ */
+struct sink *sink_new(const struct recorder_config *cfg, const char *exchange,
+		      struct schema_set *schemas, sink_written_fn written,
+		      void *ud);
+
+/* Start the writer thread. 0 or CORE_ESYS. */
+int sink_start(struct sink *s);
+
+/*
+ * Queue one row for `symbol` (the exchange's symbol) in dataset `ds`
+ * with the row's local_timestamp `local_us` (which picks its hour).
+ * Fields are copied. Returns 0, or CORE_ENOSPACE when the queue is full
+ * (the row is counted as dropped), or CORE_ETOOBIG for a row larger
+ * than a block. Network thread only.
+ */
+int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
+	     int64_t local_us, const char *const *fields, size_t nfields);
+
+/*
+ * Hand the rows queued so far to the writer thread. Cheap; the network
+ * thread calls it after each message and on a short timer.
+ */
+void sink_commit(struct sink *s);
+
+void sink_stats(struct sink *s, struct sink_stats *out);
+
+/*
+ * Symbols whose incremental_book_L2 file lost rows to a write error and
+ * so needs a fresh snapshot block: `fn` is called once per symbol
+ * (network thread), and the list is cleared.
+ */
+void sink_take_resnapshots(struct sink *s, void (*fn)(void *ud,
+						      const char *symbol),
+			   void *ud);
+
+/*
+ * Commit, let the writer drain everything, flush and fsync every file,
+ * close them and join the thread. Returns 0, or the first error of that
+ * final flush (earlier write errors are in the stats, not here).
+ */
+int sink_stop(struct sink *s);
+
+/* Free after sink_stop. NULL-safe. */
+void sink_free(struct sink *s);
+
+#endif

@@ -1,0 +1,110 @@
+# shellcheck shell=bash disable=SC2034
+# Shared helpers for the t-recorder-*.sh scripts (sourced after
+# tests/sim/lib.sh, whose start_sim, fail, pass and $TMP they use).
+REC=$BUILD/booktape-recorder
+CHECK=$ROOT/tests/integration/recorder_check.py
+REC_PIDS=()
+
+rec_cleanup() {
+	local p
+	for p in "${REC_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	sim_cleanup
+}
+trap rec_cleanup EXIT
+
+# free_port: a TCP port nothing listens on now, for metrics_listen.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# write_config FILE PAIRS [key: value ...]: a recorder config for the sim
+# on $PORT, data in $TMP/data, metrics on $MPORT (picked here). Extra
+# lines replace the defaults of the same key.
+write_config() {
+	local file=$1 pairs=$2 line k
+	shift 2
+	MPORT=$(free_port)
+	local defaults=(
+		"connector_name: gate_io"
+		"trading_pairs: [$pairs]"
+		"depth_limit: 100"
+		"snapshot_interval: 1"
+		"buffer_size: 50"
+		"flush_interval: 0.2"
+		"fsync_interval: 0.5"
+		"data_dir: \"$TMP/data\""
+		"metrics_listen: \"127.0.0.1:$MPORT\""
+		"update_events: true"
+		"ws_url: \"${WS_SCHEME:-ws}://127.0.0.1:$PORT/ws/v4/\""
+		"rest_url: \"${HTTP_SCHEME:-http}://127.0.0.1:$PORT/api/v4\""
+	)
+	{
+		echo "config:"
+		for line in "${defaults[@]}"; do
+			k=${line%%:*}
+			for extra in "$@"; do
+				[ "${extra%%:*}" = "$k" ] && continue 2
+			done
+			echo "  $line"
+		done
+		for line in "$@"; do
+			echo "  $line"
+		done
+	} >"$file"
+}
+
+# start_rec NAME CONFIG: run the recorder in the background; sets REC_PID.
+start_rec() {
+	"$REC" --config "$2" >>"$TMP/$1.log" 2>&1 &
+	REC_PID=$!
+	REC_PIDS+=("$REC_PID")
+}
+
+# metric SAMPLE: the value of one /metrics sample, e.g.
+# 'orderbook_collector_connection_status{exchange="gateio"}' (or "").
+metric() {
+	curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" |
+		awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'
+}
+
+# wait_healthy SECONDS: until /healthz answers 200.
+wait_healthy() {
+	local i
+	for i in $(seq 1 $((${1:-10} * 10 * MULT))); do
+		if curl -sf --max-time 1 "http://127.0.0.1:$MPORT/healthz" >/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "recorder not healthy after ${1:-10} s: $(curl -s "http://127.0.0.1:$MPORT/healthz")"
+}
+
+# wait_metric SAMPLE MIN SECONDS: until the sample is >= MIN.
+wait_metric() {
+	local i v=
+	for i in $(seq 1 $((${3:-10} * 10 * MULT))); do
+		v=$(metric "$1")
+		if [ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v >= m) }'; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$1 is '${v:-absent}', wanted >= $2 within ${3:-10} s"
+}
+
+# stop_rec: SIGTERM must end the recorder with status 0 within 2 s.
+stop_rec() {
+	local i rc=0
+	kill -TERM "$REC_PID"
+	for i in $(seq 1 $((20 * MULT))); do
+		kill -0 "$REC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$REC_PID" 2>/dev/null; then
+		fail "recorder still running 2 s after SIGTERM"
+	fi
+	wait "$REC_PID" || rc=$?
+	[ "$rc" -eq 0 ] || fail "recorder exited $rc on SIGTERM"
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Check what booktape-recorder wrote against the simulator's truth.
+
+For each pair, the incremental_book_L2 files of every hour are replayed in
+order: a run of is_snapshot=true rows replaces the book, other rows set a
+level's absolute amount (0 deletes). book_events (recorded with
+update_events: true) gives, for each receive time, the last update id the
+rows of that time bring the book to; after each such group the rebuilt
+book must equal the truth at that id. The files must also be whole: one
+header, every line complete, every hourly L2 file opening with a snapshot
+block.
+
+usage: recorder_check.py DATA_DIR TRUTH_DIR EXCHANGE SYMBOL... [--min-checks N]
+       [--expect-events gap,resync] [--forbid-events gap] [--allow-crossed]
+       [--no-truth]
+Prints a summary line per symbol; exit 0 when everything matched.
+"""
+import argparse
+import csv
+import glob
+import os
+import sys
+from decimal import Decimal
+
+L2_HEADER = ["exchange", "symbol", "timestamp", "local_timestamp",
+             "is_snapshot", "side", "price", "amount"]
+EV_HEADER = ["local_timestamp", "event", "first_update_id", "last_update_id",
+             "expected_update_id", "detail"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def read_csv(path, header):
+    with open(path, newline="") as f:
+        data = f.read()
+    if data and not data.endswith("\n"):
+        fail("%s: last line is not complete" % path)
+    rows = list(csv.reader(data.splitlines()))
+    if not rows or rows[0] != header:
+        fail("%s: bad header %r" % (path, rows[0] if rows else None))
+    for i, r in enumerate(rows[1:], 2):
+        if len(r) != len(header):
+            fail("%s:%d: %d fields" % (path, i, len(r)))
+        if r[0] == header[0]:
+            fail("%s:%d: a second header" % (path, i))
+    return rows[1:]
+
+
+def hour_files(data, exchange, symbol, dataset):
+    pat = os.path.join(data, "live", exchange, "*", "*",
+                       "%s.%s.csv" % (symbol, dataset))
+    return sorted(glob.glob(pat))
+
+
+class Truth:
+    def __init__(self, path):
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        self.rows = [(int(r[0]), r[1], Decimal(r[2]), Decimal(r[3]))
+                     for r in rows[1:] if len(r) == 4]
+        self.pos = 0
+        self.book = {"bid": {}, "ask": {}}
+        self.id = self.rows[0][0] - 1 if self.rows else 0
+
+    def at(self, uid):
+        if uid < self.id:
+            fail("truth asked to go back from %d to %d" % (self.id, uid))
+        while self.pos < len(self.rows) and self.rows[self.pos][0] <= uid:
+            _, side, px, amt = self.rows[self.pos]
+            if amt == 0:
+                self.book[side].pop(px, None)
+            else:
+                self.book[side][px] = amt
+            self.pos += 1
+        if self.pos == 0 or self.rows[self.pos - 1][0] < uid:
+            return None  # the truth file was cut before this id
+        self.id = uid
+        return self.book
+
+
+def check_symbol(args, symbol):
+    l2_files = hour_files(args.data, args.exchange, symbol,
+                          "incremental_book_L2")
+    ev_files = hour_files(args.data, args.exchange, symbol, "book_events")
+    if not l2_files:
+        fail("%s: no incremental_book_L2 file" % symbol)
+    ids = {}
+    events = []
+    for p in ev_files:
+        for r in read_csv(p, EV_HEADER):
+            events.append(r[1])
+            if r[3] and r[1] in ("update", "snapshot", "full_refresh"):
+                ts = int(r[0])
+                ids[ts] = max(ids.get(ts, 0), int(r[3]))
+    truth = None
+    if not args.no_truth:
+        truth = Truth(os.path.join(args.truth, symbol + ".truth.csv"))
+    book = {"bid": {}, "ask": {}}
+    checks = 0
+    torn = 0
+    prev_snap = False
+    for p in l2_files:
+        rows = read_csv(p, L2_HEADER)
+        if rows and rows[0][4] != "true":
+            fail("%s: does not open with a snapshot block" % p)
+        i = 0
+        while i < len(rows):
+            ts = rows[i][3]
+            while i < len(rows) and rows[i][3] == ts:
+                r = rows[i]
+                if r[0] != args.exchange or r[1] != symbol:
+                    fail("%s: row for %s/%s" % (p, r[0], r[1]))
+                snap = r[4] == "true"
+                if snap and not prev_snap:
+                    book = {"bid": {}, "ask": {}}
+                prev_snap = snap
+                px, amt = Decimal(r[6]), Decimal(r[7])
+                if amt == 0:
+                    book[r[5]].pop(px, None)
+                else:
+                    book[r[5]][px] = amt
+                i += 1
+            uid = ids.get(int(ts))
+            if uid is None:
+                continue
+            want = truth.at(uid) if truth else book
+            if want is None:
+                continue
+            if book != want and args.crash_tolerant and i < len(rows) \
+                    and rows[i][4] == "true":
+                # A kill can leave part of a message's rows on disk; the
+                # snapshot block written after the restart repairs it.
+                torn += 1
+                continue
+            if book != want:
+                diff = []
+                for side in ("bid", "ask"):
+                    for px in sorted(set(book[side]) | set(want[side])):
+                        if book[side].get(px) != want[side].get(px):
+                            diff.append("%s %s: recorded %s, truth %s" % (
+                                side, px, book[side].get(px),
+                                want[side].get(px)))
+                fail("%s at update %d (local %s): book differs from truth: "
+                     "%s" % (symbol, uid, ts, "; ".join(diff[:5])))
+            if not args.allow_crossed and book["bid"] and book["ask"] and \
+                    max(book["bid"]) >= min(book["ask"]):
+                fail("%s at update %d: crossed book" % (symbol, uid))
+            checks += 1
+    if checks < args.min_checks:
+        fail("%s: only %d points checked (want >= %d)" % (
+            symbol, checks, args.min_checks))
+    for ev in args.forbid_events:
+        if ev in events:
+            fail("%s: unexpected '%s' event in book_events" % (symbol, ev))
+    for ev in args.expect_events:
+        if ev not in events:
+            fail("%s: no '%s' event in book_events" % (symbol, ev))
+    print("ok: %s: %d points checked against %s (%d torn before a snapshot block), "
+          "events: %s" % (symbol, checks,
+                          "the truth" if truth else "themselves", torn,
+                          ",".join(sorted(set(events)))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("truth")
+    ap.add_argument("exchange")
+    ap.add_argument("symbols", nargs="+")
+    ap.add_argument("--min-checks", type=int, default=1)
+    ap.add_argument("--expect-events", default="",
+                    type=lambda s: [x for x in s.split(",") if x])
+    ap.add_argument("--allow-crossed", action="store_true")
+    ap.add_argument("--crash-tolerant", action="store_true",
+                    help="a message may be torn just before a snapshot "
+                    "block that follows a kill or a write error")
+    ap.add_argument("--no-truth", action="store_true",
+                    help="no truth file: check wholeness and crossing only")
+    ap.add_argument("--forbid-events", default="",
+                    type=lambda s: [x for x in s.split(",") if x])
+    args = ap.parse_args()
+    for s in args.symbols:
+        check_symbol(args, s)
+
+
+if __name__ == "__main__":
+    main()

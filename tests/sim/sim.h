@@ -1,0 +1,319 @@
+/*
+ * The booktape exchange simulator: a local Gate.io spot v4 server (WS and
+ * REST on one lws vhost) with a seeded order book per pair, ground truth
+ * files, faults on demand, a flood mode and a replay mode. This header
+ * holds the types every sim module shares; see tests/sim/README.md.
+ */
+#ifndef TESTS_SIM_SIM_H
+#define TESTS_SIM_SIM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libwebsockets.h>
+
+#define SIM_NAME_MAX	32
+#define SIM_MAX_SUBS	256
+#define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
+#define SIM_PAYLOAD_MAX 8
+#define SIM_TICK_US	5000
+
+enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
+
+/* ---------------------------------------------------------------- buffers */
+
+/*
+ * A growable byte buffer that always keeps LWS_PRE bytes of headroom in
+ * front of its data, so it can be handed to lws_write() as is.
+ */
+struct sbuf {
+	char *mem;  /* LWS_PRE + cap bytes */
+	size_t len; /* bytes of data at mem + LWS_PRE */
+	size_t cap;
+	int oom; /* an append failed; the content is truncated */
+};
+
+void sbuf_release(struct sbuf *b);
+void sbuf_reset(struct sbuf *b);
+char *sbuf_data(struct sbuf *b);
+int sbuf_reserve(struct sbuf *b, size_t extra);
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addc(struct sbuf *b, char c);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sbuf_add_i64(struct sbuf *b, int64_t v);
+void sbuf_add_u64(struct sbuf *b, uint64_t v);
+/* Format into dst (24 / 48 bytes); return the length, no NUL. */
+size_t fmt_u64(char *dst, uint64_t v);
+size_t fmt_dec(char *dst, int64_t units, int dec);
+/* units / 10^dec as a decimal string, trailing zeros trimmed ("1.5", "0"). */
+void sbuf_add_dec(struct sbuf *b, int64_t units, int dec);
+/* Append src as a JSON string body, escaping quotes and controls. */
+void sbuf_add_jstr(struct sbuf *b, const char *s, size_t n);
+
+/* splitmix64: the one PRNG of the simulator, deterministic per seed. */
+uint64_t sim_rand(uint64_t *state);
+
+/* ---------------------------------------------------------------- book */
+
+struct sim_level {
+	int64_t px;  /* ticks */
+	int64_t amt; /* amount units */
+};
+
+struct sim_book_side {
+	struct sim_level *lv; /* bids high->low, asks low->high */
+	size_t n, cap;
+};
+
+struct sim_change {
+	uint64_t id;
+	int64_t px;
+	int64_t amt;  /* new amount, 0 = delete */
+	int64_t prev; /* amount before this change (0 = level was absent) */
+	uint8_t side;
+};
+
+struct sim_pair {
+	char name[SIM_NAME_MAX];
+	int pdec, adec; /* decimals of price ticks, amount units */
+	int64_t mid;	/* starting mid price, ticks */
+	int depth;	/* max levels per side */
+	struct sim_book_side side[2];
+	uint64_t first_id; /* id of the first change ever */
+	uint64_t last_id;  /* id of the newest change (first_id-1: none) */
+	int64_t last_ms;   /* wall time of the newest change */
+	struct sim_change *ring; /* the newest ring_cap changes, by id */
+	size_t ring_cap;
+	uint64_t rng;
+	double rate, accum; /* changes per second, fractional carry */
+	FILE *truth;
+	/* Replay mode: captured REST body and WS frames, served verbatim. */
+	char *rp_snap;
+	size_t rp_snap_len;
+	char **rp_lines;
+	size_t *rp_len;
+	size_t rp_n;
+};
+
+/* Fill a pair from its spec; generates the initial book as changes. */
+int book_pair_init(struct sim_pair *p, const char *name, uint64_t seed,
+		   int depth, double rate, size_t ring_cap);
+void book_pair_release(struct sim_pair *p);
+/* Open DIR/<PAIR>.truth.csv and write the changes made so far. */
+int book_truth_open(struct sim_pair *p, const char *dir);
+void book_truth_flush(struct sim_pair *p);
+/* Make exactly one change (one update id). */
+void book_step(struct sim_pair *p, int64_t now_ms);
+/* The change with this id, or NULL when it left the ring (or never was). */
+const struct sim_change *book_change(const struct sim_pair *p, uint64_t id);
+/* Oldest id still in the ring. */
+uint64_t book_oldest_id(const struct sim_pair *p);
+/*
+ * Copy the book as it was `back` changes ago into the two sides given
+ * (caller releases them with book_side_release). Returns the id of that
+ * state; `back` is clipped to what the ring holds.
+ */
+uint64_t book_state_back(const struct sim_pair *p, uint64_t back,
+			 struct sim_book_side out[2]);
+void book_side_release(struct sim_book_side *s);
+
+/* ---------------------------------------------------------------- requests */
+
+struct sim_req {
+	int has_time, has_id, has_event, has_payload;
+	int64_t time, id;
+	char channel[64];
+	char event[32];
+	char payload[SIM_PAYLOAD_MAX][64]; /* string items */
+	int npayload;
+	int payload_nonstr;	 /* an item was not a string or too long */
+	const char *payload_raw; /* JSON text of the payload, for the echo */
+	size_t payload_raw_len;
+};
+
+/* Parse a client request. 0, or -1 when it is not a JSON object. */
+int json_parse_req(const char *s, size_t n, struct sim_req *r);
+
+/* ---------------------------------------------------------------- conns */
+
+enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2 };
+
+struct sim_msg {
+	struct sim_msg *next;
+	size_t len;
+	char data[]; /* LWS_PRE headroom, then len bytes */
+};
+
+struct sim_sub {
+	struct sim_pair *pair;
+	enum sim_chan chan;
+	int interval_ms;  /* push period */
+	int level;	  /* levels in full pushes */
+	uint64_t next_id; /* first id not yet pushed */
+	int64_t next_push_us;
+	int64_t next_full_us; /* random irregular full push, 0 = none */
+	int need_full;
+	uint64_t skip;	     /* gap fault: ids still to leave out */
+	int reorder;	     /* 1: hold the next push, 2: holding one */
+	struct sbuf last;    /* last push sent, for dup */
+	struct sbuf held;    /* push held back by reorder */
+	size_t rp_pos;	     /* replay: next captured line */
+	uint64_t flood_left; /* flood: pushes still to send */
+};
+
+struct sim;
+
+struct sim_conn {
+	struct sim *sim;
+	struct lws *wsi;
+	struct sim_conn *next;
+	char conn_id[17];
+	struct sim_sub *subs[SIM_MAX_SUBS];
+	size_t nsubs;
+	struct sim_msg *qhead, *qtail;
+	size_t qbytes;
+	struct sbuf rx;
+	int64_t opened_us, last_ping_us;
+	int64_t stall_until_us;
+	int64_t close_at_us; /* close fault deadline, 0 = none */
+	int drop, closing;
+	int close_status; /* status of the close frame when closing */
+	int flooding;
+	struct sbuf flood; /* flood: the frame being written */
+};
+
+/* Per-session data lws allocates for every connection (HTTP or WS). */
+struct sim_pss {
+	struct sim_conn *conn; /* ws only */
+	struct sbuf body;      /* http response body */
+};
+
+/* ---------------------------------------------------------------- faults */
+
+enum sim_fault_kind {
+	SIM_F_GAP,
+	SIM_F_DUP,
+	SIM_F_REORDER,
+	SIM_F_BADJSON,
+	SIM_F_OVERSIZE,
+	SIM_F_STALL,
+	SIM_F_DROP,
+	SIM_F_CLOSE,
+	SIM_F_FULL,
+	SIM_F_REST_ERROR,
+	SIM_F_REST_429,
+	SIM_F_STALE,
+	SIM_F_COUNT
+};
+
+struct sim_fault {
+	double at_s; /* script: seconds since start */
+	enum sim_fault_kind kind;
+	char pair[SIM_NAME_MAX]; /* "" = all */
+	uint64_t n;		 /* 0 = the kind's default */
+	int done;
+};
+
+/* Parse a kind name; -1 when unknown. */
+int fault_kind_parse(const char *name);
+const char *fault_kind_name(enum sim_fault_kind k);
+/* Parse "T:KIND[:PAIR][:N],..." into sim->script. 0 or -1. */
+int fault_script_parse(struct sim *sim, const char *spec);
+/* Apply a fault now. */
+void fault_apply(struct sim *sim, const struct sim_fault *f);
+/* Run the script items that are due. */
+void fault_script_run(struct sim *sim, double elapsed_s);
+
+/* ---------------------------------------------------------------- context */
+
+struct sim_opts {
+	int port;
+	const char *port_file;
+	const char *cert, *key;
+	const char *truth_dir;
+	const char *script;
+	const char *replay_dir;
+	const char *pairs;
+	uint64_t seed;
+	double rate; /* changes per second per pair */
+	int depth;
+	double duration_s;   /* 0 = until SIGTERM */
+	double full_every_s; /* mean seconds between random full pushes */
+	int ping_s;	     /* server protocol PING period */
+	int idle_close_s;    /* close sockets with no sub and no ping */
+	uint64_t flood;	     /* pushes per subscription, 0 = off */
+	size_t ring;	     /* changes kept per pair */
+	size_t max_queue;    /* bytes queued per connection before a drop */
+};
+
+struct sim {
+	struct sim_opts opt;
+	struct lws_context *cx;
+	struct lws_vhost *vh;
+	struct sim_pair *pairs;
+	size_t npairs;
+	struct sim_conn *conns;
+	size_t nconns;
+	struct sim_fault *script;
+	size_t nscript;
+	uint64_t rest_error_left, rest_429_left, stale_back;
+	uint64_t rng;
+	int64_t start_us, last_tick_us;
+	lws_sorted_usec_list_t tick;
+	volatile int *stop;
+	struct sbuf scratch;   /* push building */
+	struct sim_level *agg; /* push collapse: entries */
+	uint32_t *hash;	       /* push collapse: open addressing */
+	uint8_t *agg_side;
+	size_t agg_cap, hash_cap;
+};
+
+struct sim_pair *sim_pair_find(struct sim *sim, const char *name, size_t n);
+int64_t sim_now_us(void);
+
+/* ---------------------------------------------------------------- gateio */
+
+/* Subscribe/unsubscribe ack; err_code 0 = success. */
+void gio_ack(struct sim *sim, struct sim_conn *c, struct sbuf *b,
+	     const struct sim_req *r, int err_code, const char *err_msg);
+void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
+	      const struct sim_req *r);
+/*
+ * Build the next push of a subscription into b: a full push when `full`,
+ * else the changes next_id..last_id collapsed to one value per level.
+ * Advances sub->next_id. Returns 1 when b holds a push, 0 for nothing
+ * to send.
+ */
+int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full);
+/* A flood push: exactly the next `n` changes from sub->next_id. */
+int gio_push_n(struct sim *sim, struct sim_sub *s, struct sbuf *b, uint64_t n);
+/* REST order_book body for a pair (limit levels per side, with_id). */
+void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
+		   int limit, int with_id, uint64_t back);
+
+/* ---------------------------------------------------------------- ws/http */
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		void *in, size_t len);
+/* Handle one complete client frame (sim_sub.c). */
+void sub_request(struct sim_conn *c, const char *data, size_t len);
+void sub_remove_all(struct sim_conn *c);
+/* Queue a copy of a text frame on a connection. 0 or -1 (conn dropped). */
+int ws_queue(struct sim_conn *c, const char *data, size_t len);
+/* Send a push now, through the reorder and dup machinery. */
+void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b);
+/* Called every tick: pushes, deadlines, idle closes. */
+void ws_tick(struct sim *sim, int64_t now_us);
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		  void *in, size_t len);
+
+/* ---------------------------------------------------------------- replay */
+
+/* Load every extracted_<PAIR>_* capture pair found in dir as a pair. */
+int replay_load(struct sim *sim, const char *dir);
+
+#endif

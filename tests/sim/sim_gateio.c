@@ -1,0 +1,370 @@
+/*
+ * Gate.io spot v4 wire formats: subscribe acks and errors, spot.pong,
+ * spot.order_book_update and spot.obu pushes (incremental pushes carry
+ * the last value per level since the previous push), and the REST
+ * order_book body. Field order follows the captured samples.
+ */
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+#define HASH_EMPTY UINT32_MAX
+
+static void hex_id(struct sim *sim, char *out, size_t nhex)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t r = 0;
+	size_t i;
+
+	for (i = 0; i < nhex; i++) {
+		if (i % 16 == 0)
+			r = sim_rand(&sim->rng);
+		out[i] = hex[r & 15];
+		r >>= 4;
+	}
+	out[nhex] = '\0';
+}
+
+/* {"time":S,"time_ms":MS,["id":N,]"conn_id":"..","trace_id":".." */
+static void ctl_head(struct sim *sim, struct sim_conn *c, struct sbuf *b,
+		     const struct sim_req *r, char trace[33])
+{
+	int64_t ms = sim_now_us() / 1000;
+
+	hex_id(sim, trace, 32);
+	sbuf_adds(b, "{\"time\":");
+	sbuf_add_i64(b, ms / 1000);
+	sbuf_adds(b, ",\"time_ms\":");
+	sbuf_add_i64(b, ms);
+	if (r->has_id) {
+		sbuf_adds(b, ",\"id\":");
+		sbuf_add_i64(b, r->id);
+	}
+	sbuf_adds(b, ",\"conn_id\":\"");
+	sbuf_adds(b, c->conn_id);
+	sbuf_adds(b, "\",\"trace_id\":\"");
+	sbuf_adds(b, trace);
+	sbuf_adds(b, "\"");
+}
+
+void gio_ack(struct sim *sim, struct sim_conn *c, struct sbuf *b,
+	     const struct sim_req *r, int err_code, const char *err_msg)
+{
+	char trace[33];
+
+	ctl_head(sim, c, b, r, trace);
+	sbuf_adds(b, ",\"channel\":\"");
+	sbuf_add_jstr(b, r->channel, strlen(r->channel));
+	sbuf_adds(b, "\",\"event\":\"");
+	sbuf_add_jstr(b, r->event, strlen(r->event));
+	sbuf_adds(b, "\"");
+	if (r->payload_raw != NULL) {
+		sbuf_adds(b, ",\"payload\":");
+		sbuf_add(b, r->payload_raw, r->payload_raw_len);
+	}
+	if (err_code != 0) {
+		sbuf_adds(b, ",\"error\":{\"code\":");
+		sbuf_add_i64(b, err_code);
+		sbuf_adds(b, ",\"message\":\"");
+		sbuf_add_jstr(b, err_msg, strlen(err_msg));
+		sbuf_adds(b, "\"},\"result\":{\"status\":\"fail\"}");
+	} else {
+		sbuf_adds(b, ",\"result\":{\"status\":\"success\"}");
+	}
+	sbuf_adds(b, ",\"requestId\":\"");
+	sbuf_adds(b, trace);
+	sbuf_adds(b, "\"}");
+}
+
+void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
+	      const struct sim_req *r)
+{
+	char trace[33];
+
+	ctl_head(sim, c, b, r, trace);
+	sbuf_adds(b, ",\"channel\":\"spot.pong\",\"event\":\"\","
+		     "\"result\":null,\"requestId\":\"");
+	sbuf_adds(b, trace);
+	sbuf_adds(b, "\"}");
+}
+
+static void add_levels(struct sbuf *b, const struct sim_pair *p,
+		       const struct sim_level *lv, size_t n)
+{
+	size_t i;
+
+	sbuf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(b, ',');
+		sbuf_adds(b, "[\"");
+		sbuf_add_dec(b, lv[i].px, p->pdec);
+		sbuf_adds(b, "\",\"");
+		sbuf_add_dec(b, lv[i].amt, p->adec);
+		sbuf_adds(b, "\"]");
+	}
+	sbuf_addc(b, ']');
+}
+
+/* Grow the collapse scratch to hold n entries. -1 on failure. */
+static int agg_reserve(struct sim *sim, size_t n)
+{
+	size_t hc = 16;
+
+	if (n > sim->agg_cap) {
+		struct sim_level *a = realloc(sim->agg, n * sizeof(*a));
+		uint8_t *s;
+
+		if (a == NULL)
+			return -1;
+		sim->agg = a;
+		s = realloc(sim->agg_side, n);
+		if (s == NULL)
+			return -1;
+		sim->agg_side = s;
+		sim->agg_cap = n;
+	}
+	while (hc < 2 * n)
+		hc *= 2;
+	if (hc > sim->hash_cap) {
+		uint32_t *h = realloc(sim->hash, hc * sizeof(*h));
+
+		if (h == NULL)
+			return -1;
+		sim->hash = h;
+		sim->hash_cap = hc;
+	}
+	return 0;
+}
+
+/*
+ * Collapse changes from..to into sim->agg (one entry per level, the last
+ * value, in order of first appearance). Returns the entry count.
+ */
+static size_t agg_collect(struct sim *sim, const struct sim_pair *p,
+			  uint64_t from, uint64_t to)
+{
+	size_t n = 0, hc, mask;
+	uint64_t id;
+
+	if (agg_reserve(sim, (size_t)(to - from + 1)) < 0)
+		return 0;
+	for (hc = 16; hc < 2 * (size_t)(to - from + 1); hc *= 2)
+		;
+	mask = hc - 1;
+	memset(sim->hash, 0xff, hc * sizeof(*sim->hash));
+	for (id = from; id <= to; id++) {
+		const struct sim_change *c = book_change(p, id);
+		uint64_t key = ((uint64_t)c->px << 1) | c->side;
+		size_t h =
+			(size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) &
+			mask;
+
+		while (sim->hash[h] != HASH_EMPTY) {
+			uint32_t k = sim->hash[h];
+
+			if (sim->agg[k].px == c->px &&
+			    sim->agg_side[k] == c->side)
+				break;
+			h = (h + 1) & mask;
+		}
+		if (sim->hash[h] == HASH_EMPTY) {
+			sim->hash[h] = (uint32_t)n;
+			sim->agg[n].px = c->px;
+			sim->agg_side[n] = c->side;
+			n++;
+		}
+		sim->agg[sim->hash[h]].amt = c->amt;
+	}
+	return n;
+}
+
+static void add_agg_side(struct sim *sim, struct sbuf *b,
+			 const struct sim_pair *p, size_t n, int side)
+{
+	size_t i;
+	int first = 1;
+
+	sbuf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (sim->agg_side[i] != side)
+			continue;
+		if (!first)
+			sbuf_addc(b, ',');
+		first = 0;
+		sbuf_adds(b, "[\"");
+		sbuf_add_dec(b, sim->agg[i].px, p->pdec);
+		sbuf_adds(b, "\",\"");
+		sbuf_add_dec(b, sim->agg[i].amt, p->adec);
+		sbuf_adds(b, "\"]");
+	}
+	sbuf_addc(b, ']');
+}
+
+/* Envelope and result head up to and including the "u" field. */
+static void push_head(struct sbuf *b, const struct sim_sub *s, uint64_t U,
+		      uint64_t u, int full)
+{
+	const struct sim_pair *p = s->pair;
+	int64_t ms = sim_now_us() / 1000;
+
+	if (s->chan == SIM_CH_OBU) {
+		sbuf_adds(b, "{\"channel\":\"spot.obu\",\"result\":{\"t\":");
+		sbuf_add_i64(b, p->last_ms);
+		if (full)
+			sbuf_adds(b, ",\"full\":true");
+		sbuf_adds(b, ",\"s\":\"ob.");
+		sbuf_adds(b, p->name);
+		sbuf_addf(b, ".%d\"", s->level);
+		if (!full) {
+			sbuf_adds(b, ",\"U\":");
+			sbuf_add_u64(b, U);
+		}
+	} else {
+		sbuf_adds(b, "{\"time\":");
+		sbuf_add_i64(b, ms / 1000);
+		sbuf_adds(b, ",\"time_ms\":");
+		sbuf_add_i64(b, ms);
+		sbuf_adds(b, ",\"channel\":\"spot.order_book_update\","
+			     "\"event\":\"update\",\"result\":{\"t\":");
+		sbuf_add_i64(b, p->last_ms);
+		if (full)
+			sbuf_adds(b, ",\"full\":true");
+		sbuf_addf(b, ",\"l\":\"%d\",\"e\":\"depthUpdate\",\"E\":",
+			  s->level);
+		sbuf_add_i64(b, p->last_ms / 1000);
+		sbuf_adds(b, ",\"s\":\"");
+		sbuf_adds(b, p->name);
+		sbuf_adds(b, "\",\"U\":");
+		sbuf_add_u64(b, U);
+	}
+	sbuf_adds(b, ",\"u\":");
+	sbuf_add_u64(b, u);
+}
+
+static void push_tail(struct sbuf *b, const struct sim_sub *s)
+{
+	if (s->chan == SIM_CH_OBU) {
+		sbuf_adds(b, "},\"time_ms\":");
+		sbuf_add_i64(b, sim_now_us() / 1000);
+		sbuf_addc(b, '}');
+	} else {
+		sbuf_adds(b, "}}");
+	}
+}
+
+static void push_full(struct sbuf *b, struct sim_sub *s)
+{
+	const struct sim_pair *p = s->pair;
+	size_t nb = p->side[SIM_BID].n, na = p->side[SIM_ASK].n;
+	uint64_t U = s->next_id <= p->last_id ? s->next_id : p->last_id;
+
+	if (nb > (size_t)s->level)
+		nb = (size_t)s->level;
+	if (na > (size_t)s->level)
+		na = (size_t)s->level;
+	push_head(b, s, U, p->last_id, 1);
+	sbuf_adds(b, ",\"b\":");
+	add_levels(b, p, p->side[SIM_BID].lv, nb);
+	sbuf_adds(b, ",\"a\":");
+	add_levels(b, p, p->side[SIM_ASK].lv, na);
+	push_tail(b, s);
+	s->next_id = p->last_id + 1;
+	s->skip = 0;
+}
+
+static void push_incr(struct sim *sim, struct sbuf *b, struct sim_sub *s,
+		      uint64_t U, uint64_t u)
+{
+	size_t n = agg_collect(sim, s->pair, U, u);
+
+	push_head(b, s, U, u, 0);
+	sbuf_adds(b, ",\"b\":");
+	add_agg_side(sim, b, s->pair, n, SIM_BID);
+	sbuf_adds(b, ",\"a\":");
+	add_agg_side(sim, b, s->pair, n, SIM_ASK);
+	push_tail(b, s);
+	s->next_id = u + 1;
+}
+
+int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
+{
+	const struct sim_pair *p = s->pair;
+	uint64_t k;
+
+	sbuf_reset(b);
+	/* A subscriber that fell out of the ring gets the whole book. */
+	if (!full && s->next_id <= p->last_id &&
+	    book_change(p, s->next_id) == NULL)
+		full = 1;
+	if (full) {
+		push_full(b, s);
+		return 1;
+	}
+	if (s->next_id > p->last_id)
+		return 0;
+	if (s->skip > 0) {
+		k = p->last_id - s->next_id + 1;
+		if (k > s->skip)
+			k = s->skip;
+		s->next_id += k;
+		s->skip -= k;
+		if (s->next_id > p->last_id)
+			return 0;
+	}
+	push_incr(sim, b, s, s->next_id, p->last_id);
+	return 1;
+}
+
+int gio_push_n(struct sim *sim, struct sim_sub *s, struct sbuf *b, uint64_t n)
+{
+	const struct sim_pair *p = s->pair;
+
+	sbuf_reset(b);
+	if (s->next_id + n - 1 > p->last_id ||
+	    book_change(p, s->next_id) == NULL)
+		return 0;
+	push_incr(sim, b, s, s->next_id, s->next_id + n - 1);
+	return 1;
+}
+
+void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
+		   int limit, int with_id, uint64_t back)
+{
+	struct sim_book_side st[2] = { { 0 } };
+	uint64_t id = p->last_id;
+	size_t nb, na;
+	int64_t now_ms = sim_now_us() / 1000;
+
+	(void)sim;
+	if (back > 0) {
+		id = book_state_back(p, back, st);
+	} else {
+		st[0] = p->side[0];
+		st[1] = p->side[1];
+	}
+	nb = st[SIM_BID].n < (size_t)limit ? st[SIM_BID].n : (size_t)limit;
+	na = st[SIM_ASK].n < (size_t)limit ? st[SIM_ASK].n : (size_t)limit;
+	sbuf_addc(b, '{');
+	if (with_id) {
+		sbuf_adds(b, "\"id\":");
+		sbuf_add_u64(b, id);
+		sbuf_addc(b, ',');
+	}
+	sbuf_adds(b, "\"current\":");
+	sbuf_add_i64(b, now_ms);
+	sbuf_adds(b, ",\"update\":");
+	sbuf_add_i64(b, p->last_ms);
+	sbuf_adds(b, ",\"asks\":");
+	add_levels(b, p, st[SIM_ASK].lv, na);
+	sbuf_adds(b, ",\"bids\":");
+	add_levels(b, p, st[SIM_BID].lv, nb);
+	sbuf_addc(b, '}');
+	if (back > 0) {
+		book_side_release(&st[0]);
+		book_side_release(&st[1]);
+	}
+}

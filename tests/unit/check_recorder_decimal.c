@@ -1,0 +1,134 @@
+/* Unit suite for recorder/decimal: validation, exact ordering, zero test. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "decimal.h"
+#include "recorder_samples.h"
+#include "banned.h"
+
+static bool valid(const char *s)
+{
+	return decimal_valid(s, strlen(s));
+}
+
+static int cmp(const char *a, const char *b)
+{
+	return decimal_cmp(a, strlen(a), b, strlen(b));
+}
+
+START_TEST(test_valid)
+{
+	static const char *const good[] = {
+		"0", "5", "0.0018734", "12.50", "0.00000000", "007",
+		"115198.74", "1.151", "99999999999999999999999999.9",
+	};
+	static const char *const bad[] = {
+		"", ".", "1.", ".5", "-1", "+1", "1.2e-5", "1e5", "1,5",
+		" 1", "1 ", "1..2", "1.2.3", "0x10", "NaN", "inf", "1_000",
+		"\xd9\xa1",
+	};
+
+	for (size_t i = 0; i < CORE_ARRAY_LEN(good); i++)
+		ck_assert_msg(valid(good[i]), "rejected '%s'", good[i]);
+	for (size_t i = 0; i < CORE_ARRAY_LEN(bad); i++)
+		ck_assert_msg(!valid(bad[i]), "accepted '%s'", bad[i]);
+	/* Only the given span counts. */
+	ck_assert(decimal_valid("1.5x", 3));
+	ck_assert(!decimal_valid("1.5x", 4));
+	ck_assert(!decimal_valid("1.5", 2));
+}
+END_TEST
+
+START_TEST(test_compare)
+{
+	static const struct {
+		const char *a, *b;
+		int want;
+	} cases[] = {
+		{ "0.00001234", "0.0000123", 1 },
+		{ "0.00001234", "0.00001234000", 0 },
+		{ "1.5", "01.50", 0 },
+		{ "0", "0.000", 0 },
+		{ "000", "0", 0 },
+		{ "10", "9.99999999", 1 },
+		{ "9", "10", -1 },
+		{ "100", "99", 1 },
+		{ "0.1", "0.09", 1 },
+		{ "0.0018734", "0.0018735", -1 },
+		{ "0.001873", "0.0018734", -1 },
+		{ "1", "1.0000000001", -1 },
+		{ "104027.2", "104027.1", 1 },
+		{ "104027", "104027.0", 0 },
+		{ "7.927", "7.93", -1 },
+		{ "123456789012345678901234567890", "123456789012345678901234567891",
+		  -1 },
+		{ "0.0000005", "0.00000050", 0 },
+	};
+
+	for (size_t i = 0; i < CORE_ARRAY_LEN(cases); i++) {
+		int got = cmp(cases[i].a, cases[i].b);
+		int rev = cmp(cases[i].b, cases[i].a);
+
+		ck_assert_msg(got == cases[i].want, "%s vs %s: %d", cases[i].a,
+			      cases[i].b, got);
+		ck_assert_msg(rev == -cases[i].want, "%s vs %s reversed: %d",
+			      cases[i].b, cases[i].a, rev);
+	}
+}
+END_TEST
+
+/* Ordering agrees with integer arithmetic on many scaled values. */
+START_TEST(test_compare_exhaustive)
+{
+	char a[32], b[32];
+
+	for (int x = 0; x < 3000; x += 7) {
+		for (int y = 0; y < 3000; y += 13) {
+			int want = x < y ? -1 : x > y;
+			size_t n;
+
+			/* x/100 with a trailing zero, y/100 in shortest form. */
+			snprintf(a, sizeof(a), "%d.%02d0", x / 100, x % 100);
+			snprintf(b, sizeof(b), "%d.%02d", y / 100, y % 100);
+			n = strlen(b);
+			while (b[n - 1] == '0')
+				b[--n] = '\0';
+			if (b[n - 1] == '.')
+				b[--n] = '\0';
+			ck_assert_msg(cmp(a, b) == want, "%s vs %s", a, b);
+			ck_assert_msg(cmp(b, a) == -want, "%s vs %s", b, a);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_is_zero)
+{
+	ck_assert(decimal_is_zero("0", 1));
+	ck_assert(decimal_is_zero("0.00000000", 10));
+	ck_assert(decimal_is_zero("000.0", 5));
+	ck_assert(!decimal_is_zero("0.00000001", 10));
+	ck_assert(!decimal_is_zero("10", 2));
+	ck_assert(!decimal_is_zero("0.1", 3));
+}
+END_TEST
+
+static Suite *decimal_suite(void)
+{
+	Suite *s = suite_create("recorder_decimal");
+	TCase *tc = tcase_create("decimal");
+
+	tcase_add_test(tc, test_valid);
+	tcase_add_test(tc, test_compare);
+	tcase_add_test(tc, test_compare_exhaustive);
+	tcase_add_test(tc, test_is_zero);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return rs_run(decimal_suite());
+}
