@@ -81,37 +81,34 @@ START_TEST(test_build)
 			      "order_book_update\",\"event\":\"subscribe\","
 			      "\"payload\":[\"BTC_USDT\",\"100ms\"]}");
 	ck_assert_uint_eq(len, strlen(buf));
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_OBU, "BTC_USDT", "50",
-						false, 123456, 7, &len),
+	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf), GATEIO_CH_OBU,
+						"BTC_USDT", "50", false, 123456,
+						7, &len),
 			 0);
 	ck_assert_str_eq(buf, "{\"time\":123456,\"id\":7,\"channel\":\"spot."
 			      "obu\",\"event\":\"unsubscribe\",\"payload\":["
 			      "\"ob.BTC_USDT.50\"]}");
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_ORDER_BOOK_UPDATE,
-						"BTC_USDT", "20ms", true, 1, 0,
-						&len),
+	ck_assert_int_eq(gateio_build_subscribe(
+				 buf, sizeof(buf), GATEIO_CH_ORDER_BOOK_UPDATE,
+				 "BTC_USDT", "20ms", true, 1, 0, &len),
 			 0);
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_OBU, "BTC_USDT", "400",
-						true, 1, 0, &len),
+	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf), GATEIO_CH_OBU,
+						"BTC_USDT", "400", true, 1, 0,
+						&len),
 			 0);
 	ck_assert_ptr_nonnull(strstr(buf, "\"ob.BTC_USDT.400\""));
 	/* Wrong speed for the channel, injection attempts, bad channel. */
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_OBU, "BTC_USDT",
-						"100ms", true, 1, 0, &len),
+	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf), GATEIO_CH_OBU,
+						"BTC_USDT", "100ms", true, 1, 0,
+						&len),
 			 CORE_EINVAL);
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_ORDER_BOOK_UPDATE,
-						"BTC_USDT", "1000ms", true, 1,
-						0, &len),
+	ck_assert_int_eq(gateio_build_subscribe(
+				 buf, sizeof(buf), GATEIO_CH_ORDER_BOOK_UPDATE,
+				 "BTC_USDT", "1000ms", true, 1, 0, &len),
 			 CORE_EINVAL);
-	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
-						GATEIO_CH_ORDER_BOOK_UPDATE,
-						"BTC\",\"X", "100ms", true, 1,
-						0, &len),
+	ck_assert_int_eq(gateio_build_subscribe(
+				 buf, sizeof(buf), GATEIO_CH_ORDER_BOOK_UPDATE,
+				 "BTC\",\"X", "100ms", true, 1, 0, &len),
 			 CORE_EINVAL);
 	ck_assert_int_eq(gateio_build_subscribe(buf, sizeof(buf),
 						GATEIO_CH_OTHER, "BTC_USDT",
@@ -121,20 +118,20 @@ START_TEST(test_build)
 						"BTC_USDT", "50", true, 1, 0,
 						&len),
 			 CORE_ETOOBIG);
-	ck_assert_int_eq(gateio_build_ping(buf, sizeof(buf), 1545404023,
-					   &len),
+	ck_assert_int_eq(gateio_build_ping(buf, sizeof(buf), 1545404023, &len),
 			 0);
-	ck_assert_str_eq(buf, "{\"time\":1545404023,\"channel\":\"spot.ping\"}");
-	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf),
-						    "NEO_BTC", 100, &len),
+	ck_assert_str_eq(buf,
+			 "{\"time\":1545404023,\"channel\":\"spot.ping\"}");
+	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf), "NEO_BTC",
+						    100, &len),
 			 0);
 	ck_assert_str_eq(buf, "/spot/order_book?currency_pair=NEO_BTC"
 			      "&limit=100&with_id=true");
-	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf),
-						    "NEO_BTC", 0, &len),
+	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf), "NEO_BTC",
+						    0, &len),
 			 CORE_EINVAL);
-	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf),
-						    "NEO&BTC", 10, &len),
+	ck_assert_int_eq(gateio_build_snapshot_path(buf, sizeof(buf), "NEO&BTC",
+						    10, &len),
 			 CORE_EINVAL);
 	ck_assert_str_eq(gateio_channel_name(GATEIO_CH_OBU), "spot.obu");
 	ck_assert_ptr_null(gateio_channel_name(GATEIO_CH_OTHER));
@@ -145,13 +142,11 @@ START_TEST(test_pairs)
 {
 	char out[32];
 
-	ck_assert_int_eq(gateio_pair_from_normalized("BTC-USDT", out,
-						     sizeof(out)),
-			 0);
+	ck_assert_int_eq(
+		gateio_pair_from_normalized("BTC-USDT", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "BTC_USDT");
-	ck_assert_int_eq(gateio_pair_to_normalized("1INCH_USDT", out,
-						   sizeof(out)),
-			 0);
+	ck_assert_int_eq(
+		gateio_pair_to_normalized("1INCH_USDT", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "1INCH-USDT");
 	ck_assert_int_eq(gateio_pair_from_normalized("BTC_USDT", out,
 						     sizeof(out)),
@@ -159,8 +154,7 @@ START_TEST(test_pairs)
 	ck_assert_int_eq(gateio_pair_from_normalized("BTC-USDT-X", out,
 						     sizeof(out)),
 			 CORE_EINVAL);
-	ck_assert_int_eq(gateio_pair_from_normalized("-USDT", out,
-						     sizeof(out)),
+	ck_assert_int_eq(gateio_pair_from_normalized("-USDT", out, sizeof(out)),
 			 CORE_EINVAL);
 	ck_assert_int_eq(gateio_pair_from_normalized("BTC-", out, sizeof(out)),
 			 CORE_EINVAL);
@@ -261,7 +255,8 @@ START_TEST(test_errors_pong_other)
 	buf = rs_read("gateio/docs_rest_error_body_example.json", &len);
 	ck_assert_int_eq(gateio_parse_rest_error(P, buf, len, &re), 0);
 	ck_assert_str_eq(re.label, "INVALID_PARAM_VALUE");
-	ck_assert_str_eq(re.message, "Invalid parameter `text` with value: abc");
+	ck_assert_str_eq(re.message,
+			 "Invalid parameter `text` with value: abc");
 	free(buf);
 	ck_assert_int_eq(gateio_parse_rest_error(P, "<html>", 6, &re),
 			 CORE_EPARSE);
@@ -290,7 +285,8 @@ START_TEST(test_order_book_update)
 	parse_sample("docs_ws_order_book_update_push.json", &m, &buf);
 	ck_assert_int_eq(m.type, GATEIO_MSG_UPDATE);
 	ck_assert(m.update.full);
-	ck_assert(m.update.first_id == 48776301 && m.update.last_id == 48776306);
+	ck_assert(m.update.first_id == 48776301 &&
+		  m.update.last_id == 48776306);
 	ck_assert_uint_eq(m.level, 100);
 	ck_assert(m.time_ms == 1606294781236);
 	assert_change(&m.update.bids[1], "19088.37", "0");
@@ -378,9 +374,10 @@ START_TEST(test_snapshots)
 	ck_assert_int_eq(gateio_parse_snapshot(P, "{\"id\":1,\"bids\":[]}", 18,
 					       &s),
 			 CORE_EPARSE);
-	ck_assert_int_eq(gateio_parse_snapshot(
-				 P, "{\"id\":1,\"bids\":[],\"asks\":[]}", 28, &s),
-			 0);
+	ck_assert_int_eq(
+		gateio_parse_snapshot(P, "{\"id\":1,\"bids\":[],\"asks\":[]}",
+				      28, &s),
+		0);
 }
 END_TEST
 
@@ -428,7 +425,8 @@ START_TEST(test_malformed_pushes)
 		"{\"channel\":\"spot.order_book_update\",\"result\":{\"s\":"
 		"\"A/B\",\"U\":1,\"u\":1}}",
 		/* not JSON, not an object, truncated */
-		"not json", "[1,2]",
+		"not json",
+		"[1,2]",
 		"{\"channel\":\"spot.order_book_update\",\"result\":{\"s\":",
 	};
 	struct gateio_msg m;
@@ -473,9 +471,8 @@ START_TEST(test_cryptofeed_session)
 		if (colon == NULL || memchr(starts[i], '<', lens[i]) != NULL)
 			continue;
 		off = (size_t)(colon - starts[i]);
-		ck_assert_int_eq(gateio_parse_frame(P, colon, lens[i] - off,
-						    &m),
-				 0);
+		ck_assert_int_eq(
+			gateio_parse_frame(P, colon, lens[i] - off, &m), 0);
 		if (m.type == GATEIO_MSG_UPDATE)
 			updates++;
 		else if (m.type == GATEIO_MSG_ACK)
