@@ -84,6 +84,7 @@ END_TEST
 START_TEST(test_compare_exhaustive)
 {
 	char a[32], b[32];
+	struct decimal_parts pa, pb;
 
 	for (int x = 0; x < 3000; x += 7) {
 		for (int y = 0; y < 3000; y += 13) {
@@ -101,8 +102,34 @@ START_TEST(test_compare_exhaustive)
 				b[--n] = '\0';
 			ck_assert_msg(cmp(a, b) == want, "%s vs %s", a, b);
 			ck_assert_msg(cmp(b, a) == -want, "%s vs %s", b, a);
+			ck_assert(decimal_split(a, strlen(a), &pa));
+			ck_assert(decimal_split(b, strlen(b), &pb));
+			ck_assert_int_eq(decimal_cmp_parts(a, &pa, b, &pb),
+					 want);
 		}
 	}
+}
+END_TEST
+
+START_TEST(test_split)
+{
+	struct decimal_parts p;
+	char big[300];
+
+	ck_assert(decimal_split("007.2500", 8, &p));
+	ck_assert_uint_eq(p.ioff, 2);
+	ck_assert_uint_eq(p.ilen, 1);
+	ck_assert_uint_eq(p.flen, 2);
+	ck_assert(decimal_split("0.000", 5, &p));
+	ck_assert_uint_eq(p.ilen, 0);
+	ck_assert_uint_eq(p.flen, 0);
+	memset(big, '1', sizeof(big));
+	ck_assert(!decimal_split(big, 256, &p));
+	/* Long values still compare exactly without the split form. */
+	ck_assert_int_eq(decimal_cmp(big, 300, big, 299), 1);
+	big[150] = '.';
+	ck_assert_int_eq(decimal_cmp(big, 300, big, 299), 1);
+	ck_assert_int_eq(decimal_cmp(big, 299, big, 300), -1);
 }
 END_TEST
 
@@ -125,6 +152,7 @@ static Suite *decimal_suite(void)
 	tcase_add_test(tc, test_valid);
 	tcase_add_test(tc, test_compare);
 	tcase_add_test(tc, test_compare_exhaustive);
+	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_is_zero);
 	suite_add_tcase(s, tc);
 	return s;
