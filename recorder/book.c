@@ -63,17 +63,20 @@ struct book *book_new(size_t depth_limit)
 	}
 	b->depth = depth_limit;
 	b->cap = cap;
+	/* Index arrays first: the 69-byte slots would misalign them. */
 	p = b->mem;
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &b->side[i];
 
-		s->slot = (struct book_level *)(void *)p;
-		p += cap * sizeof(struct book_level);
 		s->order = (uint16_t *)(void *)p;
 		p += cap * sizeof(uint16_t);
 		s->spare = (uint16_t *)(void *)p;
 		p += cap * sizeof(uint16_t);
-		side_reset(s, cap);
+	}
+	for (int i = 0; i < 2; i++) {
+		b->side[i].slot = (struct book_level *)(void *)p;
+		p += cap * sizeof(struct book_level);
+		side_reset(&b->side[i], cap);
 	}
 	return b;
 }
