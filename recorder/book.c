@@ -63,17 +63,20 @@ struct book *book_new(size_t depth_limit)
 	}
 	b->depth = depth_limit;
 	b->cap = cap;
+	/* Index arrays first: the 69-byte slots would misalign them. */
 	p = b->mem;
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &b->side[i];
 
-		s->slot = (struct book_level *)(void *)p;
-		p += cap * sizeof(struct book_level);
 		s->order = (uint16_t *)(void *)p;
 		p += cap * sizeof(uint16_t);
 		s->spare = (uint16_t *)(void *)p;
 		p += cap * sizeof(uint16_t);
-		side_reset(s, cap);
+	}
+	for (int i = 0; i < 2; i++) {
+		b->side[i].slot = (struct book_level *)(void *)p;
+		p += cap * sizeof(struct book_level);
+		side_reset(&b->side[i], cap);
 	}
 	return b;
 }
@@ -91,14 +94,15 @@ void book_free(struct book *b)
  * exists; otherwise the return value is where it would be inserted.
  */
 static size_t side_find(const struct side *s, enum book_side which,
-			const char *price, size_t len, bool *found)
+			const char *price, const struct decimal_parts *key,
+			bool *found)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct book_level *l = &s->slot[s->order[mid]];
-		int c = decimal_cmp(l->price, l->price_len, price, len);
+		int c = decimal_cmp_parts(l->price, &l->key, price, key);
 
 		/* Bids are best-first descending: flip the comparison. */
 		if (which == BOOK_BID)
@@ -132,7 +136,8 @@ static void put_text(char *dst, uint8_t *dlen, const char *src, size_t len)
 }
 
 static int side_insert(struct book *b, struct side *s, size_t pos,
-		       const char *price, size_t plen, const char *amount,
+		       const char *price, size_t plen,
+		       const struct decimal_parts *key, const char *amount,
 		       size_t alen)
 {
 	struct book_level *l;
@@ -147,6 +152,7 @@ static int side_insert(struct book *b, struct side *s, size_t pos,
 	l = &s->slot[idx];
 	put_text(l->price, &l->price_len, price, plen);
 	put_text(l->amount, &l->amount_len, amount, alen);
+	l->key = *key;
 	memmove(&s->order[pos + 1], &s->order[pos],
 		(s->n - pos) * sizeof(s->order[0]));
 	s->order[pos] = idx;
@@ -158,6 +164,7 @@ int book_set(struct book *b, enum book_side side, const char *price,
 	     size_t price_len, const char *amount, size_t amount_len)
 {
 	struct side *s = &b->side[side == BOOK_ASK];
+	struct decimal_parts key;
 	bool found;
 	size_t pos;
 
@@ -166,7 +173,8 @@ int book_set(struct book *b, enum book_side side, const char *price,
 	if (!decimal_valid(price, price_len) ||
 	    !decimal_valid(amount, amount_len))
 		return CORE_EPARSE;
-	pos = side_find(s, side, price, price_len, &found);
+	decimal_split(price, price_len, &key);
+	pos = side_find(s, side, price, &key, &found);
 	if (decimal_is_zero(amount, amount_len)) {
 		if (!found)
 			return BOOK_NOOP;
@@ -179,7 +187,8 @@ int book_set(struct book *b, enum book_side side, const char *price,
 		put_text(l->amount, &l->amount_len, amount, amount_len);
 		return BOOK_UPDATED;
 	}
-	return side_insert(b, s, pos, price, price_len, amount, amount_len);
+	return side_insert(b, s, pos, price, price_len, &key, amount,
+			   amount_len);
 }
 
 void book_clear(struct book *b)
@@ -225,8 +234,17 @@ bool book_crossed(const struct book *b)
 
 	if (bid == NULL || ask == NULL)
 		return false;
-	return decimal_cmp(bid->price, bid->price_len, ask->price,
-			   ask->price_len) >= 0;
+	return decimal_cmp_parts(bid->price, &bid->key, ask->price,
+				 &ask->key) >= 0;
+}
+
+static bool key_ok(const struct book_level *l)
+{
+	struct decimal_parts k;
+
+	return decimal_split(l->price, l->price_len, &k) &&
+	       k.ioff == l->key.ioff && k.ilen == l->key.ilen &&
+	       k.flen == l->key.flen;
 }
 
 static bool level_ok(const struct book_level *l)
@@ -236,7 +254,7 @@ static bool level_ok(const struct book_level *l)
 	       l->amount[l->amount_len] == '\0' &&
 	       decimal_valid(l->price, l->price_len) &&
 	       decimal_valid(l->amount, l->amount_len) &&
-	       !decimal_is_zero(l->amount, l->amount_len);
+	       !decimal_is_zero(l->amount, l->amount_len) && key_ok(l);
 }
 
 int book_check(const struct book *b)

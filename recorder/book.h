@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decimal.h"
+
 /* Bytes per price or amount slot, NUL included: texts up to 31 bytes. */
 #define BOOK_TEXT_MAX 32
 /* Largest depth_limit book_new() accepts. */
@@ -27,6 +29,7 @@ struct book_level {
 	char amount[BOOK_TEXT_MAX];
 	uint8_t price_len;
 	uint8_t amount_len;
+	struct decimal_parts key; /* private: the split price */
 };
 
 /* A level change as it appears in a message: spans into the message. */

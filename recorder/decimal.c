@@ -9,13 +9,6 @@
 
 #include "banned.h"
 
-struct parts {
-	const char *ip; /* integer digits without leading zeros */
-	size_t ilen;
-	const char *fp; /* fraction digits without trailing zeros */
-	size_t flen;
-};
-
 bool decimal_valid(const char *s, size_t len)
 {
 	size_t i = 0, d;
@@ -34,49 +27,84 @@ bool decimal_valid(const char *s, size_t len)
 	return i == len && i > d;
 }
 
+struct parts {
+	size_t ioff; /* leading zeros of the integer part */
+	size_t ilen; /* significant integer digits */
+	size_t flen; /* fraction digits up to the last non-zero one */
+};
+
 static void split(const char *s, size_t len, struct parts *p)
 {
-	const char *dot = memchr(s, '.', len);
-	size_t ilen = dot != NULL ? (size_t)(dot - s) : len;
+	size_t dot = 0, ioff = 0, flen;
 
-	p->ip = s;
-	p->ilen = ilen;
-	while (p->ilen > 0 && p->ip[0] == '0') {
-		p->ip++;
-		p->ilen--;
+	while (dot < len && s[dot] != '.')
+		dot++;
+	while (ioff < dot && s[ioff] == '0')
+		ioff++;
+	flen = dot < len ? len - dot - 1 : 0;
+	while (flen > 0 && s[dot + flen] == '0')
+		flen--;
+	p->ioff = ioff;
+	p->ilen = dot - ioff;
+	p->flen = flen;
+}
+
+static int cmp_split(const char *a, const struct parts *pa, const char *b,
+		     const struct parts *pb)
+{
+	const char *af, *bf;
+	size_t n;
+	int c;
+
+	if (pa->ilen != pb->ilen)
+		return pa->ilen < pb->ilen ? -1 : 1;
+	/* Prices are short: a plain loop beats a memcmp call here. */
+	for (size_t i = 0; i < pa->ilen; i++) {
+		c = a[pa->ioff + i] - b[pb->ioff + i];
+		if (c != 0)
+			return c < 0 ? -1 : 1;
 	}
-	if (dot == NULL) {
-		p->fp = s + len;
-		p->flen = 0;
-		return;
-	}
-	p->fp = dot + 1;
-	p->flen = len - ilen - 1;
-	while (p->flen > 0 && p->fp[p->flen - 1] == '0')
-		p->flen--;
+	af = a + pa->ioff + pa->ilen + 1;
+	bf = b + pb->ioff + pb->ilen + 1;
+	n = pa->flen < pb->flen ? pa->flen : pb->flen;
+	for (size_t i = 0; i < n; i++)
+		if (af[i] != bf[i])
+			return af[i] < bf[i] ? -1 : 1;
+	/* The longer fraction has a non-zero digit beyond the common part. */
+	if (pa->flen != pb->flen)
+		return pa->flen < pb->flen ? -1 : 1;
+	return 0;
+}
+
+bool decimal_split(const char *s, size_t len, struct decimal_parts *p)
+{
+	struct parts x;
+
+	if (len > 255)
+		return false;
+	split(s, len, &x);
+	p->ioff = (uint8_t)x.ioff;
+	p->ilen = (uint8_t)x.ilen;
+	p->flen = (uint8_t)x.flen;
+	return true;
+}
+
+int decimal_cmp_parts(const char *a, const struct decimal_parts *pa,
+		      const char *b, const struct decimal_parts *pb)
+{
+	struct parts x = { pa->ioff, pa->ilen, pa->flen };
+	struct parts y = { pb->ioff, pb->ilen, pb->flen };
+
+	return cmp_split(a, &x, b, &y);
 }
 
 int decimal_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct parts x, y;
-	size_t n;
-	int c;
 
 	split(a, alen, &x);
 	split(b, blen, &y);
-	if (x.ilen != y.ilen)
-		return x.ilen < y.ilen ? -1 : 1;
-	c = memcmp(x.ip, y.ip, x.ilen);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	n = x.flen < y.flen ? x.flen : y.flen;
-	c = memcmp(x.fp, y.fp, n);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	/* The longer fraction has a non-zero digit beyond the common part. */
-	if (x.flen != y.flen)
-		return x.flen < y.flen ? -1 : 1;
-	return 0;
+	return cmp_split(a, &x, b, &y);
 }
 
 bool decimal_is_zero(const char *s, size_t len)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * True when s[0..len) is a plain non-negative decimal: one or more
@@ -25,6 +26,28 @@ bool decimal_valid(const char *s, size_t len);
  * the spans) but meaningless.
  */
 int decimal_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * A valid decimal cut into its significant parts, for callers that
+ * compare one stored value many times: the integer digits are
+ * s[ioff, ioff + ilen) without leading zeros, the fraction digits are
+ * s[ioff + ilen + 1, ... + flen) without trailing zeros.
+ */
+struct decimal_parts {
+	uint8_t ioff;
+	uint8_t ilen;
+	uint8_t flen;
+};
+
+/*
+ * Split a valid decimal of at most 255 bytes. Returns false (and leaves
+ * *p unspecified) when len exceeds 255.
+ */
+bool decimal_split(const char *s, size_t len, struct decimal_parts *p);
+
+/* decimal_cmp() on two split values. */
+int decimal_cmp_parts(const char *a, const struct decimal_parts *pa,
+		      const char *b, const struct decimal_parts *pb);
 
 /* True when the valid decimal s is zero ("0", "0.000"). */
 bool decimal_is_zero(const char *s, size_t len);

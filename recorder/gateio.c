@@ -338,6 +338,7 @@ static bool parse_reply(struct gateio_parser *p, const char *buf,
 	long res = json_get(buf, t, 0, "result");
 	bool sub = ev >= 0 && json_str_eq(buf, t, (size_t)ev, "subscribe");
 	bool unsub = ev >= 0 && json_str_eq(buf, t, (size_t)ev, "unsubscribe");
+	long st;
 
 	if (!(sub || unsub) && (err < 0 || t[err].type != JSON_OBJECT))
 		return false;
@@ -347,15 +348,15 @@ static bool parse_reply(struct gateio_parser *p, const char *buf,
 		parse_error(p, buf, err, m);
 		return true;
 	}
+	/* A request echoed back (no result) is not a reply. */
+	if (res < 0 || t[res].type != JSON_OBJECT)
+		return false;
 	m->type = GATEIO_MSG_ACK;
-	if (res >= 0) {
-		long st = json_get(buf, t, (size_t)res, "status");
-
-		if (st >= 0 && json_str_eq(buf, t, (size_t)st, "fail")) {
-			m->type = GATEIO_MSG_ERROR;
-			snprintf(m->err_message, sizeof(m->err_message),
-				 "request failed");
-		}
+	st = json_get(buf, t, (size_t)res, "status");
+	if (st >= 0 && json_str_eq(buf, t, (size_t)st, "fail")) {
+		m->type = GATEIO_MSG_ERROR;
+		snprintf(m->err_message, sizeof(m->err_message),
+			 "request failed");
 	}
 	return true;
 }

@@ -87,8 +87,9 @@ void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 void sbuf_add_u64(struct sbuf *b, uint64_t v)
 {
 	char tmp[24];
+	size_t n = fmt_u64(tmp, v);
 
-	sbuf_add(b, tmp, fmt_u64(tmp, v));
+	sbuf_add(b, tmp, n);
 }
 
 void sbuf_add_i64(struct sbuf *b, int64_t v)
@@ -151,8 +152,9 @@ size_t fmt_dec(char *dst, int64_t units, int dec)
 void sbuf_add_dec(struct sbuf *b, int64_t units, int dec)
 {
 	char tmp[48];
+	size_t n = fmt_dec(tmp, units, dec);
 
-	sbuf_add(b, tmp, fmt_dec(tmp, units, dec));
+	sbuf_add(b, tmp, n);
 }
 
 void sbuf_add_jstr(struct sbuf *b, const char *s, size_t n)

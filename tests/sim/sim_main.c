@@ -331,8 +331,10 @@ static int write_port(const char *path, int port)
 static int serve(struct sim *sim)
 {
 	struct lws_protocols protocols[] = {
+		/* 64 KiB tx chunks: lws sends pt_serv_buf_size (4 KiB)
+		 * per syscall otherwise, which caps flood throughput. */
 		{ "gateio", ws_callback, sizeof(struct sim_pss), 0, 0, NULL,
-		  0 },
+		  64 * 1024 },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 },
 	};
 	lws_retry_bo_t idle = { 0 };

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "banned.h"
 
+#define FLOOD_BATCH (60 * 1024)
+
 static struct sim *sim_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
@@ -164,34 +166,67 @@ static struct sim_sub *flood_next(struct sim_conn *c)
 	return NULL;
 }
 
-/* One flood frame per writeable; close normally when all are sent. */
+/* Append a complete unmasked server text frame (header + payload). */
+static void frame_append(struct sbuf *out, const char *data, size_t len)
+{
+	unsigned char h[10];
+	size_t hl = 2, i;
+
+	h[0] = 0x81; /* FIN, text */
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+	} else if (len < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		hl = 4;
+	} else {
+		h[1] = 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] =
+				(unsigned char)((uint64_t)len >> (56 - 8 * i));
+		hl = 10;
+	}
+	sbuf_add(out, (const char *)h, hl);
+	sbuf_add(out, data, len);
+}
+
+/*
+ * Flood: pack as many whole frames as fit in FLOOD_BATCH into one raw
+ * write, so the simulator outruns any client; close normally at the end.
+ */
 static int flood_write(struct sim_conn *c)
 {
 	struct sim *sim = c->sim;
-	struct sim_sub *s = flood_next(c);
-	struct sim_pair *p;
+	struct sim_sub *s;
 	int64_t now_ms = sim_now_us() / 1000;
 
-	if (s == NULL) {
+	sbuf_reset(&c->flood);
+	while (c->flood.len < FLOOD_BATCH && (s = flood_next(c)) != NULL) {
+		struct sim_pair *p = s->pair;
+
+		if (s->need_full) {
+			s->need_full = 0;
+			gio_push(sim, s, &sim->scratch, 1);
+		} else {
+			while (p->last_id < s->next_id + 4)
+				book_step(p, now_ms);
+			gio_push_n(sim, s, &sim->scratch, 5);
+			s->flood_left--;
+		}
+		frame_append(&c->flood, sbuf_data(&sim->scratch),
+			     sim->scratch.len);
+	}
+	if (c->flood.len == 0) {
 		if (c->nsubs == 0)
 			return 0;
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
 				 (unsigned char *)"flood done", 10);
 		return -1;
 	}
-	p = s->pair;
-	if (s->need_full) {
-		s->need_full = 0;
-		gio_push(sim, s, &c->flood, 1);
-	} else {
-		while (p->last_id < s->next_id + 4)
-			book_step(p, now_ms);
-		gio_push_n(sim, s, &c->flood, 5);
-		s->flood_left--;
-	}
-	if (c->flood.len > 0 && !c->flood.oom &&
+	if (c->flood.oom ||
 	    lws_write(c->wsi, (unsigned char *)sbuf_data(&c->flood),
-		      c->flood.len, LWS_WRITE_TEXT) < (int)c->flood.len)
+		      c->flood.len, LWS_WRITE_RAW) < (int)c->flood.len)
 		return -1;
 	lws_callback_on_writable(c->wsi);
 	return 0;

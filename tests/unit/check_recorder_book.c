@@ -14,8 +14,7 @@ static int set(struct book *b, enum book_side side, const char *p,
 	return book_set(b, side, p, strlen(p), a, strlen(a));
 }
 
-static const char *price_at(const struct book *b, enum book_side side,
-			    size_t i)
+static const char *price_at(const struct book *b, enum book_side side, size_t i)
 {
 	const struct book_level *l = book_level(b, side, i);
 
@@ -25,8 +24,8 @@ static const char *price_at(const struct book *b, enum book_side side,
 START_TEST(test_order)
 {
 	struct book *b = book_new(10);
-	static const char *const prices[] = { "7.9", "7.95", "7.899", "8",
-					      "7.0", "10" };
+	static const char *const prices[] = { "7.9", "7.95", "7.899",
+					      "8",   "7.0",  "10" };
 
 	ck_assert_ptr_nonnull(b);
 	for (size_t i = 0; i < CORE_ARRAY_LEN(prices); i++) {
@@ -64,8 +63,7 @@ START_TEST(test_update_delete)
 	ck_assert_uint_eq(l->price_len, 3);
 	ck_assert_uint_eq(l->amount_len, 4);
 	ck_assert_int_eq(set(b, BOOK_BID, "1.4", "0"), BOOK_NOOP);
-	ck_assert_int_eq(set(b, BOOK_BID, "1.500", "0.00000000"),
-			 BOOK_DELETED);
+	ck_assert_int_eq(set(b, BOOK_BID, "1.500", "0.00000000"), BOOK_DELETED);
 	ck_assert_uint_eq(book_count(b, BOOK_BID), 0);
 	ck_assert_int_eq(set(b, BOOK_ASK, "2", "1"), BOOK_INSERTED);
 	book_clear(b);

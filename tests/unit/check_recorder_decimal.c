@@ -21,13 +21,14 @@ static int cmp(const char *a, const char *b)
 START_TEST(test_valid)
 {
 	static const char *const good[] = {
-		"0", "5", "0.0018734", "12.50", "0.00000000", "007",
-		"115198.74", "1.151", "99999999999999999999999999.9",
+		"0",	     "5",	   "0.0018734",
+		"12.50",     "0.00000000", "007",
+		"115198.74", "1.151",	   "99999999999999999999999999.9",
 	};
 	static const char *const bad[] = {
-		"", ".", "1.", ".5", "-1", "+1", "1.2e-5", "1e5", "1,5",
-		" 1", "1 ", "1..2", "1.2.3", "0x10", "NaN", "inf", "1_000",
-		"\xd9\xa1",
+		"",	  ".",	  "1.",	 ".5",	"-1",	 "+1",
+		"1.2e-5", "1e5",  "1,5", " 1",	"1 ",	 "1..2",
+		"1.2.3",  "0x10", "NaN", "inf", "1_000", "\xd9\xa1",
 	};
 
 	for (size_t i = 0; i < CORE_ARRAY_LEN(good); i++)
@@ -62,8 +63,8 @@ START_TEST(test_compare)
 		{ "104027.2", "104027.1", 1 },
 		{ "104027", "104027.0", 0 },
 		{ "7.927", "7.93", -1 },
-		{ "123456789012345678901234567890", "123456789012345678901234567891",
-		  -1 },
+		{ "123456789012345678901234567890",
+		  "123456789012345678901234567891", -1 },
 		{ "0.0000005", "0.00000050", 0 },
 	};
 
@@ -83,13 +84,15 @@ END_TEST
 START_TEST(test_compare_exhaustive)
 {
 	char a[32], b[32];
+	struct decimal_parts pa, pb;
 
 	for (int x = 0; x < 3000; x += 7) {
 		for (int y = 0; y < 3000; y += 13) {
 			int want = x < y ? -1 : x > y;
 			size_t n;
 
-			/* x/100 with a trailing zero, y/100 in shortest form. */
+			/* x/100 with a trailing zero, y/100 in shortest form.
+			 */
 			snprintf(a, sizeof(a), "%d.%02d0", x / 100, x % 100);
 			snprintf(b, sizeof(b), "%d.%02d", y / 100, y % 100);
 			n = strlen(b);
@@ -99,8 +102,34 @@ START_TEST(test_compare_exhaustive)
 				b[--n] = '\0';
 			ck_assert_msg(cmp(a, b) == want, "%s vs %s", a, b);
 			ck_assert_msg(cmp(b, a) == -want, "%s vs %s", b, a);
+			ck_assert(decimal_split(a, strlen(a), &pa));
+			ck_assert(decimal_split(b, strlen(b), &pb));
+			ck_assert_int_eq(decimal_cmp_parts(a, &pa, b, &pb),
+					 want);
 		}
 	}
+}
+END_TEST
+
+START_TEST(test_split)
+{
+	struct decimal_parts p;
+	char big[300];
+
+	ck_assert(decimal_split("007.2500", 8, &p));
+	ck_assert_uint_eq(p.ioff, 2);
+	ck_assert_uint_eq(p.ilen, 1);
+	ck_assert_uint_eq(p.flen, 2);
+	ck_assert(decimal_split("0.000", 5, &p));
+	ck_assert_uint_eq(p.ilen, 0);
+	ck_assert_uint_eq(p.flen, 0);
+	memset(big, '1', sizeof(big));
+	ck_assert(!decimal_split(big, 256, &p));
+	/* Long values still compare exactly without the split form. */
+	ck_assert_int_eq(decimal_cmp(big, 300, big, 299), 1);
+	big[150] = '.';
+	ck_assert_int_eq(decimal_cmp(big, 300, big, 299), 1);
+	ck_assert_int_eq(decimal_cmp(big, 299, big, 300), -1);
 }
 END_TEST
 
@@ -123,6 +152,7 @@ static Suite *decimal_suite(void)
 	tcase_add_test(tc, test_valid);
 	tcase_add_test(tc, test_compare);
 	tcase_add_test(tc, test_compare_exhaustive);
+	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_is_zero);
 	suite_add_tcase(s, tc);
 	return s;

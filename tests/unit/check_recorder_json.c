@@ -79,13 +79,52 @@ END_TEST
 START_TEST(test_rejects)
 {
 	static const char *const bad[] = {
-		"", " ", "{", "}", "[", "]", "[1,]", "{\"a\":1,}", "01", "1.",
-		".5", "-", "1e", "1e+", "+1", "tru", "nul", "fals", "\"abc",
-		"\"\\x\"", "\"\\u12g4\"", "\"\\u12\"", "\"a\tb\"", "{\"a\" 1}",
-		"{1:2}", "[1 2]", "1 2", "[]]", "{\"a\":}", "NaN", "/*c*/1",
-		"[1,,2]", "{,}", "{\"a\":1 \"b\":2}", "[\"a\":1]", "{\"a\"}",
-		"-01", "0x10", "[1}", "{\"a\":1]", "\"\\", "truex", "nullnull",
-		"[-]", "1.e5", "\xef\xbb\xbf{}",
+		"",
+		" ",
+		"{",
+		"}",
+		"[",
+		"]",
+		"[1,]",
+		"{\"a\":1,}",
+		"01",
+		"1.",
+		".5",
+		"-",
+		"1e",
+		"1e+",
+		"+1",
+		"tru",
+		"nul",
+		"fals",
+		"\"abc",
+		"\"\\x\"",
+		"\"\\u12g4\"",
+		"\"\\u12\"",
+		"\"a\tb\"",
+		"{\"a\" 1}",
+		"{1:2}",
+		"[1 2]",
+		"1 2",
+		"[]]",
+		"{\"a\":}",
+		"NaN",
+		"/*c*/1",
+		"[1,,2]",
+		"{,}",
+		"{\"a\":1 \"b\":2}",
+		"[\"a\":1]",
+		"{\"a\"}",
+		"-01",
+		"0x10",
+		"[1}",
+		"{\"a\":1]",
+		"\"\\",
+		"truex",
+		"nullnull",
+		"[-]",
+		"1.e5",
+		"\xef\xbb\xbf{}",
 	};
 	struct json_tok t[MAXT];
 	size_t n;
@@ -233,9 +272,8 @@ START_TEST(test_samples)
 			      files[i]);
 		ck_assert_int_eq(t[0].type, JSON_OBJECT);
 		/* A truncated copy is always malformed. */
-		ck_assert_int_ne(json_parse(buf, rs_trim(buf, len) - 1, t,
-					    4096, &n),
-				 0);
+		ck_assert_int_ne(
+			json_parse(buf, rs_trim(buf, len) - 1, t, 4096, &n), 0);
 		free(buf);
 	}
 }

@@ -55,8 +55,10 @@ static inline size_t rs_lines(char *buf, size_t len, const char **starts,
 	size_t n = 0, i = 0;
 
 	while (i < len && n < max) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-		size_t e = nl != NULL ? (size_t)(nl - buf) : len;
+		size_t e = i;
+
+		while (e < len && buf[e] != '\n')
+			e++;
 
 		if (e > i) {
 			starts[n] = buf + i;
