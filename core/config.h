@@ -26,40 +26,41 @@ const char *exchange_name(enum exchange ex);
 enum {
 	DATASET_INCREMENTAL_L2 = 1u << 0, /* incremental_book_L2 */
 	DATASET_BOOK_SNAPSHOT = 1u << 1,  /* book_snapshot_<snapshot_depth> */
-	DATASET_BOOK_EVENTS = 1u << 2,    /* book_events */
+	DATASET_BOOK_EVENTS = 1u << 2,	  /* book_events */
 };
 
 struct recorder_config {
-	char *path;           /* the file it came from */
+	char *path; /* the file it came from */
 	enum exchange exchange;
 	char *connector_name; /* as written: gate_io | gateio | mexc | ... */
-	char **pairs;         /* normalized "BASE-QUOTE", upper case */
+	char **pairs;	      /* normalized "BASE-QUOTE", upper case */
 	size_t npairs;
-	int depth_limit;          /* default 100, 1..5000 */
-	double snapshot_interval; /* seconds, default 300, 0 = every top-N change */
-	int buffer_size;          /* rows per file before write(2), default 100 */
-	double flush_interval;    /* seconds, default 10.0, > 0 */
+	int depth_limit;	  /* default 100, 1..5000 */
+	double snapshot_interval; /* seconds, default 300, 0 = every top-N
+				     change */
+	int buffer_size;       /* rows per file before write(2), default 100 */
+	double flush_interval; /* seconds, default 10.0, > 0 */
 	int gap_warning_threshold; /* default 50 */
-	char *data_dir;           /* default "/var/lib/booktape" */
-	char *metrics_listen;     /* "host:port", default "127.0.0.1:8000" */
-	char *channel;            /* exchange-specific; NULL = its default */
-	unsigned datasets;        /* DATASET_* bits; default all three */
-	int snapshot_depth;       /* N of book_snapshot_N, default 25 */
-	double stale_after;       /* seconds, default 60 */
-	double fsync_interval;    /* seconds, default 1.0 */
-	bool update_events;       /* one book_events "update" row per message */
-	char *ws_url;             /* NULL = the exchange's public URL */
-	char *rest_url;           /* NULL = the exchange's public REST base */
-	char *ca_file;            /* NULL = the system CA store */
+	char *data_dir;		   /* default "/var/lib/booktape" */
+	char *metrics_listen;	   /* "host:port", default "127.0.0.1:8000" */
+	char *channel;		   /* exchange-specific; NULL = its default */
+	unsigned datasets;	   /* DATASET_* bits; default all three */
+	int snapshot_depth;	   /* N of book_snapshot_N, default 25 */
+	double stale_after;	   /* seconds, default 60 */
+	double fsync_interval;	   /* seconds, default 1.0 */
+	bool update_events; /* one book_events "update" row per message */
+	char *ws_url;	    /* NULL = the exchange's public URL */
+	char *rest_url;	    /* NULL = the exchange's public REST base */
+	char *ca_file;	    /* NULL = the system CA store */
 };
 
 struct rotate_config {
 	char *path;
-	char *data_dir;     /* default "/var/lib/booktape" */
+	char *data_dir;	    /* default "/var/lib/booktape" */
 	char *textfile_dir; /* default "/var/lib/prometheus/node-exporter" */
-	int grace;          /* seconds past the hour, default 120, >= 0 */
-	int gzip_level;     /* 0..9, default 6 */
-	int keep_days;      /* default 7, >= 0; 0 keeps archives forever */
+	int grace;	    /* seconds past the hour, default 120, >= 0 */
+	int gzip_level;	    /* 0..9, default 6 */
+	int keep_days;	    /* default 7, >= 0; 0 keeps archives forever */
 };
 
 enum dest_kind {
@@ -69,19 +70,19 @@ enum dest_kind {
 };
 
 struct backup_destination {
-	char *name;        /* unique, [A-Za-z0-9_-]+ */
-	char *url;         /* as written */
+	char *name; /* unique, [A-Za-z0-9_-]+ */
+	char *url;  /* as written */
 	enum dest_kind kind;
 	/* Parsed from url. file: path. sftp: user, host, port, path. s3:
 	 * bucket = host part, path = prefix without leading '/'. */
 	char *user;
 	char *host;
-	int port;          /* sftp default 22 */
+	int port; /* sftp default 22 */
 	char *path;
-	char *identity;    /* sftp: private key file */
+	char *identity;	   /* sftp: private key file */
 	char *known_hosts; /* sftp: required */
-	char *endpoint;    /* s3: required, "https://host[:port]" */
-	char *region;      /* s3: default "us-east-1" */
+	char *endpoint;	   /* s3: required, "https://host[:port]" */
+	char *region;	   /* s3: default "us-east-1" */
 	bool path_style;   /* s3: default false */
 };
 
@@ -89,11 +90,11 @@ struct backup_config {
 	char *path;
 	char *data_dir;
 	char *textfile_dir;
-	char *secrets_file; /* NULL when no destination needs one */
+	char *secrets_file;   /* NULL when no destination needs one */
 	int keep_local_days;  /* default 7 */
 	int keep_remote_days; /* default 365; 0 keeps forever */
 	struct backup_destination *dests;
-	size_t ndests;      /* at least one */
+	size_t ndests; /* at least one */
 };
 
 /*

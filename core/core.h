@@ -11,23 +11,23 @@
 
 enum {
 	CORE_OK = 0,
-	CORE_ESYS = -1,       /* errno holds the cause */
-	CORE_ENOMEM = -2,     /* allocation failed */
-	CORE_EINVAL = -3,     /* invalid argument */
-	CORE_EPARSE = -4,     /* malformed input */
-	CORE_ECONFIG = -5,    /* configuration is invalid */
-	CORE_ERANGE = -6,     /* value out of range */
-	CORE_EEXIST = -7,     /* target already exists */
-	CORE_ENOENT = -8,     /* no such object */
-	CORE_ECORRUPT = -9,   /* data failed verification */
-	CORE_ETOOBIG = -10,   /* input exceeds a hard limit */
-	CORE_EIO = -11,       /* I/O error (library-reported) */
-	CORE_EAGAIN = -12,    /* temporary failure, retry later */
-	CORE_ELOCKED = -13,   /* resource is locked by another process */
-	CORE_ENOSPACE = -14,  /* a bounded queue or buffer is full */
-	CORE_ESCHEMA = -15,   /* data does not match its schema */
-	CORE_EPERM = -16,     /* refused by policy (e.g. file mode) */
-	CORE_EREMOTE = -17,   /* the remote side failed or refused */
+	CORE_ESYS = -1,	     /* errno holds the cause */
+	CORE_ENOMEM = -2,    /* allocation failed */
+	CORE_EINVAL = -3,    /* invalid argument */
+	CORE_EPARSE = -4,    /* malformed input */
+	CORE_ECONFIG = -5,   /* configuration is invalid */
+	CORE_ERANGE = -6,    /* value out of range */
+	CORE_EEXIST = -7,    /* target already exists */
+	CORE_ENOENT = -8,    /* no such object */
+	CORE_ECORRUPT = -9,  /* data failed verification */
+	CORE_ETOOBIG = -10,  /* input exceeds a hard limit */
+	CORE_EIO = -11,	     /* I/O error (library-reported) */
+	CORE_EAGAIN = -12,   /* temporary failure, retry later */
+	CORE_ELOCKED = -13,  /* resource is locked by another process */
+	CORE_ENOSPACE = -14, /* a bounded queue or buffer is full */
+	CORE_ESCHEMA = -15,  /* data does not match its schema */
+	CORE_EPERM = -16,    /* refused by policy (e.g. file mode) */
+	CORE_EREMOTE = -17,  /* the remote side failed or refused */
 };
 
 /*

@@ -1,4 +1,5 @@
-/* Crash-safe file primitives (after redis rdbSave and restic's local backend). */
+/* Crash-safe file primitives (after redis rdbSave and restic's local backend).
+ */
 #include "fsutil.h"
 
 #include <dirent.h>
@@ -104,8 +105,7 @@ int fs_fsync_parent(const char *path)
 	return fs_fsync_dir(dir);
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len,
-		    mode_t mode)
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *base = strrchr(path, '/');
@@ -216,7 +216,8 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len)
 		ssize_t n;
 
 		if (have == (size_t)st.st_size)
-			break; /* a file that grew is read up to its fstat size */
+			break; /* a file that grew is read up to its fstat size
+				*/
 		n = read(fd, buf + have, (size_t)st.st_size - have);
 		if (n < 0 && errno == EINTR)
 			continue;

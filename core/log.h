@@ -33,10 +33,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
-#define log_err(...)    log_msg(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warn(...)   log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_info(...)   log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(fmt, ...) \
 	log_msg(LOG_LVL_DEBUG, "%s: " fmt, __func__, ##__VA_ARGS__)
 
@@ -61,7 +61,7 @@ char *log_escape(char *dst, size_t size, const char *src, size_t len);
  */
 struct log_ratelimit {
 	long window_start; /* private */
-	unsigned count;    /* private */
+	unsigned count;	   /* private */
 	unsigned dropped;  /* private */
 };
 int log_ratelimit_ok(struct log_ratelimit *rl, unsigned burst,

@@ -1,8 +1,8 @@
 /*
  * Dataset definitions: the columns and types of incremental_book_L2,
- * book_snapshot_<N> and book_events, loaded from the schema/ YAML files (embedded
- * at build time) so the recorder's writer and rotate's checker share one
- * definition.
+ * book_snapshot_<N> and book_events, loaded from the schema/ YAML files
+ * (embedded at build time) so the recorder's writer and rotate's checker share
+ * one definition.
  */
 #ifndef CORE_SCHEMA_H
 #define CORE_SCHEMA_H
@@ -18,27 +18,29 @@ struct schema_blob {
 extern const struct schema_blob schema_blobs[]; /* ends with {NULL, NULL} */
 
 enum schema_type {
-	SCHEMA_STRING,  /* any text */
-	SCHEMA_INT,     /* signed 64-bit decimal integer */
+	SCHEMA_STRING,	/* any text */
+	SCHEMA_INT,	/* signed 64-bit decimal integer */
 	SCHEMA_TIME_US, /* microseconds since epoch, non-negative integer */
-	SCHEMA_DECIMAL, /* exact decimal text: digits, optional '.', no exponent */
-	SCHEMA_BOOL,    /* true | false */
-	SCHEMA_ENUM,    /* one of a listed set */
+	SCHEMA_DECIMAL, /* exact decimal text: digits, optional '.', no exponent
+			 */
+	SCHEMA_BOOL,	/* true | false */
+	SCHEMA_ENUM,	/* one of a listed set */
 };
 
 struct schema_column {
 	const char *name;
 	enum schema_type type;
-	bool nullable;             /* an empty cell is allowed */
+	bool nullable;		   /* an empty cell is allowed */
 	const char *const *values; /* SCHEMA_ENUM: NULL-terminated */
 };
 
 struct schema {
-	const char *dataset;  /* "incremental_book_L2", "book_snapshot_25", ... */
+	const char *dataset; /* "incremental_book_L2", "book_snapshot_25", ...
+			      */
 	const struct schema_column *cols;
 	size_t ncols;
-	const char *header;   /* the header row without newline: "a,b,c" */
-	int time_col;         /* index of local_timestamp */
+	const char *header; /* the header row without newline: "a,b,c" */
+	int time_col;	    /* index of local_timestamp */
 };
 
 struct schema_set;

@@ -22,7 +22,8 @@ struct sha256 *sha256_new(void)
 	if (h == NULL)
 		return NULL;
 	h->md = EVP_MD_CTX_new();
-	if (h->md == NULL || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+	if (h->md == NULL ||
+	    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(h->md);
 		free(h);
 		return NULL;
@@ -91,8 +92,7 @@ int sha256_buf_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN])
 	return rc;
 }
 
-int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN],
-		    uint64_t *bytes)
+int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 {
 	static const size_t bufsize = 1 << 17;
 	struct sha256 *h = NULL;

@@ -129,7 +129,8 @@ int time_date_hour(int64_t us, char date[11], char hour[3])
 	    tm.tm_year + 1900 < 0)
 		return CORE_ERANGE;
 	/* The range checks above bound every field; say so to the compiler. */
-	snprintf(date, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000,
+	snprintf(date, 11, "%04u-%02u-%02u",
+		 (unsigned)(tm.tm_year + 1900) % 10000,
 		 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100);
 	snprintf(hour, 3, "%02u", (unsigned)tm.tm_hour % 100);
 	return 0;

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define US_PER_SEC INT64_C(1000000)
+#define US_PER_SEC  INT64_C(1000000)
 #define US_PER_HOUR (INT64_C(3600) * US_PER_SEC)
 
 /* CLOCK_REALTIME in µs. */

@@ -1,4 +1,4 @@
-/* Unit suite for the small core modules: errors, fsutil, sha256, timeutil, log. */
+/* Unit suite for the small core modules: fsutil, sha256, timeutil, log. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
