@@ -49,9 +49,9 @@ struct bk {
 	struct backup_config cfg;
 	struct secrets *sec;
 	const char *only_dest; /* --destination, or NULL for all */
-	char archive_dir[4096];
-	char state_dir[4096];
-	char ledger_path[4096];
+	char archive_dir[4200];
+	char state_dir[4200];
+	char ledger_path[4300];
 	int64_t now_us;
 	int lock_fd;
 	/* verify */

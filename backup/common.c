@@ -15,6 +15,7 @@
 #include "core.h"
 #include "fsutil.h"
 #include "ledger.h"
+#include "timeutil.h"
 #include "log.h"
 #include "transport.h"
 #include "banned.h"
@@ -45,7 +46,11 @@ int bk_lock(struct bk *b)
 		log_err("mkdir '%s': %s", b->state_dir, strerror(errno));
 		return EXIT_FAIL;
 	}
-	snprintf(path, sizeof(path), "%s/backup.lock", b->state_dir);
+	if (snprintf(path, sizeof(path), "%s/backup.lock", b->state_dir) >=
+	    (int)sizeof(path)) {
+		log_err("state dir path too long");
+		return EXIT_FAIL;
+	}
 	b->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (b->lock_fd < 0) {
 		log_err("open '%s': %s", path, strerror(errno));

@@ -88,7 +88,7 @@ static void remote_sha(struct bk *b, struct transport *t, const char *rel,
 		       const struct ledger *l, char hex[SHA256_HEX_LEN])
 {
 	const struct ledger_record *r = l ? ledger_last(l, rel, t->name) : NULL;
-	char local[4200], name[2100], tmp[4200], *buf = NULL;
+	char local[4400], name[2100], tmp[4200], *buf = NULL;
 	size_t len = 0;
 
 	memset(hex, '0', SHA256_HEX_LEN - 1);

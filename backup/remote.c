@@ -193,7 +193,7 @@ static int verify_archive(struct vctx *v, const char *rel, char *hex,
 	}
 	rc = sha256_file_hex(local, hex, bytes);
 	if (rc != 0) {
-		snprintf(why, whysize, "read '%s': %s", local,
+		snprintf(why, whysize, "read downloaded archive: %s",
 			 core_strerror(rc));
 		return rc;
 	}

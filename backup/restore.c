@@ -31,7 +31,7 @@ struct rctx {
 	char dest[4096]; /* where files go */
 	char tmp[4200];
 	size_t done, total;
-	unsigned failed, files;
+	unsigned failed, files, restored;
 	bool tty;
 };
 
@@ -89,7 +89,7 @@ static int fetch_verified(struct rctx *r, const char *rel, char *local,
 			  size_t lsize, struct manifest **m, char *why,
 			  size_t whysize)
 {
-	char sc[4400], name[2100], hex[SHA256_HEX_LEN], side[SHA256_HEX_LEN];
+	char sc[4500], name[2100], hex[SHA256_HEX_LEN], side[SHA256_HEX_LEN];
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -178,6 +178,7 @@ static int unpack(struct rctx *r, const char *rel, const char *local,
 		return EXIT_FAIL;
 	if (n == 0) {
 		free(names);
+		r->restored++;
 		return EXIT_OK;
 	}
 	ex = existing(r, names, &first);
@@ -198,6 +199,7 @@ static int unpack(struct rctx *r, const char *rel, const char *local,
 		return EXIT_FAIL;
 	}
 	r->files += (unsigned)nx;
+	r->restored++;
 	return EXIT_OK;
 }
 
@@ -304,9 +306,9 @@ int cmd_restore(struct bk *b)
 		goto out;
 	worst = restore_all(&r, &sel);
 	bk_rmtree(r.tmp);
-	log_notice("restore: %zu archive(s), %u file(s) restored into '%s', "
-		   "%u archive(s) failed verification",
-		   sel.n - r.failed, r.files, r.dest, r.failed);
+	log_notice("restore: %u of %zu archive(s) restored (%u file(s)) "
+		   "into '%s', %u failed verification",
+		   r.restored, sel.n, r.files, r.dest, r.failed);
 out:
 	transport_list_release(&rl);
 	transport_list_release(&sel);
