@@ -171,14 +171,22 @@ static int put_sidecar(struct transport *t, const struct local_archive *a)
 	return rc;
 }
 
-/* Steps 3-6 of the protocol for one archive. */
+/* Steps 3-6 of the protocol for one archive. `repair`: verify found
+ * the remote copy bad, so a mismatching object there is replaced. */
 static int ship_one(struct transport *t, const struct local_archive *a,
-		    const struct transport_put_info *info, bool *hash_checked,
-		    bool *uploaded)
+		    const struct transport_put_info *info, bool repair,
+		    bool *hash_checked, bool *uploaded)
 {
 	int rc = remote_matches(t, a->rel, info, hash_checked);
 
 	*uploaded = false;
+	if (rc == CORE_ECORRUPT && repair) {
+		log_notice("%s: replacing the bad copy of '%s'", t->name,
+			   a->rel);
+		rc = transport_del(t, a->rel);
+		if (rc == 0 || rc == CORE_ENOENT)
+			rc = CORE_ENOENT;
+	}
 	if (rc == CORE_ENOENT) {
 		rc = put_object(t, a->path, a->rel, info, hash_checked);
 		*uploaded = rc == 0;
@@ -194,8 +202,12 @@ static int ship_retry(struct push *p, struct transport *t,
 		      const struct transport_put_info *info, bool *checked,
 		      bool *uploaded)
 {
+	const struct ledger_record *r =
+		p->ledger ? ledger_last(p->ledger, a->rel, t->name) : NULL;
+	bool repair = r != NULL && r->status == LEDGER_FAILED;
+
 	for (int attempt = 1;; attempt++) {
-		int rc = ship_one(t, a, info, checked, uploaded);
+		int rc = ship_one(t, a, info, repair, checked, uploaded);
 
 		if (rc != CORE_EAGAIN)
 			return rc;

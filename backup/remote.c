@@ -267,6 +267,9 @@ static void check_missing(struct vctx *v, const struct transport_list *rl)
 		log_err("%s: '%s' is in the ledger but missing at the "
 			"destination",
 			v->t->name, r->archive);
+		/* So the next push ships it again. */
+		(void)bk_ledger(v->b, r->archive, v->t->name, LEDGER_FAILED,
+				r->bytes, r->sha256);
 	}
 }
 
