@@ -177,15 +177,20 @@ static int ship_one(struct transport *t, const struct local_archive *a,
 		    const struct transport_put_info *info, bool repair,
 		    bool *hash_checked, bool *uploaded)
 {
-	int rc = remote_matches(t, a->rel, info, hash_checked);
+	int rc;
 
 	*uploaded = false;
-	if (rc == CORE_ECORRUPT && repair) {
-		log_notice("%s: replacing the bad copy of '%s'", t->name,
-			   a->rel);
+	if (repair) {
+		/* Do not trust a stat here: S3 metadata outlives bit rot. */
+		log_notice("%s: replacing the copy of '%s' that failed "
+			   "verification",
+			   t->name, a->rel);
 		rc = transport_del(t, a->rel);
-		if (rc == 0 || rc == CORE_ENOENT)
-			rc = CORE_ENOENT;
+		if (rc != 0 && rc != CORE_ENOENT)
+			return rc;
+		rc = CORE_ENOENT;
+	} else {
+		rc = remote_matches(t, a->rel, info, hash_checked);
 	}
 	if (rc == CORE_ENOENT) {
 		rc = put_object(t, a->path, a->rel, info, hash_checked);
