@@ -32,6 +32,7 @@ struct schema_column {
 	enum schema_type type;
 	bool nullable;		   /* an empty cell is allowed */
 	const char *const *values; /* SCHEMA_ENUM: NULL-terminated */
+	bool allow_negative;	   /* SCHEMA_DECIMAL: a leading '-' is valid */
 };
 
 struct schema {
@@ -47,10 +48,23 @@ struct schema_set;
 
 /*
  * Parse the embedded schema blobs. On failure returns CORE_EPARSE with a
- * "schema/<name>.yml:line:column: message" in *errmsg (caller frees).
- * The caller frees the set with schema_set_free.
+ * "schema/<name>.yml:line:column: message" in *errmsg (caller frees),
+ * or CORE_ENOMEM (*errmsg may then be NULL). Out-params are cleared
+ * first. The caller frees the set with schema_set_free.
+ *
+ * A file holds `dataset:` (equal to the file name), `columns:` (a list of
+ * maps with name, type, nullable, values, signed, description) and, for
+ * a template whose name ends in "_N", `levels:`: columns repeated for
+ * i = 0..N-1 with "{i}" in the name replaced by i. Every dataset has a
+ * `local_timestamp` column of type time_us. Unknown keys are errors.
  */
 int schema_set_load(struct schema_set **out, char **errmsg);
+
+/* As schema_set_load, from `blobs` (ends with {NULL, NULL}); for tests. */
+int schema_set_load_blobs(const struct schema_blob *blobs,
+			  struct schema_set **out, char **errmsg);
+
+/* Free the set and every schema found in it. NULL-safe. */
 void schema_set_free(struct schema_set *set);
 
 /*
@@ -64,7 +78,14 @@ const struct schema *schema_set_find(struct schema_set *set,
 /*
  * Check one parsed row against the schema. On a mismatch returns
  * CORE_ESCHEMA and writes "field 'name': reason" (or "expected N fields,
- * got M") into why. Fields need not be NUL-terminated.
+ * got M") into why (may be NULL when whysize is 0). Fields need not be
+ * NUL-terminated; a NULL field pointer is only valid with length 0.
+ * Rules: an empty cell only where nullable; no field holds a NUL byte;
+ * int: optional '-', 1-19 digits, within int64; time_us: digits within
+ * int64; decimal: at most 64 bytes of digits with an optional single '.'
+ * between digits ("1", "0.5"; not ".5", "5.", "1e3"), a leading '-'
+ * only where allow_negative; bool: "true" | "false"; enum: one of the
+ * listed values, exactly. Thread-safe.
  */
 int schema_check_row(const struct schema *s, const char *const *fields,
 		     const size_t *lens, size_t nfields, char *why,
@@ -72,8 +93,10 @@ int schema_check_row(const struct schema *s, const char *const *fields,
 
 /*
  * Split a data file name "<SYMBOL>.<dataset>.csv" into its parts, the
- * symbol being everything before the last two dots. Returns 0 or
- * CORE_EPARSE. Output buffers are NUL-terminated.
+ * symbol being everything before the last two dots. Both parts must be
+ * non-empty and the name must hold no '/'. Returns 0, CORE_EPARSE for a
+ * name of another shape, or CORE_ETOOBIG when a part does not fit its
+ * buffer. Output buffers are NUL-terminated (empty on failure).
  */
 int schema_split_filename(const char *name, char *symbol, size_t symsize,
 			  char *dataset, size_t dssize);
