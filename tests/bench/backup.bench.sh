@@ -20,8 +20,8 @@ sshd_start "$T/k" || exit 1
 python3 "$REPO/tests/helpers/backup_mkdata.py" --data-dir "$T/data" \
 	--start 2026-11-20T00 --hours "$HOURS" --symbols BENCH_USDT \
 	--pad-bytes "$PAD" || exit 1
-files=$(find "$T/data/archive" -name '*.tar.gz' | sort)
-bytes=$(cat $files | wc -c)
+mapfile -t files < <(find "$T/data/archive" -name '*.tar.gz' | sort)
+bytes=$(cat "${files[@]}" | wc -c)
 mkdir -p "$T/scp" "$T/sftp"
 user=$(id -un)
 
@@ -29,12 +29,11 @@ now() { date +%s.%N; }
 mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 
 # Warm the page cache so both read the same way.
-cat $files >/dev/null
+cat "${files[@]}" >/dev/null
 s=$(now)
-# shellcheck disable=SC2086
 scp -q -i "$T/k/id_ed25519" -o UserKnownHostsFile="$T/k/known_hosts" \
 	-o StrictHostKeyChecking=yes -o BatchMode=yes -P "$SSHD_PORT" \
-	$files "$user@127.0.0.1:$T/scp/" || exit 1
+	"${files[@]}" "$user@127.0.0.1:$T/scp/" || exit 1
 e=$(now)
 scp_s=$(awk -v a="$s" -v b="$e" 'BEGIN { print b - a }')
 

@@ -8,6 +8,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 BK=$BUILD/booktape-backup
+# shellcheck disable=SC2034  # used by the scripts that source this
 MKDATA=$HERE/backup_mkdata.py
 # Tests never wait long for a retry.
 export BOOKTAPE_BACKUP_RETRIES=${BOOKTAPE_BACKUP_RETRIES:-3}
