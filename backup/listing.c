@@ -70,6 +70,9 @@ static int sftp_line(const char *p, const char *e, listing_cb cb, void *ctx)
 	if ((e - f == 1 && f[0] == '.') ||
 	    (e - f == 2 && f[0] == '.' && f[1] == '.'))
 		return 0;
+	for (const char *c = f; c < e; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0; /* control bytes are never in our names */
 	return cb(ctx, f, (size_t)(e - f), type == 'd', size);
 }
 
@@ -142,6 +145,8 @@ long listing_xml_decode(char *dst, size_t dstsize, const char *src,
 
 		if (c == '&' && (c = entity(src + i, len - i, &used)) < 0)
 			return -1;
+		if (c < 0x20 || c == 0x7f)
+			return -1; /* control bytes are never in our names */
 		if (o + 1 >= dstsize)
 			return -1;
 		dst[o++] = (char)c;
