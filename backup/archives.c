@@ -118,8 +118,7 @@ static int scan_dir(struct scan *s, const char *rel, int depth)
 	DIR *d;
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s%s%s", s->root, rel[0] ? "/" : "",
-		 rel);
+	snprintf(path, sizeof(path), "%s%s%s", s->root, rel[0] ? "/" : "", rel);
 	d = opendir(path);
 	if (d == NULL)
 		return ((errno == ENOENT && depth == 0) || errno == ENOTDIR)
@@ -128,8 +127,7 @@ static int scan_dir(struct scan *s, const char *rel, int depth)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (snprintf(sub, sizeof(sub), "%s%s%s", rel,
-			     rel[0] ? "/" : "",
+		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
 			     de->d_name) >= (int)sizeof(sub))
 			continue;
 		if (depth < 2)
@@ -189,9 +187,8 @@ int sidecar_parse(const char *buf, size_t len, const char *name,
 	ne = memchr(nb, '\n', len - 66);
 	if (ne == NULL || ne == nb || (size_t)(ne + 1 - buf) != len)
 		return CORE_EPARSE;
-	if (name != NULL &&
-	    (strlen(name) != (size_t)(ne - nb) ||
-	     memcmp(name, nb, (size_t)(ne - nb)) != 0))
+	if (name != NULL && (strlen(name) != (size_t)(ne - nb) ||
+			     memcmp(name, nb, (size_t)(ne - nb)) != 0))
 		return CORE_EPARSE;
 	memcpy(hex, buf, 64);
 	hex[64] = '\0';

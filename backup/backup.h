@@ -99,8 +99,8 @@ int bk_worse(int a, int b);
 bool bk_retry_wait(int n);
 
 /* Append one ledger record (creating the state dir); logs failures. */
-int bk_ledger(struct bk *b, const char *archive, const char *dest,
-	      int status, uint64_t bytes, const char *sha256);
+int bk_ledger(struct bk *b, const char *archive, const char *dest, int status,
+	      uint64_t bytes, const char *sha256);
 
 /* A temp dir for downloads under state_dir (or `near`); caller rmtree's. */
 int bk_tmpdir(struct bk *b, const char *near, char *out, size_t size);

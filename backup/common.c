@@ -29,8 +29,8 @@ bool bk_selected(const struct bk *b, size_t i)
 int bk_open(struct bk *b, size_t i, struct transport **out)
 {
 	char err[1024];
-	int rc = transport_open(&b->cfg.dests[i], b->sec, out, err,
-				sizeof(err));
+	int rc =
+		transport_open(&b->cfg.dests[i], b->sec, out, err, sizeof(err));
 
 	if (rc == 0)
 		return 0;
@@ -57,8 +57,7 @@ int bk_lock(struct bk *b)
 		return EXIT_FAIL;
 	}
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		log_err("another booktape-backup holds '%s'; try later",
-			path);
+		log_err("another booktape-backup holds '%s'; try later", path);
 		return EXIT_TEMPFAIL;
 	}
 	return 0;
@@ -99,8 +98,8 @@ bool bk_retry_wait(int n)
 	return true;
 }
 
-int bk_ledger(struct bk *b, const char *archive, const char *dest,
-	      int status, uint64_t bytes, const char *sha256)
+int bk_ledger(struct bk *b, const char *archive, const char *dest, int status,
+	      uint64_t bytes, const char *sha256)
 {
 	struct ledger_record r = {
 		.time_us = time_now_us(),

@@ -8,8 +8,7 @@
 #include "transport.h"
 #include "banned.h"
 
-size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb,
-			   void *userdata)
+size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct curl_sink *s = userdata;
 	size_t n = size * nmemb;

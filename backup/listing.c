@@ -50,7 +50,7 @@ static int sftp_line(const char *p, const char *e, listing_cb cb, void *ctx)
 		return 0;
 	type = p[0];
 	if (type != '-' && type != 'd')
-		return 0; /* links, devices and junk are not ours */
+		return 0;     /* links, devices and junk are not ours */
 	f = skip_field(f, e); /* perms */
 	f = skip_field(f, e); /* links */
 	f = skip_field(f, e); /* owner */
@@ -76,8 +76,7 @@ static int sftp_line(const char *p, const char *e, listing_cb cb, void *ctx)
 	return cb(ctx, f, (size_t)(e - f), type == 'd', size);
 }
 
-int listing_parse_sftp(const char *buf, size_t len, listing_cb cb,
-		       void *ctx)
+int listing_parse_sftp(const char *buf, size_t len, listing_cb cb, void *ctx)
 {
 	const char *p = buf, *end = buf + len;
 
@@ -98,8 +97,11 @@ static int entity(const char *s, size_t len, size_t *used)
 	static const struct {
 		const char *name;
 		char c;
-	} ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		     { "&quot;", '"' }, { "&apos;", '\'' } };
+	} ents[] = { { "&amp;", '&' },
+		     { "&lt;", '<' },
+		     { "&gt;", '>' },
+		     { "&quot;", '"' },
+		     { "&apos;", '\'' } };
 	unsigned long v = 0;
 	size_t i = 2;
 	int base = 10;
@@ -119,7 +121,7 @@ static int entity(const char *s, size_t len, size_t *used)
 		i = 3;
 	}
 	for (; i < len && i < 12 && s[i] != ';'; i++) {
-		int d = (s[i] >= '0' && s[i] <= '9')	 ? s[i] - '0'
+		int d = (s[i] >= '0' && s[i] <= '9')   ? s[i] - '0'
 			: (s[i] >= 'a' && s[i] <= 'f') ? s[i] - 'a' + 10
 			: (s[i] >= 'A' && s[i] <= 'F') ? s[i] - 'A' + 10
 						       : 99;
@@ -134,8 +136,7 @@ static int entity(const char *s, size_t len, size_t *used)
 	return (int)v;
 }
 
-long listing_xml_decode(char *dst, size_t dstsize, const char *src,
-			size_t len)
+long listing_xml_decode(char *dst, size_t dstsize, const char *src, size_t len)
 {
 	size_t o = 0;
 
@@ -178,8 +179,7 @@ static bool find_elem(const char *p, const char *e, const char *tag,
 	return true;
 }
 
-static int s3_contents(const char *b, const char *e, listing_cb cb,
-		       void *ctx)
+static int s3_contents(const char *b, const char *e, listing_cb cb, void *ctx)
 {
 	const char *kb, *ke, *sb, *se;
 	char key[1100];

@@ -24,13 +24,12 @@ typedef int (*listing_cb)(void *ctx, const char *name, size_t namelen,
  * Lines that do not have that shape, and "." and "..", are skipped.
  * Returns 0 or the callback's non-zero value.
  */
-int listing_parse_sftp(const char *buf, size_t len, listing_cb cb,
-		       void *ctx);
+int listing_parse_sftp(const char *buf, size_t len, listing_cb cb, void *ctx);
 
 #define S3_TOKEN_MAX 1024
 
 struct s3_list_page {
-	bool truncated;                /* <IsTruncated>true</IsTruncated> */
+	bool truncated;		       /* <IsTruncated>true</IsTruncated> */
 	char next_token[S3_TOKEN_MAX]; /* <NextContinuationToken>, decoded */
 };
 
@@ -49,7 +48,6 @@ int listing_parse_s3(const char *buf, size_t len, listing_cb cb, void *ctx,
  * [src, src+len) into dst (size dstsize, NUL-terminated). Returns the
  * decoded length, or -1 when the input is malformed or does not fit.
  */
-long listing_xml_decode(char *dst, size_t dstsize, const char *src,
-			size_t len);
+long listing_xml_decode(char *dst, size_t dstsize, const char *src, size_t len);
 
 #endif

@@ -2,7 +2,6 @@
  * booktape-backup: ship sealed archives offsite (file://, sftp://, s3://),
  * list and verify what is there, restore after a disaster, prune.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "backup.h"
 #include "config.h"
@@ -122,25 +123,59 @@ static int parse_time(const char *what, const char *s, int64_t *out)
 static int take_opt(int c, struct args *a, struct bk *b)
 {
 	switch (c) {
-	case 'c': a->config = optarg; break;
-	case 'd': b->only_dest = optarg; break;
-	case 'h': usage(stdout); return EXIT_OK;
-	case OPT_VERSION: printf("booktape-backup %s\n", BOOKTAPE_VERSION);
+	case 'c':
+		a->config = optarg;
+		break;
+	case 'd':
+		b->only_dest = optarg;
+		break;
+	case 'h':
+		usage(stdout);
 		return EXIT_OK;
-	case OPT_CHECK: a->check = true; break;
-	case OPT_DEEP: b->deep = true; a->seen_verify_opt = true; break;
-	case OPT_PENDING: b->pending_only = true; a->seen_verify_opt = true;
+	case OPT_VERSION:
+		printf("booktape-backup %s\n", BOOKTAPE_VERSION);
+		return EXIT_OK;
+	case OPT_CHECK:
+		a->check = true;
 		break;
-	case OPT_EXCHANGE: b->exchange = optarg; a->seen_restore_opt = true;
+	case OPT_DEEP:
+		b->deep = true;
+		a->seen_verify_opt = true;
 		break;
-	case OPT_FROM: a->from = optarg; a->seen_restore_opt = true; break;
-	case OPT_TO: a->to = optarg; a->seen_restore_opt = true; break;
-	case OPT_SYMBOLS: b->symbols = optarg; a->seen_restore_opt = true;
+	case OPT_PENDING:
+		b->pending_only = true;
+		a->seen_verify_opt = true;
 		break;
-	case OPT_INTO: b->into = optarg; a->seen_restore_opt = true; break;
-	case OPT_FORCE: b->force = true; a->seen_restore_opt = true; break;
-	case OPT_NOW: a->now = optarg; break;
-	default: usage(stderr); return EXIT_USAGE;
+	case OPT_EXCHANGE:
+		b->exchange = optarg;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_FROM:
+		a->from = optarg;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_TO:
+		a->to = optarg;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_SYMBOLS:
+		b->symbols = optarg;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_INTO:
+		b->into = optarg;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_FORCE:
+		b->force = true;
+		a->seen_restore_opt = true;
+		break;
+	case OPT_NOW:
+		a->now = optarg;
+		break;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 	return -1;
 }
@@ -201,8 +236,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct bk *b)
 		log_err("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (a->now != NULL && (rc = parse_time("--now", a->now,
-					       &b->now_us)) != 0)
+	if (a->now != NULL &&
+	    (rc = parse_time("--now", a->now, &b->now_us)) != 0)
 		return rc;
 	return check_args(a, b);
 }
@@ -229,7 +264,8 @@ static int load(struct bk *b, const char *path)
 		bool found = false;
 
 		for (size_t i = 0; i < b->cfg.ndests; i++)
-			found |= strcmp(b->cfg.dests[i].name, b->only_dest) == 0;
+			found |= strcmp(b->cfg.dests[i].name, b->only_dest) ==
+				 0;
 		if (!found) {
 			log_err("no destination named '%s' in '%s'",
 				b->only_dest, path);
@@ -240,8 +276,8 @@ static int load(struct bk *b, const char *path)
 		 b->cfg.data_dir);
 	snprintf(b->state_dir, sizeof(b->state_dir), "%s/state",
 		 b->cfg.data_dir);
-	snprintf(b->ledger_path, sizeof(b->ledger_path),
-		 "%s/backup-ledger.csv", b->state_dir);
+	snprintf(b->ledger_path, sizeof(b->ledger_path), "%s/backup-ledger.csv",
+		 b->state_dir);
 	return 0;
 }
 

@@ -137,8 +137,8 @@ static int prune_remote(struct bk *b, size_t di, const struct ledger *l)
 {
 	struct transport_list rl = { 0 };
 	struct transport *t = NULL;
-	int64_t cutoff = b->now_us -
-			 (int64_t)b->cfg.keep_remote_days * US_PER_DAY;
+	int64_t cutoff =
+		b->now_us - (int64_t)b->cfg.keep_remote_days * US_PER_DAY;
 	int rc = bk_open(b, di, &t), worst = EXIT_OK;
 
 	if (rc != 0)

@@ -28,9 +28,9 @@
 /* Per-destination figures of one run. */
 struct dest_stats {
 	uint64_t bytes_shipped;
-	size_t pending;        /* archives not shipped at the end */
-	int64_t oldest_us;     /* hour end of the oldest pending, or 0 */
-	int exit;              /* EXIT_* for this destination */
+	size_t pending;	   /* archives not shipped at the end */
+	int64_t oldest_us; /* hour end of the oldest pending, or 0 */
+	int exit;	   /* EXIT_* for this destination */
 };
 
 struct push {
@@ -101,15 +101,14 @@ static int remote_matches(struct transport *t, const char *name,
 		return rc;
 	if (st.size != info->size ||
 	    (st.has_sha256 && strcmp(st.sha256, info->sha256) != 0))
-		return transport_fail(t, CORE_ECORRUPT,
-				      "'%s' at the destination has %llu "
-				      "bytes%s, expected %llu bytes sha256 "
-				      "%.12s...",
-				      name, (unsigned long long)st.size,
-				      st.has_sha256 ? " and another sha256"
-						    : "",
-				      (unsigned long long)info->size,
-				      info->sha256);
+		return transport_fail(
+			t, CORE_ECORRUPT,
+			"'%s' at the destination has %llu "
+			"bytes%s, expected %llu bytes sha256 "
+			"%.12s...",
+			name, (unsigned long long)st.size,
+			st.has_sha256 ? " and another sha256" : "",
+			(unsigned long long)info->size, info->sha256);
 	*hash_checked = st.has_sha256;
 	return 0;
 }
@@ -119,9 +118,8 @@ static int remote_matches(struct transport *t, const char *name,
  * transport's put is atomic. *hash_checked tells whether the remote side
  * confirmed the sha256.
  */
-static int put_object(struct transport *t, const char *local,
-		      const char *name, const struct transport_put_info *info,
-		      bool *hash_checked)
+static int put_object(struct transport *t, const char *local, const char *name,
+		      const struct transport_put_info *info, bool *hash_checked)
 {
 	char tmp[2100];
 	int rc;
@@ -376,10 +374,10 @@ static void write_metrics(struct push *p, const struct dest_stats *ds,
 		if (ds[i].exit == EXIT_OK && ds[i].pending == 0 &&
 		    bk_selected(p->b, i))
 			last = now;
-		else if (metrics_textfile_read(prom, "booktape_backup_last_"
-						     "success_timestamp_seconds",
-					       "destination", v[0],
-					       &last) != 0)
+		else if (metrics_textfile_read(prom,
+					       "booktape_backup_last_"
+					       "success_timestamp_seconds",
+					       "destination", v[0], &last) != 0)
 			last = 0;
 		metric_set(metric_series(ls, v), last);
 		metric_set(metric_series(pend, v), (double)ds[i].pending);
@@ -387,7 +385,8 @@ static void write_metrics(struct push *p, const struct dest_stats *ds,
 			   ds[i].oldest_us == 0
 				   ? 0
 				   : now - (double)(ds[i].oldest_us +
-						    US_PER_HOUR) / 1e6);
+						    US_PER_HOUR) /
+						     1e6);
 		metric_set(metric_series(bytes, v),
 			   (double)ds[i].bytes_shipped);
 	}

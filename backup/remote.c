@@ -160,7 +160,8 @@ static int check_sidecar(struct vctx *v, const char *rel, const char *hex,
 		return rc;
 	}
 	rc = fs_read_file(local, 4096, &buf, &len);
-	if (rc == 0 && sidecar_parse(buf, len, archive_basename(rel), side) != 0)
+	if (rc == 0 &&
+	    sidecar_parse(buf, len, archive_basename(rel), side) != 0)
 		rc = CORE_EPARSE;
 	free(buf);
 	if (rc != 0) {
@@ -168,9 +169,10 @@ static int check_sidecar(struct vctx *v, const char *rel, const char *hex,
 		return CORE_ECORRUPT;
 	}
 	if (strcmp(side, hex) != 0) {
-		snprintf(why, whysize,
-			 "sha256 %.16s... does not match the sidecar's %.16s...",
-			 hex, side);
+		snprintf(
+			why, whysize,
+			"sha256 %.16s... does not match the sidecar's %.16s...",
+			hex, side);
 		return CORE_ECORRUPT;
 	}
 	return 0;
@@ -208,7 +210,8 @@ static int verify_archive(struct vctx *v, const char *rel, char *hex,
 		goto out;
 	}
 	if (v->b->deep) {
-		rc = tarball_verify(local, NULL, NULL, NULL, NULL, why, whysize);
+		rc = tarball_verify(local, NULL, NULL, NULL, NULL, why,
+				    whysize);
 		if (rc != 0 && rc != CORE_ECORRUPT && why[0] == '\0')
 			snprintf(why, whysize, "%s", core_strerror(rc));
 		if (rc != 0)

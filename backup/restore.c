@@ -113,16 +113,18 @@ static int fetch_verified(struct rctx *r, const char *rel, char *local,
 		rc = CORE_EPARSE;
 	free(buf);
 	if (rc != 0) {
-		snprintf(why, whysize, "remote sidecar is missing or malformed");
+		snprintf(why, whysize,
+			 "remote sidecar is missing or malformed");
 		return CORE_ECORRUPT;
 	}
 	rc = tarball_verify(local, NULL, hex, NULL, m, why, whysize);
 	if (rc != 0)
 		return CORE_ECORRUPT;
 	if (strcmp(hex, side) != 0) {
-		snprintf(why, whysize,
-			 "sha256 %.16s... does not match the sidecar's %.16s...",
-			 hex, side);
+		snprintf(
+			why, whysize,
+			"sha256 %.16s... does not match the sidecar's %.16s...",
+			hex, side);
 		return CORE_ECORRUPT;
 	}
 	return 0;
@@ -210,8 +212,7 @@ static int restore_one(struct rctx *r, const char *rel)
 	int rc;
 
 	progress(r, rel);
-	rc = fetch_verified(r, rel, local, sizeof(local), &m, why,
-			    sizeof(why));
+	rc = fetch_verified(r, rel, local, sizeof(local), &m, why, sizeof(why));
 	if (rc != 0) {
 		if (r->tty)
 			fputc('\n', stderr);

@@ -27,7 +27,10 @@ struct secrets {
 };
 
 static const char *const known_keys[] = {
-	"access_key", "secret_key", "identity", "key_passphrase",
+	"access_key",
+	"secret_key",
+	"identity",
+	"key_passphrase",
 };
 
 void secrets_free(struct secrets *sec)
@@ -64,8 +67,8 @@ static void trim(const char **b, const char **e)
 {
 	while (*b < *e && (**b == ' ' || **b == '\t' || **b == '\r'))
 		(*b)++;
-	while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' ||
-			   (*e)[-1] == '\r'))
+	while (*e > *b &&
+	       ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
 		(*e)--;
 }
 
@@ -83,13 +86,14 @@ static bool name_ok(const char *b, const char *e)
 static bool key_known(const char *b, size_t n)
 {
 	for (size_t i = 0; i < CORE_ARRAY_LEN(known_keys); i++)
-		if (strlen(known_keys[i]) == n && memcmp(known_keys[i], b, n) == 0)
+		if (strlen(known_keys[i]) == n &&
+		    memcmp(known_keys[i], b, n) == 0)
 			return true;
 	return false;
 }
 
-static int add_entry(struct secrets *sec, const char *section,
-		     const char *kb, size_t kn, const char *vb, size_t vn)
+static int add_entry(struct secrets *sec, const char *section, const char *kb,
+		     size_t kn, const char *vb, size_t vn)
 {
 	struct secret_entry *e;
 
@@ -112,9 +116,9 @@ static int add_entry(struct secrets *sec, const char *section,
 }
 
 /* One "key = value" line inside a section. */
-static int parse_pair(struct secrets *sec, const char *section,
-		      const char *b, const char *e, const char *name,
-		      int line, char *err, size_t errsize)
+static int parse_pair(struct secrets *sec, const char *section, const char *b,
+		      const char *e, const char *name, int line, char *err,
+		      size_t errsize)
 {
 	const char *eq = memchr(b, '=', (size_t)(e - b));
 	const char *kb = b, *ke, *vb, *ve = e;
@@ -156,8 +160,8 @@ static int parse_pair(struct secrets *sec, const char *section,
 
 /* One line; `section` holds the current section name ("" before any). */
 static int parse_line(struct secrets *sec, char *section, size_t secsize,
-		      const char *b, const char *e, const char *name,
-		      int line, char *err, size_t errsize)
+		      const char *b, const char *e, const char *name, int line,
+		      char *err, size_t errsize)
 {
 	trim(&b, &e);
 	if (b == e || *b == '#' || *b == ';')
@@ -231,8 +235,8 @@ int secrets_parse(const char *name, const char *buf, size_t len,
 }
 
 /* Read an already-opened secrets file after its mode has been checked. */
-static int read_fd(int fd, const char *path, char **buf, size_t *len,
-		   char *err, size_t errsize)
+static int read_fd(int fd, const char *path, char **buf, size_t *len, char *err,
+		   size_t errsize)
 {
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap);

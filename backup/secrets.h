@@ -22,7 +22,7 @@
 struct secrets;
 
 /* Hard limits on what a secrets file may hold. */
-#define SECRETS_MAX_FILE (64u * 1024u)
+#define SECRETS_MAX_FILE    (64u * 1024u)
 #define SECRETS_MAX_ENTRIES 256
 
 /*

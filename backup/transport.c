@@ -12,8 +12,8 @@
 #include "banned.h"
 
 int transport_open(const struct backup_destination *d,
-		   const struct secrets *sec, struct transport **out,
-		   char *err, size_t errsize)
+		   const struct secrets *sec, struct transport **out, char *err,
+		   size_t errsize)
 {
 	*out = NULL;
 	switch (d->kind) {

@@ -19,9 +19,9 @@ struct secrets;
 
 /* Everything a put needs to know about the local file. */
 struct transport_put_info {
-	uint64_t size;                   /* bytes of the local file */
-	char sha256[SHA256_HEX_LEN];     /* its hex sha256 */
-	char md5_b64[32];                /* base64 MD5 ("" when unknown) */
+	uint64_t size;		     /* bytes of the local file */
+	char sha256[SHA256_HEX_LEN]; /* its hex sha256 */
+	char md5_b64[32];	     /* base64 MD5 ("" when unknown) */
 };
 
 struct transport_stat {
@@ -72,10 +72,10 @@ struct transport_ops {
  */
 struct transport {
 	const struct transport_ops *ops;
-	char *name;            /* destination name from the config */
+	char *name;	       /* destination name from the config */
 	const char *kind_name; /* "file", "sftp", "s3" */
 	bool atomic_put;
-	char err[512];         /* the last error, for messages */
+	char err[512]; /* the last error, for messages */
 	void *impl;
 };
 
@@ -86,8 +86,8 @@ struct transport {
  * `err` (size `errsize`).
  */
 int transport_open(const struct backup_destination *d,
-		   const struct secrets *sec, struct transport **out,
-		   char *err, size_t errsize);
+		   const struct secrets *sec, struct transport **out, char *err,
+		   size_t errsize);
 void transport_free(struct transport *t);
 
 /* Dispatchers; each clears t->err first and fills it on failure. */

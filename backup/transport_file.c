@@ -108,8 +108,7 @@ static int copy_fd(int in, int out)
 }
 
 /* Copy `local` to `path` (truncating), fsync it and its directory. */
-static int copy_file(struct transport *t, const char *local,
-		     const char *path)
+static int copy_file(struct transport *t, const char *local, const char *path)
 {
 	int in = -1, out = -1, rc = 0;
 
@@ -149,8 +148,8 @@ static int file_put(struct transport *t, const char *local, const char *name,
 	int rc;
 
 	(void)info;
-	if ((rc = check_root(t)) != 0 || (rc = obj_path(t, name, path,
-							sizeof(path))) != 0)
+	if ((rc = check_root(t)) != 0 ||
+	    (rc = obj_path(t, name, path, sizeof(path))) != 0)
 		return rc;
 	if (fs_dirname(dir, sizeof(dir), path) != 0)
 		return transport_fail(t, CORE_ETOOBIG, "path too long");
@@ -207,8 +206,8 @@ static int file_get(struct transport *t, const char *name, const char *local)
 		rc = transport_fail(t, CORE_ESYS, "create '%s': %s", local,
 				    strerror(errno));
 	} else if (copy_fd(in, out) != 0) {
-		rc = transport_fail(t, CORE_ESYS, "copy '%s' to '%s': %s",
-				    path, local, strerror(errno));
+		rc = transport_fail(t, CORE_ESYS, "copy '%s' to '%s': %s", path,
+				    local, strerror(errno));
 	}
 	if (out >= 0 && close(out) != 0 && rc == 0)
 		rc = transport_fail(t, CORE_ESYS, "close '%s': %s", local,
@@ -222,8 +221,8 @@ static int file_rename(struct transport *t, const char *from, const char *to)
 	char a[4096], b[4096];
 	int rc;
 
-	if ((rc = check_root(t)) != 0 || (rc = obj_path(t, from, a,
-							sizeof(a))) != 0 ||
+	if ((rc = check_root(t)) != 0 ||
+	    (rc = obj_path(t, from, a, sizeof(a))) != 0 ||
 	    (rc = obj_path(t, to, b, sizeof(b))) != 0)
 		return rc;
 	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) != 0) {
@@ -251,9 +250,8 @@ static int file_rename(struct transport *t, const char *from, const char *to)
 static int list_dir(struct transport *t, const char *rel,
 		    struct transport_list *out, int depth);
 
-static int list_entry(struct transport *t, const char *rel,
-		      const char *dname, struct transport_list *out,
-		      int depth)
+static int list_entry(struct transport *t, const char *rel, const char *dname,
+		      struct transport_list *out, int depth)
 {
 	char relname[2048], path[4096];
 	struct stat sb;

@@ -26,7 +26,7 @@
 #include "banned.h"
 
 #define S3_LIST_PAGE_MAX (8u << 20)
-#define S3_ERRBODY_MAX 4096
+#define S3_ERRBODY_MAX	 4096
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -34,7 +34,7 @@ struct s3_impl {
 	CURL *h;
 	char *endpoint; /* "https://host[:port]", no trailing '/' */
 	char *bucket;
-	char *prefix;   /* "" or "a/b" without slashes at either end */
+	char *prefix; /* "" or "a/b" without slashes at either end */
 	char *access_key;
 	char *secret_key;
 	bool path_style;
@@ -92,8 +92,7 @@ int s3_build_url(char *buf, size_t size, const char *endpoint,
 	return 0;
 }
 
-int s3_list_query(char *buf, size_t size, const char *prefix,
-		  const char *token)
+int s3_list_query(char *buf, size_t size, const char *prefix, const char *token)
 {
 	char ep[2048], et[3 * S3_TOKEN_MAX + 1];
 	int n;
@@ -105,8 +104,8 @@ int s3_list_query(char *buf, size_t size, const char *prefix,
 		if (s3_query_encode(et, sizeof(et), token) != 0)
 			return CORE_ETOOBIG;
 		n = snprintf(buf, size,
-			     "continuation-token=%s&list-type=2&prefix=%s",
-			     et, ep);
+			     "continuation-token=%s&list-type=2&prefix=%s", et,
+			     ep);
 	} else {
 		n = snprintf(buf, size, "list-type=2&prefix=%s", ep);
 	}
@@ -120,8 +119,7 @@ static struct s3_impl *impl(struct transport *t)
 	return t->impl;
 }
 
-static int key_of(struct transport *t, const char *name, char *buf,
-		  size_t size)
+static int key_of(struct transport *t, const char *name, char *buf, size_t size)
 {
 	struct s3_impl *si = impl(t);
 	int n = si->prefix[0] ? snprintf(buf, size, "%s/%s", si->prefix, name)
@@ -161,8 +159,7 @@ static void prepare(struct transport *t, const char *url)
 }
 
 /* Headers for a request; `sha` is the payload hash it signs. */
-static struct curl_slist *headers(const char *sha, const char *md5,
-				  bool meta)
+static struct curl_slist *headers(const char *sha, const char *md5, bool meta)
 {
 	struct curl_slist *h = NULL, *n;
 	char line[160];
@@ -192,17 +189,15 @@ static int perform(struct transport *t, const char *what, const char *name,
 	int rc;
 
 	if (cc != CURLE_OK)
-		return transport_fail(t, curlutil_classify(cc), "%s '%s': %s",
-				      what, name,
-				      si->errbuf[0] ? si->errbuf
-						    : curl_easy_strerror(cc));
+		return transport_fail(
+			t, curlutil_classify(cc), "%s '%s': %s", what, name,
+			si->errbuf[0] ? si->errbuf : curl_easy_strerror(cc));
 	curl_easy_getinfo(si->h, CURLINFO_RESPONSE_CODE, &code);
 	rc = curlutil_classify_http(code);
 	if (rc == 0)
 		return 0;
 	return transport_fail(t, rc, "%s '%s': HTTP %ld%s%.300s", what, name,
-			      code,
-			      errbody != NULL && errbody->len ? ": " : "",
+			      code, errbody != NULL && errbody->len ? ": " : "",
 			      errbody != NULL && errbody->buf ? errbody->buf
 							      : "");
 }
@@ -361,7 +356,8 @@ static int s3_rename(struct transport *t, const char *from, const char *to)
 {
 	(void)from;
 	return transport_fail(t, CORE_EINVAL,
-			      "s3 has no rename ('%s'); uploads are atomic", to);
+			      "s3 has no rename ('%s'); uploads are atomic",
+			      to);
 }
 
 static int s3_del(struct transport *t, const char *name)
@@ -414,8 +410,8 @@ static int on_key(void *vctx, const char *key, size_t keylen, bool is_dir,
 }
 
 /* GET one ListObjectsV2 page into sink. */
-static int list_page(struct transport *t, const char *prefix,
-		     const char *token, struct curl_sink *sink)
+static int list_page(struct transport *t, const char *prefix, const char *token,
+		     struct curl_sink *sink)
 {
 	struct s3_impl *si = impl(t);
 	struct curl_slist *h = headers(EMPTY_SHA256, NULL, false);

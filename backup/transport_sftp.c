@@ -29,8 +29,8 @@
 
 struct sftp_impl {
 	CURL *h;
-	char *base;  /* "sftp://host:port" */
-	char *root;  /* absolute remote path, no trailing '/' */
+	char *base; /* "sftp://host:port" */
+	char *root; /* absolute remote path, no trailing '/' */
 	char *user;
 	char *identity;
 	char *pubkey; /* NULL: libssh2 derives it from the private key */
@@ -58,8 +58,7 @@ static void prepare(struct transport *t, const char *url)
 			 (long)CURLSSH_AUTH_PUBLICKEY);
 	curl_easy_setopt(si->h, CURLOPT_SSH_PRIVATE_KEYFILE, si->identity);
 	if (si->pubkey != NULL)
-		curl_easy_setopt(si->h, CURLOPT_SSH_PUBLIC_KEYFILE,
-				 si->pubkey);
+		curl_easy_setopt(si->h, CURLOPT_SSH_PUBLIC_KEYFILE, si->pubkey);
 	if (si->passphrase != NULL)
 		curl_easy_setopt(si->h, CURLOPT_KEYPASSWD, si->passphrase);
 	/* Never skipped: without it libcurl accepts any host key. */
@@ -82,7 +81,8 @@ static int fail_curl(struct transport *t, CURLcode cc, const char *what,
 		     const char *name)
 {
 	struct sftp_impl *si = impl(t);
-	const char *detail = si->errbuf[0] ? si->errbuf : curl_easy_strerror(cc);
+	const char *detail = si->errbuf[0] ? si->errbuf
+					   : curl_easy_strerror(cc);
 
 	if (cc == CURLE_PEER_FAILED_VERIFICATION)
 		return transport_fail(t, CORE_EREMOTE,
@@ -257,11 +257,11 @@ static int sftp_del(struct transport *t, const char *name)
 struct list_ctx {
 	struct transport_list *out;
 	struct transport_list dirs; /* subdirectories still to read */
-	const char *rel;            /* directory being read, "" at root */
+	const char *rel;	    /* directory being read, "" at root */
 };
 
-static int on_entry(void *vctx, const char *name, size_t namelen,
-		    bool is_dir, uint64_t size)
+static int on_entry(void *vctx, const char *name, size_t namelen, bool is_dir,
+		    uint64_t size)
 {
 	struct list_ctx *c = vctx;
 	char rel[2048];
@@ -395,9 +395,8 @@ static int check_settings(const struct backup_destination *d,
 		return CORE_ECONFIG;
 	}
 	if (access(d->known_hosts, R_OK) != 0) {
-		snprintf(err, errsize,
-			 "destination '%s': known_hosts '%s': %s", d->name,
-			 d->known_hosts, strerror(errno));
+		snprintf(err, errsize, "destination '%s': known_hosts '%s': %s",
+			 d->name, d->known_hosts, strerror(errno));
 		return CORE_ECONFIG;
 	}
 	if (identity == NULL) {

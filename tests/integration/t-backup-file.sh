@@ -13,6 +13,22 @@ python3 "$MKDATA" --data-dir "$D" --start 2026-11-20T00 --hours 4 \
 	--originals "$T/orig" || exit 1
 cp -a "$D/archive" "$T/archive.orig"
 
+# --- command line
+printf 'config:\n  keep_local_dayz: 3\n  destinations: []\n' >"$T/bad.yml"
+run_bk bad-config --config "$T/bad.yml" --check-config
+expect_rc bad-config 2
+check "bad config: file:line:column: message" \
+	grep -q "^$T/bad.yml:2:3: unknown key" "$T/bad-config.err"
+run_bk usage --config "$T/b.yml" frobnicate
+expect_rc usage 2
+run_bk usage2 --config "$T/b.yml" restore --exchange gateio
+expect_rc usage2 2
+run_bk version --version
+expect_rc version 0
+run_bk help --help
+expect_rc help 0
+check "--help documents the exit codes" grep -q '75 transient' "$T/help.out"
+
 # --- round trip and disaster drill
 run_bk check-config --config "$T/b.yml" --check-config
 expect_rc check-config 0

@@ -18,7 +18,8 @@
 
 START_TEST(test_object_names)
 {
-	ck_assert(transport_name_ok("gateio/2026-11-26/gateio_2026-11-26T03.tar.gz"));
+	ck_assert(transport_name_ok(
+		"gateio/2026-11-26/gateio_2026-11-26T03.tar.gz"));
 	ck_assert(transport_name_ok("a~b.c-d_e"));
 	ck_assert(!transport_name_ok(""));
 	ck_assert(!transport_name_ok("/abs"));
@@ -45,19 +46,24 @@ START_TEST(test_archive_names)
 	ck_assert_int_eq(time_parse_iso("2026-11-26T03:00Z", &want), 0);
 	ck_assert(h == want);
 	ck_assert_int_ne(archive_name_parse("gateio/2026-11-26/gateio_2026-"
-					    "11-26T03.tar.gz.sha256", ex, &h),
+					    "11-26T03.tar.gz.sha256",
+					    ex, &h),
 			 0);
 	ck_assert_int_ne(archive_name_parse("gateio/2026-11-26/gateio_2026-"
-					    "11-26T03.tar.gz.part", ex, &h),
+					    "11-26T03.tar.gz.part",
+					    ex, &h),
 			 0);
 	ck_assert_int_ne(archive_name_parse("mexc/2026-11-26/gateio_2026-"
-					    "11-26T03.tar.gz", ex, &h),
+					    "11-26T03.tar.gz",
+					    ex, &h),
 			 0);
 	ck_assert_int_ne(archive_name_parse("gateio/2026-11-25/gateio_2026-"
-					    "11-26T03.tar.gz", ex, &h),
+					    "11-26T03.tar.gz",
+					    ex, &h),
 			 0);
 	ck_assert_int_ne(archive_name_parse("gateio/2026-11-26/gateio_2026-"
-					    "11-26T24.tar.gz", ex, &h),
+					    "11-26T24.tar.gz",
+					    ex, &h),
 			 0);
 	ck_assert_int_ne(archive_name_parse("gateio", ex, &h), 0);
 	ck_assert_str_eq(archive_basename("a/b/c.tar.gz"), "c.tar.gz");
@@ -66,8 +72,9 @@ END_TEST
 
 START_TEST(test_sidecar)
 {
-	const char *hex = "2494b40037a5b3f5a23a14250e925ab5589f18bf1f78c6fe9a20e8"
-			  "bb3c8ec000";
+	const char *hex =
+		"2494b40037a5b3f5a23a14250e925ab5589f18bf1f78c6fe9a20e8"
+		"bb3c8ec000";
 	char line[200], out[SHA256_HEX_LEN];
 
 	snprintf(line, sizeof(line), "%s  x.tar.gz\n", hex);
@@ -88,11 +95,13 @@ START_TEST(test_s3_urls)
 {
 	char buf[512];
 
-	ck_assert_int_eq(s3_build_url(buf, sizeof(buf), "https://s3.eu-central-"
-				      "1.amazonaws.com", "bkt", false,
-				      "p/a.tar.gz", NULL),
+	ck_assert_int_eq(s3_build_url(buf, sizeof(buf),
+				      "https://s3.eu-central-"
+				      "1.amazonaws.com",
+				      "bkt", false, "p/a.tar.gz", NULL),
 			 0);
-	ck_assert_str_eq(buf, "https://bkt.s3.eu-central-1.amazonaws.com/p/a.tar.gz");
+	ck_assert_str_eq(
+		buf, "https://bkt.s3.eu-central-1.amazonaws.com/p/a.tar.gz");
 	ck_assert_int_eq(s3_build_url(buf, sizeof(buf), "http://127.0.0.1:9000",
 				      "bkt", true, "p/a", "list-type=2"),
 			 0);
@@ -149,7 +158,8 @@ START_TEST(test_sftp_listing)
 		"-rw-r--r--    1 u        g               0 Nov 26 05:10 e p";
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(listing_parse_sftp(text, strlen(text), collect, &s), 0);
+	ck_assert_int_eq(listing_parse_sftp(text, strlen(text), collect, &s),
+			 0);
 	ck_assert_int_eq(s.n, 3);
 	ck_assert_str_eq(s.names[0], "g.bin");
 	ck_assert(s.sizes[0] == 12345 && !s.dirs[0]);
@@ -190,7 +200,8 @@ START_TEST(test_s3_listing)
 	page = "<ListBucketResult><IsTruncated>true</IsTruncated>";
 	ck_assert_int_eq(listing_parse_s3(page, strlen(page), collect, &s, &pg),
 			 CORE_EPARSE);
-	ck_assert_int_eq(listing_xml_decode(out, sizeof(out), "&bogus;", 7), -1);
+	ck_assert_int_eq(listing_xml_decode(out, sizeof(out), "&bogus;", 7),
+			 -1);
 	ck_assert_int_eq(listing_xml_decode(out, sizeof(out), "&#0;", 4), -1);
 	ck_assert_int_eq(listing_xml_decode(out, 3, "abc", 3), -1);
 	ck_assert_int_eq(listing_xml_decode(out, 4, "abc", 3), 3);

@@ -84,8 +84,8 @@ START_TEST(test_mode)
 	ck_assert_int_eq(chmod(path, 0644), 0);
 	ck_assert_int_eq(secrets_load(path, &s, err, sizeof(err)), CORE_EPERM);
 	ck_assert_ptr_null(s);
-	ck_assert_msg(strstr(err, "has mode 0644") && strstr(err, path),
-		      "%s", err);
+	ck_assert_msg(strstr(err, "has mode 0644") && strstr(err, path), "%s",
+		      err);
 	ck_assert_int_eq(chmod(path, 0640), 0);
 	ck_assert_int_eq(secrets_load(path, &s, err, sizeof(err)), CORE_EPERM);
 	ck_assert_int_eq(chmod(path, 0604), 0);
