@@ -126,6 +126,8 @@ static int sftp_put(struct transport *t, const char *local, const char *name,
 			 (long)CURLFTP_CREATE_DIR);
 	curl_easy_setopt(si->h, CURLOPT_NEW_FILE_PERMS, 0644L);
 	curl_easy_setopt(si->h, CURLOPT_NEW_DIRECTORY_PERMS, 0755L);
+	/* Larger reads let libssh2 keep more SFTP writes in flight. */
+	curl_easy_setopt(si->h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
 	cc = curl_easy_perform(si->h);
 	fclose(fp);
 	if (cc != CURLE_OK)
