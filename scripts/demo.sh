@@ -43,7 +43,13 @@ DATA=$W/data
 mkdir -p "$DATA" "$W/prom" "$W/offsite" "$W/truth"
 
 step "simulator"
-"$BUILD/booktape-sim" --listen 127.0.0.1:0 --port-file "$W/sim.port" \
+# The simulator binds 127.0.0.1 only; older builds take --port.
+if "$BUILD/booktape-sim" --help 2>&1 | grep -q -- '--listen'; then
+	listen=(--listen 127.0.0.1:0)
+else
+	listen=(--port 0)
+fi
+"$BUILD/booktape-sim" "${listen[@]}" --port-file "$W/sim.port" \
 	--pairs BTC_USDT,ETH_USDT --truth-dir "$W/truth" 2>"$W/sim.log" &
 SIM_PID=$!
 for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
