@@ -1,0 +1,99 @@
+/* libcurl helpers shared by the sftp and s3 transports. */
+#include "curlutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "transport.h"
+#include "banned.h"
+
+size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct curl_sink *s = userdata;
+	size_t n = size * nmemb;
+
+	if (s->len + n > s->max) {
+		s->overflow = 1;
+		return 0; /* aborts the transfer */
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t ncap = s->cap ? s->cap : 4096;
+		char *nb;
+
+		while (ncap < s->len + n + 1)
+			ncap *= 2;
+		nb = realloc(s->buf, ncap);
+		if (nb == NULL)
+			return 0;
+		s->buf = nb;
+		s->cap = ncap;
+	}
+	memcpy(s->buf + s->len, ptr, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+void curlutil_sink_release(struct curl_sink *s)
+{
+	if (s == NULL)
+		return;
+	free(s->buf);
+	s->buf = NULL;
+	s->len = 0;
+	s->cap = 0;
+	s->overflow = 0;
+}
+
+int curlutil_classify(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return CORE_ENOENT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSH:
+	case CURLE_REMOTE_DISK_FULL:
+	case CURLE_AGAIN:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return CORE_EAGAIN;
+	default:
+		return CORE_EREMOTE;
+	}
+}
+
+int curlutil_classify_http(long code)
+{
+	if (code >= 200 && code < 300)
+		return 0;
+	if (code == 404)
+		return CORE_ENOENT;
+	if (code >= 500 || code == 408 || code == 429 || code == 0)
+		return CORE_EAGAIN;
+	return CORE_EREMOTE;
+}
+
+void curlutil_common(CURL *h, char *errbuf)
+{
+	long speed = transport_env_long("BOOKTAPE_BACKUP_MAX_SEND_SPEED", 0);
+
+	errbuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* Abort a transfer that stalls below 1 KiB/s for two minutes. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+	if (speed > 0)
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
+				 (curl_off_t)speed);
+}

@@ -1,0 +1,40 @@
+/*
+ * Helpers the sftp and s3 transports share: a bounded memory sink for
+ * libcurl, error classification (transient or permanent), and the
+ * options every request gets.
+ */
+#ifndef BACKUP_CURLUTIL_H
+#define BACKUP_CURLUTIL_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+/* A response body kept in memory, capped at `max` bytes. */
+struct curl_sink {
+	char *buf;
+	size_t len;
+	size_t cap;
+	size_t max;
+	int overflow;
+};
+
+/* CURLOPT_WRITEFUNCTION for a struct curl_sink (WRITEDATA). */
+size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb,
+			   void *userdata);
+void curlutil_sink_release(struct curl_sink *s);
+
+/*
+ * Map a libcurl result to CORE_EAGAIN (connection refused or reset,
+ * timeouts, a dropped SSH session: worth retrying), CORE_ENOENT (no such
+ * remote file) or CORE_EREMOTE (authentication, host key, permissions).
+ */
+int curlutil_classify(CURLcode cc);
+
+/* The same for an HTTP status: 5xx/408/429 transient, 404 ENOENT. */
+int curlutil_classify_http(long code);
+
+/* Timeouts, no signals, the upload speed cap from the environment. */
+void curlutil_common(CURL *h, char *errbuf);
+
+#endif
