@@ -36,7 +36,13 @@ grep -q 'oversized message' "$TMP/rec.log" || fail "oversized frame not reported
 grep -q 'no data within stale_after' "$TMP/rec.log" || fail "stall not caught"
 grep -q 'HTTP 429' "$TMP/rec.log" || fail "the 429 was not seen"
 stop_rec
-python3 "$CHECK" "$TMP/data" "$TMP/truth" gateio BTC_USDT ETH_USDT SOL_USDT \
+# BTC's first gap comes before any REST fault, so its resync must go
+# through a REST snapshot; ETH's and SOL's meet the 429s and 500s and may
+# be healed by a full push after a reconnect instead.
+python3 "$CHECK" "$TMP/data" "$TMP/truth" gateio BTC_USDT \
 	--min-checks 50 --expect-events gap,resync,snapshot,disconnect,reconnect ||
+	fail "books differ from the truth after faults"
+python3 "$CHECK" "$TMP/data" "$TMP/truth" gateio ETH_USDT SOL_USDT \
+	--min-checks 50 --expect-events gap,resync,disconnect,reconnect ||
 	fail "books differ from the truth after faults"
 pass "recovered from every fault; books equal the truth"
