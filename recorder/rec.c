@@ -253,6 +253,8 @@ static int rec_init(struct rec *r, const struct recorder_config *cfg)
 	r->sink = sink_new(cfg, r->exchange, r->schemas, sink_written, r);
 	if (r->sink == NULL)
 		return CORE_ENOMEM;
+	sink_set_write_latency(r->sink,
+			       rec_series(r, r->m.write_latency, NULL));
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct rec_metrics {
 	struct metrics *reg;
 	struct metric *messages;      /* {exchange,symbol} counter */
 	struct metric *latency;       /* {exchange} histogram, seconds */
+	struct metric *write_latency; /* {exchange} histogram, seconds */
 	struct metric *gaps;          /* {exchange,symbol} counter */
 	struct metric *conn_status;   /* {exchange} gauge */
 	struct metric *buffer_size;   /* {exchange} gauge: rows queued */

@@ -24,6 +24,14 @@ static const double lat_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001,
 				      0.005,   0.01,	 0.025,	  0.05,
 				      0.1,     0.25,	 0.5,	  1 };
 
+/* Receive-to-write(2) latency buckets, seconds: rows may wait up to
+ * flush_interval (10 s by default) in a quiet file. */
+static const double wlat_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001,
+				       0.0025, 0.005,	0.01,	0.025,
+				       0.05,   0.1,	0.25,	0.5,
+				       1,      2.5,	5,	10,
+				       30,     60 };
+
 struct family_def {
 	size_t off; /* offset of the struct metric * in rec_metrics */
 	const char *name, *help;
@@ -85,10 +93,16 @@ int rec_metrics_init(struct rec_metrics *m)
 		"Seconds from a message's receipt to its rows being queued.",
 		METRIC_HISTOGRAM, l_ex, lat_buckets,
 		CORE_ARRAY_LEN(lat_buckets));
+	m->write_latency = metrics_family(
+		m->reg, P "write_latency_seconds",
+		"Seconds from a row's receipt to its write(2) into its file, "
+		"observed once per write for the oldest row written.",
+		METRIC_HISTOGRAM, l_ex, wlat_buckets,
+		CORE_ARRAY_LEN(wlat_buckets));
 	info = metrics_family(m->reg, "booktape_build_info",
 			      "booktape version, always 1.", METRIC_GAUGE,
 			      l_ver, NULL, 0);
-	if (m->latency == NULL || info == NULL)
+	if (m->latency == NULL || m->write_latency == NULL || info == NULL)
 		return CORE_ENOMEM;
 	metric_set(metric_series(info, (const char *const[]){ BOOKTAPE_VERSION }),
 		   1);

@@ -15,6 +15,7 @@
 #include "core.h"
 #include "hourfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "timeutil.h"
 #include "banned.h"
@@ -53,6 +54,9 @@ struct symfiles {
 	int prev_snap;        /* that row was a snapshot row */
 	uint64_t lost_told;   /* losses already written as "dropped" */
 	int64_t last_ask_us;  /* last resnapshot request, mono */
+	/* local_us of the oldest row buffered in hf[ds] since its last
+	 * write(2), for the write latency histogram. */
+	int64_t pending_us[SINK_NDATASETS];
 };
 
 struct sink {
@@ -62,6 +66,7 @@ struct sink {
 	const struct schema *schema[SINK_NDATASETS];
 	sink_written_fn written;
 	void *ud;
+	struct metric_series *wlat; /* write latency histogram, or NULL */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -115,6 +120,11 @@ struct sink *sink_new(const struct recorder_config *cfg, const char *exchange,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	return s;
+}
+
+void sink_set_write_latency(struct sink *s, struct metric_series *hist)
+{
+	s->wlat = hist;
 }
 
 /* Network thread: a block to fill, or NULL when the pool is spent. */
@@ -390,6 +400,28 @@ static void check_hole(struct sink *s, struct symfiles *sf)
 	ask_resnapshot(s, sf);
 }
 
+/*
+ * After an append or a tick on sf's file `ds`, which would hold `expect`
+ * rows had nothing been written: when fewer are left, a write(2) took
+ * the oldest pending row, so observe its latency (once per write). A
+ * row still buffered after the write is `row_us` (an append that first
+ * made room) or none (a tick).
+ */
+static void after_write(struct sink *s, struct symfiles *sf,
+			enum sink_dataset ds, size_t expect, int rc,
+			int64_t row_us)
+{
+	size_t left = hourfile_buffered(sf->hf[ds]);
+
+	if (left >= expect)
+		return;
+	if (rc == 0 && s->wlat != NULL)
+		metric_observe(s->wlat,
+			       (double)(time_now_us() - sf->pending_us[ds]) /
+				       1e6);
+	sf->pending_us[ds] = left > 0 ? row_us : 0;
+}
+
 static void write_record(struct sink *s, const unsigned char *p)
 {
 	struct rec_hdr h;
@@ -398,6 +430,7 @@ static void write_record(struct sink *s, const unsigned char *p)
 	const unsigned char *q;
 	struct symfiles *sf;
 	struct hourfile *hf;
+	size_t before;
 	int rc;
 
 	memcpy(&h, p, sizeof(h));
@@ -448,9 +481,14 @@ static void write_record(struct sink *s, const unsigned char *p)
 			sf->written_mark = hs.rows_written;
 		}
 	}
+	before = hourfile_buffered(hf);
+	if (before == 0)
+		sf->pending_us[h.ds] = h.local_us;
 	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		note_error(s, sf, (enum sink_dataset)h.ds, rc);
+	after_write(s, sf, (enum sink_dataset)h.ds, before + 1, rc,
+		    h.local_us);
 	if (h.ds == SINK_L2)
 		check_hole(s, sf);
 }
@@ -516,13 +554,16 @@ static void tick_all(struct sink *s)
 
 	for (size_t i = 0; i < s->nsyms; i++)
 		for (int d = 0; d < SINK_NDATASETS; d++) {
+			size_t before;
 			int rc;
 
 			if (s->syms[i].hf[d] == NULL)
 				continue;
+			before = hourfile_buffered(s->syms[i].hf[d]);
 			rc = hourfile_tick(s->syms[i].hf[d], now);
 			if (rc != 0)
 				note_error(s, &s->syms[i], d, rc);
+			after_write(s, &s->syms[i], d, before, rc, 0);
 			if (d == SINK_L2)
 				check_hole(s, &s->syms[i]);
 		}

@@ -51,6 +51,16 @@ struct sink *sink_new(const struct recorder_config *cfg, const char *exchange,
 		      struct schema_set *schemas, sink_written_fn written,
 		      void *ud);
 
+struct metric_series;
+
+/*
+ * Observe receive-to-write latency in `hist` (a histogram, borrowed; NULL
+ * for none): once per write(2) of a file's buffered rows, the seconds
+ * from the oldest of those rows' local_timestamp to the write's end.
+ * Call before sink_start.
+ */
+void sink_set_write_latency(struct sink *s, struct metric_series *hist);
+
 /* Start the writer thread. 0 or CORE_ESYS. */
 int sink_start(struct sink *s);
 
