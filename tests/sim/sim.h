@@ -15,7 +15,7 @@
 #include <libwebsockets.h>
 
 #define SIM_NAME_MAX	32
-#define SIM_MAX_SUBS	256
+#define SIM_MAX_SUBS	1024
 #define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
 #define SIM_PAYLOAD_MAX 8
 #define SIM_TICK_US	5000
