@@ -40,10 +40,19 @@
 #define FETCH_TIMEOUT_S 15
 #define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
 
+/* A timestamp's text, kept while the rows of one message reuse it. */
+struct tstext {
+	int64_t v;
+	size_t len; /* 0: nothing cached */
+	char s[24];
+};
+
 struct gpair {
 	struct feed *f;
 	char norm[GATEIO_PAIR_MAX]; /* BTC-USDT */
 	char sym[GATEIO_PAIR_MAX];  /* BTC_USDT */
+	size_t symlen;
+	struct tstext ts, lts; /* of the last incremental_book_L2 row */
 	struct sync *sync;
 	int removed;       /* unsubscribed by a reload; freed on the ack */
 	int rejected;      /* the exchange refused the subscription */
@@ -67,6 +76,7 @@ struct feed {
 	struct wsconn_hooks hooks;
 	enum gateio_channel ch;
 	const char *speed;
+	size_t exlen; /* strlen(r->exchange) */
 	struct gateio_parser *parser;
 	struct gpair **pairs;
 	size_t npairs;
@@ -93,16 +103,44 @@ static char *fmt_i64(char *buf, size_t size, int64_t v)
 	return buf;
 }
 
+/* The text of v, without printf on the per-row path. */
+static const char *ts_text(struct tstext *t, int64_t v, size_t *len)
+{
+	char tmp[20];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, k = 0;
+
+	if (t->len == 0 || t->v != v) {
+		do {
+			tmp[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		if (v < 0)
+			t->s[k++] = '-';
+		while (n > 0)
+			t->s[k++] = tmp[--n];
+		t->s[k] = '\0';
+		t->v = v;
+		t->len = k;
+	}
+	*len = t->len;
+	return t->s;
+}
+
+static void count_lost(struct gpair *p, int rc)
+{
+	if (rc == CORE_ENOSPACE) {
+		p->lost_rows++;
+		metric_inc(p->f->s_qdrop);
+	}
+}
+
 static int queue_row(struct gpair *p, enum sink_dataset ds, int64_t local_us,
 		     const char *const *fields, size_t n)
 {
-	struct feed *f = p->f;
-	int rc = sink_row(f->r->sink, p->sym, ds, local_us, fields, n);
+	int rc = sink_row(p->f->r->sink, p->sym, ds, local_us, fields, n);
 
-	if (rc == CORE_ENOSPACE) {
-		p->lost_rows++;
-		metric_inc(f->s_qdrop);
-	}
+	count_lost(p, rc);
 	return rc;
 }
 
@@ -124,27 +162,33 @@ static void write_event(struct gpair *p, int64_t local_us, const char *name,
 	(void)queue_row(p, SINK_EVENTS, local_us, fields, 6);
 }
 
+/* The hot path: one row per level changed, spans passed as they are. */
 static void cb_row(void *ctx, const struct sync_row *r)
 {
 	struct gpair *p = ctx;
-	char ts[24], lts[24], price[BOOK_TEXT_MAX + 1], amount[BOOK_TEXT_MAX + 1];
+	struct feed *f = p->f;
 	const char *fields[8];
+	size_t lens[8];
 
 	p->last_l2_hour = time_hour_floor(r->local_us);
-	if (!(p->f->cfg->datasets & DATASET_INCREMENTAL_L2))
+	if (!(f->cfg->datasets & DATASET_INCREMENTAL_L2))
 		return;
-	snprintf(price, sizeof(price), "%.*s", (int)r->price_len, r->price);
-	snprintf(amount, sizeof(amount), "%.*s", (int)r->amount_len,
-		 r->amount);
-	fields[0] = p->f->r->exchange;
+	fields[0] = f->r->exchange;
+	lens[0] = f->exlen;
 	fields[1] = p->sym;
-	fields[2] = fmt_i64(ts, sizeof(ts), r->ts_us);
-	fields[3] = fmt_i64(lts, sizeof(lts), r->local_us);
+	lens[1] = p->symlen;
+	fields[2] = ts_text(&p->ts, r->ts_us, &lens[2]);
+	fields[3] = ts_text(&p->lts, r->local_us, &lens[3]);
 	fields[4] = r->is_snapshot ? "true" : "false";
+	lens[4] = r->is_snapshot ? 4 : 5;
 	fields[5] = r->side == BOOK_BID ? "bid" : "ask";
-	fields[6] = price;
-	fields[7] = amount;
-	(void)queue_row(p, SINK_L2, r->local_us, fields, 8);
+	lens[5] = 3;
+	fields[6] = r->price;
+	lens[6] = r->price_len;
+	fields[7] = r->amount;
+	lens[7] = r->amount_len;
+	count_lost(p, sink_row_n(f->r->sink, p->sym, p->symlen, SINK_L2,
+				 r->local_us, fields, lens, 8));
 }
 
 static void cb_event(void *ctx, const struct sync_event *ev)
@@ -227,6 +271,7 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	snprintf(p->norm, sizeof(p->norm), "%s", norm);
 	if (gateio_pair_from_normalized(norm, p->sym, sizeof(p->sym)) != 0)
 		goto fail;
+	p->symlen = strlen(p->sym);
 	memset(&sc, 0, sizeof(sc));
 	sc.depth_limit = (size_t)f->cfg->depth_limit;
 	memset(&cbs, 0, sizeof(cbs));
@@ -577,7 +622,6 @@ static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
 		break;
 	}
 	metric_observe(f->s_lat, (double)(time_now_us() - recv_us) / 1e6);
-	sink_commit(f->r->sink);
 }
 
 /* ---- periodic work ---- */
@@ -828,6 +872,7 @@ struct feed *feed_new(struct rec *r)
 		return NULL;
 	f->r = r;
 	f->cfg = c;
+	f->exlen = strlen(r->exchange);
 	if (c->channel != NULL && strcmp(c->channel, "spot.obu") == 0) {
 		f->ch = GATEIO_CH_OBU;
 		f->speed = c->depth_limit > 50 ? "400" : "50";

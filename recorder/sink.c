@@ -186,17 +186,29 @@ static void count_drop(struct sink *s)
 int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
 	     int64_t local_us, const char *const *fields, size_t nfields)
 {
-	size_t lens[MAX_FIELDS], symlen = strlen(symbol), sz;
+	size_t lens[MAX_FIELDS];
+
+	if (nfields > MAX_FIELDS)
+		return CORE_EINVAL;
+	for (size_t i = 0; i < nfields; i++)
+		lens[i] = fields[i] ? strlen(fields[i]) : 0;
+	return sink_row_n(s, symbol, strlen(symbol), ds, local_us, fields,
+			  lens, nfields);
+}
+
+int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
+	       enum sink_dataset ds, int64_t local_us,
+	       const char *const *fields, const size_t *lens, size_t nfields)
+{
 	struct rec_hdr h;
 	unsigned char *p;
+	size_t sz;
 
 	if (nfields > MAX_FIELDS || symlen >= SYM_MAX)
 		return CORE_EINVAL;
-	for (size_t i = 0; i < nfields; i++) {
-		lens[i] = fields[i] ? strlen(fields[i]) : 0;
-		if (lens[i] > UINT16_MAX)
+	for (size_t i = 0; i < nfields; i++)
+		if (lens[i] > UINT16_MAX || (fields[i] == NULL && lens[i]))
 			return CORE_ETOOBIG;
-	}
 	sz = rec_size(symlen, lens, nfields);
 	if (sz > SINK_BLOCK)
 		return CORE_ETOOBIG;
@@ -224,7 +236,8 @@ int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
 		p += 2;
 	}
 	for (size_t i = 0; i < nfields; i++) {
-		memcpy(p, fields[i] ? fields[i] : "", lens[i]);
+		if (lens[i] > 0)
+			memcpy(p, fields[i], lens[i]);
 		p += lens[i];
 	}
 	s->cur->used += sz;

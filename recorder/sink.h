@@ -75,8 +75,18 @@ int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
 	     int64_t local_us, const char *const *fields, size_t nfields);
 
 /*
+ * sink_row with the lengths given: `symbol` is `symlen` bytes, field i
+ * is lens[i] bytes (neither need be NUL-terminated; a NULL field is
+ * empty). For the per-row path, which knows its lengths.
+ */
+int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
+	       enum sink_dataset ds, int64_t local_us,
+	       const char *const *fields, const size_t *lens, size_t nfields);
+
+/*
  * Hand the rows queued so far to the writer thread. Cheap; the network
- * thread calls it after each message and on a short timer.
+ * thread calls it after each round of its event loop (so once for all
+ * the messages one read brought) and on a short timer.
  */
 void sink_commit(struct sink *s);
 
