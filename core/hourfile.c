@@ -377,6 +377,11 @@ int hourfile_tick(struct hourfile *hf, int64_t wall_us)
 
 /* ------------------------------------------------------------ formatting */
 
+/* Bytes that put a field in quotes wherever they are. */
+static const bool quote_byte[256] = {
+	[','] = true, ['"'] = true, ['\r'] = true, ['\n'] = true,
+};
+
 static bool needs_quotes(const char *f, size_t len)
 {
 	if (len == 0)
@@ -385,24 +390,30 @@ static bool needs_quotes(const char *f, size_t len)
 	    f[len - 1] == '\t')
 		return true;
 	for (size_t i = 0; i < len; i++)
-		if (f[i] == ',' || f[i] == '"' || f[i] == '\r' || f[i] == '\n')
+		if (quote_byte[(unsigned char)f[i]])
 			return true;
 	return false;
 }
 
-static size_t field_size(const char *f, size_t len)
-{
-	return needs_quotes(f, len) ? csv_write(NULL, 0, f, len) : len;
-}
-
-/* Bytes the row takes formatted, '\n' included; SIZE_MAX past the cap. */
+/*
+ * Bytes the row takes formatted, '\n' included; SIZE_MAX past the cap.
+ * Bit i of *quoted is set when field i (i < 64) needs quotes, so
+ * format_row does not scan the fields again.
+ */
 static size_t row_size(const struct hourfile *hf, const char *const *fields,
-		       const size_t *lens, size_t n)
+		       const size_t *lens, size_t n, uint64_t *quoted)
 {
 	size_t total = n; /* the commas and the '\n' */
 
+	*quoted = 0;
 	for (size_t i = 0; i < n; i++) {
-		total += field_size(fields[i], lens[i]);
+		if (!needs_quotes(fields[i], lens[i])) {
+			total += lens[i];
+		} else {
+			total += csv_write(NULL, 0, fields[i], lens[i]);
+			if (i < 64)
+				*quoted |= (uint64_t)1 << i;
+		}
 		if (total > hf->cap)
 			return SIZE_MAX;
 	}
@@ -410,14 +421,15 @@ static size_t row_size(const struct hourfile *hf, const char *const *fields,
 }
 
 static void format_row(struct hourfile *hf, const char *const *fields,
-		       const size_t *lens, size_t n)
+		       const size_t *lens, size_t n, uint64_t quoted)
 {
 	char *p = hf->buf + hf->used;
 
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			*p++ = ',';
-		if (needs_quotes(fields[i], lens[i])) {
+		if (i < 64 ? (quoted >> i) & 1
+			   : needs_quotes(fields[i], lens[i])) {
 			p += csv_write(p,
 				       csv_write(NULL, 0, fields[i], lens[i]),
 				       fields[i], lens[i]);
@@ -462,6 +474,7 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 {
 	char why[160];
 	int rc = 0, flush_rc = 0;
+	uint64_t quoted = 0;
 	size_t need;
 	int64_t now;
 
@@ -470,7 +483,8 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 	else if (schema_check_row(hf->schema, fields, lens, nfields, why,
 				  sizeof(why)) != 0)
 		rc = CORE_ESCHEMA;
-	else if ((need = row_size(hf, fields, lens, nfields)) == SIZE_MAX)
+	else if ((need = row_size(hf, fields, lens, nfields, &quoted)) ==
+		 SIZE_MAX)
 		rc = CORE_ETOOBIG;
 	else if (hourfile_would_roll(hf, local_us))
 		rc = hourfile_open(hf, local_us);
@@ -487,7 +501,7 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 	now = hf->clock_us();
 	if (hf->nrows == 0)
 		hf->oldest_us = now;
-	format_row(hf, fields, lens, nfields);
+	format_row(hf, fields, lens, nfields, quoted);
 	rc = maybe_flush(hf, now);
 	return flush_rc ? flush_rc : rc;
 }
