@@ -83,6 +83,7 @@ struct feed {
 	char rest_base[512];
 	uint64_t req_id;
 	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
+	int data_seen; /* a book push since the last tick */
 	int connections, inflight;
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
 };
@@ -573,8 +574,8 @@ static void on_update(struct feed *f, struct gateio_msg *m, int64_t recv_us)
 	if (p == NULL || p->removed)
 		return;
 	/* Only book pushes feed the watchdog: pongs prove the socket, not
-	 * the feed. */
-	f->last_data_us = time_mono_us();
+	 * the feed. The tick reads the clock, not every message. */
+	f->data_seen = 1;
 	metric_inc(p->s_msgs);
 	p->last_msg_us = recv_us;
 	metric_set(p->s_last, (double)recv_us / 1e6);
@@ -695,6 +696,10 @@ void feed_tick(struct feed *f, int64_t now_us)
 	}
 	pump_fetches(f);
 	reap_removed(f);
+	if (f->data_seen) {
+		f->data_seen = 0;
+		f->last_data_us = mono;
+	}
 	if (!wsconn_is_up(f->ws))
 		return;
 	/* A silent feed is a dead feed, whatever TCP thinks. */

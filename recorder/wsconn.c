@@ -152,6 +152,15 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in,
 {
 	int rc;
 
+	if (lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi)) {
+		/* A whole message in one piece (the usual case): hand it
+		 * over where lws put it, without a copy. */
+		c->rxlen = 0;
+		if (!lws_frame_is_binary(wsi))
+			c->hooks->message(c->hooks->ud, in, len,
+					  time_now_us());
+		return;
+	}
 	if (lws_is_first_fragment(wsi))
 		c->rxlen = 0;
 	rc = rx_append(c, in, len);
