@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core.h"
 #include "hourfile.h"
@@ -21,6 +22,9 @@
 #include "banned.h"
 
 #define MAX_FIELDS 255
+/* Free blocks kept for reuse; the writer unmaps the rest, so the memory
+ * a burst took (a slow disk, an hour's snapshot blocks) goes back. */
+#define SPARE_BLOCKS 16u
 #define SYM_MAX 64
 
 struct block {
@@ -72,7 +76,8 @@ struct sink {
 	pthread_cond_t cv;
 	struct block *full_head, *full_tail; /* to the writer */
 	struct block *free_list;
-	unsigned nblocks;     /* allocated so far, <= SINK_BLOCKS */
+	unsigned nfree;       /* blocks in free_list */
+	unsigned nblocks;     /* mapped now, <= SINK_BLOCKS */
 	uint64_t queued_bytes;
 	int stopping, started;
 	pthread_t thread;
@@ -127,21 +132,42 @@ void sink_set_write_latency(struct sink *s, struct metric_series *hist)
 	s->wlat = hist;
 }
 
+/* Blocks are mapped, not malloc'ed, so unmapping one returns it. */
+static struct block *block_map(void)
+{
+	void *p = mmap(NULL, sizeof(struct block), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void block_unmap(struct block *b)
+{
+	if (b != NULL && munmap(b, sizeof(*b)) != 0)
+		log_debug("munmap: %s", strerror(errno));
+}
+
 /* Network thread: a block to fill, or NULL when the pool is spent. */
 static struct block *block_get(struct sink *s)
 {
 	struct block *b = NULL;
+	int map = 0;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->free_list != NULL) {
 		b = s->free_list;
 		s->free_list = b->next;
+		s->nfree--;
 	} else if (s->nblocks < SINK_BLOCKS) {
-		b = malloc(sizeof(*b));
-		if (b != NULL)
-			s->nblocks++;
+		s->nblocks++;
+		map = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (map && (b = block_map()) == NULL) {
+		pthread_mutex_lock(&s->mu);
+		s->nblocks--;
+		pthread_mutex_unlock(&s->mu);
+	}
 	if (b != NULL) {
 		b->next = NULL;
 		b->used = 0;
@@ -631,9 +657,16 @@ static void *writer_main(void *arg)
 		if (b != NULL) {
 			process_block(s, b);
 			pthread_mutex_lock(&s->mu);
-			b->next = s->free_list;
-			s->free_list = b;
+			if (s->nfree < SPARE_BLOCKS) {
+				b->next = s->free_list;
+				s->free_list = b;
+				s->nfree++;
+				b = NULL;
+			} else {
+				s->nblocks--;
+			}
 			pthread_mutex_unlock(&s->mu);
+			block_unmap(b);
 		}
 		tick_all(s);
 		settle_holes(s);
@@ -735,13 +768,13 @@ void sink_free(struct sink *s)
 	free(s->syms);
 	while ((b = s->full_head) != NULL) {
 		s->full_head = b->next;
-		free(b);
+		block_unmap(b);
 	}
 	while ((b = s->free_list) != NULL) {
 		s->free_list = b->next;
-		free(b);
+		block_unmap(b);
 	}
-	free(s->cur);
+	block_unmap(s->cur);
 	for (size_t i = 0; i < s->nresnap; i++)
 		free(s->resnap[i]);
 	free(s->resnap);
