@@ -39,6 +39,7 @@
 
 #define DEFAULT_CAP	  ((size_t)16 << 20)
 #define MIN_BUF		  ((size_t)64 << 10)
+#define START_BUF	  ((size_t)4 << 10)
 #define MAX_BUFFER_ROWS	  ((size_t)1 << 20)
 #define TAIL_WINDOW	  ((size_t)64 << 10)
 #define MAX_RECOVERY_CUTS 256
@@ -60,10 +61,12 @@ struct hourfile {
 	bool have_hour;	  /* cur_hour is set */
 	int64_t cur_hour; /* start of the current hour, µs */
 	off_t file_size;  /* bytes in the file, as we appended them */
-	char dir[PATH_MAX], path[PATH_MAX];
+	char *dir, *path; /* of the current hour; 2 x PATH_MAX inline made
+			   * every object 8 KiB, all of it touched by calloc */
 
 	char *buf; /* formatted rows; row_end[i] is the end of row i */
 	size_t used, bufsize;
+	size_t planned; /* bufsize grows to this before rows go out early */
 	size_t *row_end, nrows;
 	int64_t oldest_us; /* clock when the first buffered row came */
 
@@ -90,11 +93,15 @@ static int alloc_parts(struct hourfile *hf, const struct hourfile_opts *o)
 	hf->symbol = strdup(o->symbol);
 	hf->hdr_len = strlen(o->schema->header) + 1;
 	hf->hdr = malloc(hf->hdr_len);
-	hf->bufsize = hf->buffer_size * 256;
-	if (hf->bufsize < MIN_BUF)
-		hf->bufsize = MIN_BUF;
-	if (hf->bufsize > hf->cap)
-		hf->bufsize = hf->cap;
+	hf->planned = hf->buffer_size * 256;
+	if (hf->planned < MIN_BUF)
+		hf->planned = MIN_BUF;
+	if (hf->planned > hf->cap)
+		hf->planned = hf->cap;
+	/* Start small: a recorder has three files per symbol, and most
+	 * take a row now and then (a thousand symbols, 192 MiB if each
+	 * began at 64 KiB, much of it resident). */
+	hf->bufsize = hf->planned < START_BUF ? hf->planned : START_BUF;
 	hf->buf = malloc(hf->bufsize);
 	hf->row_end = calloc(hf->buffer_size, sizeof(*hf->row_end));
 	hf->rf = calloc(o->schema->ncols + 1, sizeof(*hf->rf));
@@ -150,6 +157,8 @@ void hourfile_free(struct hourfile *hf)
 	free(hf->row_end);
 	free(hf->rf);
 	free(hf->rl);
+	free(hf->dir);
+	free(hf->path);
 	free(hf);
 }
 
@@ -451,6 +460,20 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 
 	if (hf->bufsize - hf->used >= need)
 		return 0;
+	/* Grow to the planned size before writing rows out early. */
+	if (hf->bufsize < hf->planned && hf->used + need <= hf->planned) {
+		want = hf->bufsize * 2;
+		while (want < hf->used + need)
+			want *= 2;
+		if (want > hf->planned)
+			want = hf->planned;
+		nb = realloc(hf->buf, want);
+		if (nb == NULL)
+			return CORE_ENOMEM;
+		hf->buf = nb;
+		hf->bufsize = want;
+		return 0;
+	}
 	if (hf->nrows > 0)
 		*flush_rc = write_out(hf);
 	if (hf->bufsize - hf->used >= need)
@@ -816,7 +839,7 @@ static int open_current(struct hourfile *hf)
 int hourfile_open(struct hourfile *hf, int64_t local_us)
 {
 	int64_t hour = time_hour_floor(local_us);
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX], *np, *nd;
 	int rc;
 
 	if (hf->have_hour && hour == hf->cur_hour)
@@ -829,8 +852,17 @@ int hourfile_open(struct hourfile *hf, int64_t local_us)
 		rc = fs_dirname(dir, sizeof(dir), path);
 	if (rc != 0)
 		return rc;
-	memcpy(hf->path, path, sizeof(path));
-	memcpy(hf->dir, dir, sizeof(dir));
+	np = strdup(path);
+	nd = strdup(dir);
+	if (np == NULL || nd == NULL) {
+		free(np);
+		free(nd);
+		return CORE_ENOMEM;
+	}
+	free(hf->path);
+	free(hf->dir);
+	hf->path = np;
+	hf->dir = nd;
 	hf->have_hour = true;
 	hf->cur_hour = hour;
 	return open_current(hf);
