@@ -31,8 +31,11 @@ struct family_def {
 	const char *const *labels;
 };
 
-#define F(field, name, type, labels, help)                                 \
-	{ offsetof(struct rec_metrics, field), P name, help, type, labels }
+#define F(field, name, type, labels, help)                               \
+	{                                                                \
+		offsetof(struct rec_metrics, field), P name, help, type, \
+			labels                                           \
+	}
 
 static const struct family_def defs[] = {
 	F(messages, "messages_received_total", METRIC_COUNTER, l_sym,
@@ -90,7 +93,8 @@ int rec_metrics_init(struct rec_metrics *m)
 			      l_ver, NULL, 0);
 	if (m->latency == NULL || info == NULL)
 		return CORE_ENOMEM;
-	metric_set(metric_series(info, (const char *const[]){ BOOKTAPE_VERSION }),
+	metric_set(metric_series(info,
+				 (const char *const[]){ BOOKTAPE_VERSION }),
 		   1);
 	return metrics_add_process(m->reg);
 }
