@@ -2,6 +2,8 @@
 #include "core.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "banned.h"
@@ -48,4 +50,15 @@ const char *core_strerror(int rc)
 	default:
 		return "unknown error";
 	}
+}
+
+void core_set_why(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || size == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
 }

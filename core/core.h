@@ -37,6 +37,14 @@ enum {
  */
 const char *core_strerror(int rc);
 
+/*
+ * Format a reason into the caller's buffer `why` of `size` bytes (both
+ * may be NULL/0: then nothing is written), truncating to fit. For
+ * functions that explain a CORE_E* return in words.
+ */
+void core_set_why(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #ifdef NDEBUG
 #define CORE_ASSERT(x) ((void)0)
 #else

@@ -388,7 +388,10 @@ int hourfile_tick(struct hourfile *hf, int64_t wall_us)
 
 /* Bytes that put a field in quotes wherever they are. */
 static const bool quote_byte[256] = {
-	[','] = true, ['"'] = true, ['\r'] = true, ['\n'] = true,
+	[','] = true,
+	['"'] = true,
+	['\r'] = true,
+	['\n'] = true,
 };
 
 static bool needs_quotes(const char *f, size_t len)

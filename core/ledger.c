@@ -47,20 +47,6 @@ int ledger_status_parse(const char *s, enum ledger_status *out)
 	return CORE_EPARSE;
 }
 
-static void set_why(char *why, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-}
-
 static int dest_ok(const char *s)
 {
 	size_t i;
@@ -277,22 +263,22 @@ static int ledger_row(void *ud, size_t line, const char *const *f,
 		for (size_t i = 0; ok && i < 6; i++)
 			ok = strcmp(f[i], cols[i]) == 0;
 		if (!ok) {
-			set_why(st->why, st->whysize, "line %zu: bad header",
-				line);
+			core_set_why(st->why, st->whysize,
+				     "line %zu: bad header", line);
 			return CORE_EPARSE;
 		}
 		st->header_seen = 1;
 		return 0;
 	}
 	if (nf != 6) {
-		set_why(st->why, st->whysize,
-			"line %zu: expected 6 fields, got %zu", line, nf);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: expected 6 fields, got %zu", line, nf);
 		return CORE_EPARSE;
 	}
 	bad = parse_fields(f, len, &r);
 	if (bad >= 0) {
-		set_why(st->why, st->whysize, "line %zu: field '%s': invalid",
-			line, cols[bad]);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field '%s': invalid", line, cols[bad]);
 		return CORE_EPARSE;
 	}
 	return add_record(st->l, &r);

@@ -20,20 +20,6 @@ struct manifest {
 	size_t nc, capc;
 };
 
-static void set_why(char *why, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-}
-
 /* ------------------------------------------------------------ csv reading */
 
 struct csvwalk {
@@ -113,16 +99,17 @@ int manifest__csv_each(const char *buf, size_t len, manifest__row_fn fn,
 	}
 	used = csv_parse(&p, buf, len, walk_field, walk_row, w);
 	if (used < len && w->rc == 0) {
-		set_why(why, whysize, "line %zu: %s", w->line,
-			csv_strerror(csv_error(&p)));
+		core_set_why(why, whysize, "line %zu: %s", w->line,
+			     csv_strerror(csv_error(&p)));
 		rc = csv_error(&p) == CSV_ENOMEM ? CORE_ENOMEM : CORE_EPARSE;
 	} else if (w->rc == 0 && csv_fini(&p, walk_field, walk_row, w) != 0) {
-		set_why(why, whysize, "line %zu: unterminated quoted field",
-			w->line);
+		core_set_why(why, whysize,
+			     "line %zu: unterminated quoted field", w->line);
 		rc = CORE_EPARSE;
 	}
 	if (rc == 0 && w->rc == CORE_ETOOBIG)
-		set_why(why, whysize, "line %zu: row too long", w->err_line);
+		core_set_why(why, whysize, "line %zu: row too long",
+			     w->err_line);
 	if (rc == 0)
 		rc = w->rc;
 	csv_free(&p);
@@ -480,21 +467,22 @@ static int entry_from_fields(struct mparse *st, size_t line,
 	else
 		e.has_times = true;
 	if (bad >= 0) {
-		set_why(st->why, st->whysize, "line %zu: field '%s': invalid",
-			line, manifest_cols[bad]);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field '%s': invalid", line,
+			     manifest_cols[bad]);
 		return CORE_EPARSE;
 	}
 	memcpy(e.sha256, f[3], 65);
 	if (l[0] == 0 || l[0] > MANIFEST_NAME_MAX ||
 	    memchr(f[0], '\0', l[0]) != NULL) {
-		set_why(st->why, st->whysize, "line %zu: field 'file': invalid",
-			line);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field 'file': invalid", line);
 		return CORE_EPARSE;
 	}
 	rc = manifest_add(st->m, &e);
 	if (rc == CORE_EEXIST)
-		set_why(st->why, st->whysize,
-			"line %zu: field 'file': duplicate name", line);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field 'file': duplicate name", line);
 	return rc == CORE_EEXIST ? CORE_EPARSE : rc;
 }
 
@@ -502,23 +490,23 @@ static int common_row(struct mparse *st, size_t line, const char *const *f,
 		      size_t nf, int torn, const char *header, size_t want)
 {
 	if (torn) {
-		set_why(st->why, st->whysize, "line %zu: no final newline",
-			line);
+		core_set_why(st->why, st->whysize, "line %zu: no final newline",
+			     line);
 		return CORE_EPARSE;
 	}
 	if (!st->header_seen) {
 		if (!header_ok(f, nf, header)) {
-			set_why(st->why, st->whysize, "line %zu: bad header",
-				line);
+			core_set_why(st->why, st->whysize,
+				     "line %zu: bad header", line);
 			return CORE_EPARSE;
 		}
 		st->header_seen = 1;
 		return 1;
 	}
 	if (nf != want) {
-		set_why(st->why, st->whysize,
-			"line %zu: expected %zu fields, got %zu", line, want,
-			nf);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: expected %zu fields, got %zu", line,
+			     want, nf);
 		return CORE_EPARSE;
 	}
 	return 0;
@@ -538,14 +526,14 @@ static int manifest_row(void *ud, size_t line, const char *const *f,
 static int finish_parse(struct mparse *st, int rc, const char *buf, size_t len)
 {
 	if (rc == 0 && !st->header_seen) {
-		set_why(st->why, st->whysize, "line 1: missing header");
+		core_set_why(st->why, st->whysize, "line 1: missing header");
 		rc = CORE_EPARSE;
 	}
 	/* libcsv skips blank lines; the format has none. */
 	if (rc == 0 && len > 0 &&
 	    (memmem(buf, len, "\n\n", 2) != NULL || buf[0] == '\n' ||
 	     memchr(buf, '\r', len) != NULL)) {
-		set_why(st->why, st->whysize, "blank line or CR in file");
+		core_set_why(st->why, st->whysize, "blank line or CR in file");
 		rc = CORE_EPARSE;
 	}
 	if (rc == CORE_ETOOBIG)
@@ -603,15 +591,16 @@ static int cut_row(void *ud, size_t line, const char *const *f, const size_t *l,
 		 memchr(f[4], '\0', l[4]) != NULL)
 		bad = 4;
 	if (bad >= 0) {
-		set_why(st->why, st->whysize, "line %zu: field '%s': invalid",
-			line, cut_cols[bad]);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field '%s': invalid", line,
+			     cut_cols[bad]);
 		return CORE_EPARSE;
 	}
 	memcpy(c.cut_sha256, f[3], 65);
 	rc = manifest_add_cut(st->m, &c);
 	if (rc == CORE_EEXIST)
-		set_why(st->why, st->whysize,
-			"line %zu: field 'file': duplicate name", line);
+		core_set_why(st->why, st->whysize,
+			     "line %zu: field 'file': duplicate name", line);
 	return rc == CORE_EEXIST ? CORE_EPARSE : rc;
 }
 
@@ -648,23 +637,24 @@ int manifest_compare(const struct manifest *a, const struct manifest *b,
 		     char *why, size_t whysize)
 {
 	if (a->n != b->n) {
-		set_why(why, whysize, "%zu files against %zu", a->n, b->n);
+		core_set_why(why, whysize, "%zu files against %zu", a->n, b->n);
 		return CORE_ECORRUPT;
 	}
 	for (size_t i = 0; i < a->n; i++)
 		if (entry_cmp(&a->e[i], &b->e[i])) {
-			set_why(why, whysize, "entry %zu ('%s') differs", i + 1,
-				a->e[i].file);
+			core_set_why(why, whysize, "entry %zu ('%s') differs",
+				     i + 1, a->e[i].file);
 			return CORE_ECORRUPT;
 		}
 	if (a->nc != b->nc) {
-		set_why(why, whysize, "%zu cuts against %zu", a->nc, b->nc);
+		core_set_why(why, whysize, "%zu cuts against %zu", a->nc,
+			     b->nc);
 		return CORE_ECORRUPT;
 	}
 	for (size_t i = 0; i < a->nc; i++)
 		if (cut_cmp(&a->c[i], &b->c[i])) {
-			set_why(why, whysize, "cut of '%s' differs",
-				a->c[i].file);
+			core_set_why(why, whysize, "cut of '%s' differs",
+				     a->c[i].file);
 			return CORE_ECORRUPT;
 		}
 	return 0;

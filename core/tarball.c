@@ -28,20 +28,6 @@
 
 #define IO_CHUNK (256u * 1024u)
 
-static void set_why(char *why, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-}
-
 /* ================================================================ pgzip */
 
 /*
@@ -414,8 +400,8 @@ static int write_header(struct tarball_writer *w, const char *name,
 	r = archive_write_header(w->a, e);
 	archive_entry_free(e);
 	if (r != ARCHIVE_OK) {
-		set_why(why, whysize, "'%s': header: %s", name,
-			archive_error_string(w->a));
+		core_set_why(why, whysize, "'%s': header: %s", name,
+			     archive_error_string(w->a));
 		return CORE_EIO;
 	}
 	return 0;
@@ -427,8 +413,9 @@ static int write_data(struct tarball_writer *w, const char *name,
 	la_ssize_t r = archive_write_data(w->a, buf, n);
 
 	if (r < 0 || (size_t)r != n) {
-		set_why(why, whysize, "'%s': write: %s", name,
-			r < 0 ? archive_error_string(w->a) : "short write");
+		core_set_why(why, whysize, "'%s': write: %s", name,
+			     r < 0 ? archive_error_string(w->a)
+				   : "short write");
 		return CORE_EIO;
 	}
 	return sha256_update(w->sha, buf, n);
@@ -438,8 +425,8 @@ static int finish_entry(struct tarball_writer *w, const char *name, char *why,
 			size_t whysize)
 {
 	if (archive_write_finish_entry(w->a) != ARCHIVE_OK) {
-		set_why(why, whysize, "'%s': %s", name,
-			archive_error_string(w->a));
+		core_set_why(why, whysize, "'%s': %s", name,
+			     archive_error_string(w->a));
 		return CORE_EIO;
 	}
 	return 0;
@@ -460,18 +447,18 @@ static int copy_file(struct tarball_writer *w, int fd, const char *name,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_why(why, whysize, "read '%s': %s", name,
-				strerror(errno));
+			core_set_why(why, whysize, "read '%s': %s", name,
+				     strerror(errno));
 			return CORE_ESYS;
 		}
 		if (n == 0) {
-			set_why(why, whysize,
-				"'%s': file shrank while archived", name);
+			core_set_why(why, whysize,
+				     "'%s': file shrank while archived", name);
 			return CORE_ECORRUPT;
 		}
 		if (fn != NULL && (rc = fn(ud, w->buf, (size_t)n)) != 0) {
-			set_why(why, whysize, "'%s': rejected by the checker",
-				name);
+			core_set_why(why, whysize,
+				     "'%s': rejected by the checker", name);
 			return rc;
 		}
 		rc = write_data(w, name, w->buf, (size_t)n, why, whysize);
@@ -494,13 +481,14 @@ static int add_file_fd(struct tarball_writer *w, int fd, const char *name,
 	if (fstat(fd, &st) < 0)
 		return CORE_ESYS;
 	if (!S_ISREG(st.st_mode)) {
-		set_why(why, whysize, "'%s': not a regular file", name);
+		core_set_why(why, whysize, "'%s': not a regular file", name);
 		return CORE_EINVAL;
 	}
 	size = (uint64_t)st.st_size;
 	if (limit >= 0) {
 		if ((uint64_t)limit > size) {
-			set_why(why, whysize, "'%s': limit past the end", name);
+			core_set_why(why, whysize, "'%s': limit past the end",
+				     name);
 			return CORE_EINVAL;
 		}
 		size = (uint64_t)limit;
@@ -513,8 +501,8 @@ static int add_file_fd(struct tarball_writer *w, int fd, const char *name,
 	if (fstat(fd, &st2) < 0)
 		return CORE_ESYS;
 	if (st2.st_size != st.st_size) {
-		set_why(why, whysize, "'%s': size changed while archived",
-			name);
+		core_set_why(why, whysize, "'%s': size changed while archived",
+			     name);
 		return CORE_ECORRUPT;
 	}
 	rc = finish_entry(w, name, why, whysize);
@@ -538,7 +526,8 @@ int tarball_add_file(struct tarball_writer *w, const char *name,
 		return CORE_EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		set_why(why, whysize, "open '%s': %s", path, strerror(errno));
+		core_set_why(why, whysize, "open '%s': %s", path,
+			     strerror(errno));
 		w->failed = 1;
 		return CORE_ESYS;
 	}
@@ -594,12 +583,13 @@ int tarball_writer_finish(struct tarball_writer *w,
 		return CORE_EINVAL;
 	/* close flushes the last tar blocks; pgz_finish the gzip trailer. */
 	if (archive_write_close(w->a) != ARCHIVE_OK) {
-		set_why(why, whysize, "close: %s", archive_error_string(w->a));
+		core_set_why(why, whysize, "close: %s",
+			     archive_error_string(w->a));
 		w->failed = 1;
 		return CORE_EIO;
 	}
 	if (pgz_finish(w->gz) != 0) {
-		set_why(why, whysize, "write: %s", strerror(errno));
+		core_set_why(why, whysize, "write: %s", strerror(errno));
 		w->failed = 1;
 		return CORE_ESYS;
 	}
@@ -777,10 +767,10 @@ static int read_failed(struct archive *a, struct gzsrc *s, char *why,
 		       size_t whysize)
 {
 	if (s->err != 0) {
-		set_why(why, whysize, "%s", s->msg);
+		core_set_why(why, whysize, "%s", s->msg);
 		return s->err == CORE_ESYS ? CORE_ESYS : CORE_ECORRUPT;
 	}
-	set_why(why, whysize, "tar: %s", archive_error_string(a));
+	core_set_why(why, whysize, "tar: %s", archive_error_string(a));
 	return CORE_ECORRUPT;
 }
 
@@ -886,8 +876,8 @@ static int hash_member(struct archive *a, struct gzsrc *s, struct vstate *st,
 		return CORE_ENOMEM;
 	while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
 		if ((uint64_t)off != cur->bytes) {
-			set_why(why, whysize, "member '%s': sparse data",
-				cur->name);
+			core_set_why(why, whysize, "member '%s': sparse data",
+				     cur->name);
 			rc = CORE_ECORRUPT;
 			break;
 		}
@@ -928,12 +918,13 @@ static int verify_member(struct archive *a, struct gzsrc *s,
 
 	if (name == NULL || !safe_name(name) ||
 	    archive_entry_filetype(e) != AE_IFREG) {
-		set_why(why, whysize, "member '%s': not a safe regular file",
-			name ? name : "?");
+		core_set_why(why, whysize,
+			     "member '%s': not a safe regular file",
+			     name ? name : "?");
 		return CORE_ECORRUPT;
 	}
 	if (seen_find(st, name) >= 0) {
-		set_why(why, whysize, "member '%s': appears twice", name);
+		core_set_why(why, whysize, "member '%s': appears twice", name);
 		return CORE_ECORRUPT;
 	}
 	if (st->n == st->cap) {
@@ -957,10 +948,10 @@ static int verify_member(struct archive *a, struct gzsrc *s,
 		meta = 2, st->has_cuts = 1;
 	rc = hash_member(a, s, st, cur, meta, why, whysize);
 	if (rc == 0 && archive_entry_size(e) != (la_int64_t)cur->bytes) {
-		set_why(why, whysize,
-			"member '%s': %llu bytes, header says %lld", name,
-			(unsigned long long)cur->bytes,
-			(long long)archive_entry_size(e));
+		core_set_why(why, whysize,
+			     "member '%s': %llu bytes, header says %lld", name,
+			     (unsigned long long)cur->bytes,
+			     (long long)archive_entry_size(e));
 		rc = CORE_ECORRUPT;
 	}
 	return rc;
@@ -984,7 +975,7 @@ static int read_all_members(struct gzsrc *s, struct vstate *st, char *why,
 		rc = read_failed(a, s, why, whysize);
 	archive_read_free(a);
 	if (rc == 0 && (rc = gzsrc_drain(s)) != 0)
-		set_why(why, whysize, "%s", s->msg);
+		core_set_why(why, whysize, "%s", s->msg);
 	return rc == CORE_ESYS ? CORE_ESYS : rc ? CORE_ECORRUPT : 0;
 }
 
@@ -996,7 +987,7 @@ static int embedded_manifest(struct vstate *st, struct manifest **out,
 
 	*out = NULL;
 	if (!st->has_manifest) {
-		set_why(why, whysize, "no %s member", MANIFEST_NAME);
+		core_set_why(why, whysize, "no %s member", MANIFEST_NAME);
 		return CORE_ECORRUPT;
 	}
 	rc = manifest_parse(st->manifest ? st->manifest : "", st->manifest_len,
@@ -1005,9 +996,10 @@ static int embedded_manifest(struct vstate *st, struct manifest **out,
 		rc = manifest_parse_cuts(*out, st->cuts ? st->cuts : "",
 					 st->cuts_len, sub, sizeof(sub));
 	if (rc != 0) {
-		set_why(why, whysize, "%s: %s",
-			st->has_cuts ? "MANIFEST.csv/CUTS.csv" : MANIFEST_NAME,
-			rc == CORE_ENOMEM ? "out of memory" : sub);
+		core_set_why(why, whysize, "%s: %s",
+			     st->has_cuts ? "MANIFEST.csv/CUTS.csv"
+					  : MANIFEST_NAME,
+			     rc == CORE_ENOMEM ? "out of memory" : sub);
 		manifest_free(*out);
 		*out = NULL;
 		return rc == CORE_ENOMEM ? rc : CORE_ECORRUPT;
@@ -1030,25 +1022,27 @@ static int match_manifest(const struct vstate *st, const struct manifest *m,
 		int k = seen_find(st, e->file);
 
 		if (k < 0) {
-			set_why(why, whysize, "member '%s': missing", e->file);
+			core_set_why(why, whysize, "member '%s': missing",
+				     e->file);
 			return CORE_ECORRUPT;
 		}
 		if (st->v[k].bytes != e->bytes) {
-			set_why(why, whysize,
+			core_set_why(
+				why, whysize,
 				"member '%s': %llu bytes, manifest says %llu",
 				e->file, (unsigned long long)st->v[k].bytes,
 				(unsigned long long)e->bytes);
 			return CORE_ECORRUPT;
 		}
 		if (strcmp(st->v[k].sha, e->sha256) != 0) {
-			set_why(why, whysize, "member '%s': sha256 mismatch",
-				e->file);
+			core_set_why(why, whysize,
+				     "member '%s': sha256 mismatch", e->file);
 			return CORE_ECORRUPT;
 		}
 	}
 	if (data_members != manifest_count(m)) {
-		set_why(why, whysize, "%zu members not in the manifest",
-			data_members - manifest_count(m));
+		core_set_why(why, whysize, "%zu members not in the manifest",
+			     data_members - manifest_count(m));
 		return CORE_ECORRUPT;
 	}
 	return 0;
@@ -1068,7 +1062,8 @@ int tarball_verify(const char *path, const struct manifest *expect,
 		*embedded = NULL;
 	rc = gzsrc_open(&s, path);
 	if (rc != 0) {
-		set_why(why, whysize, "open '%s': %s", path, core_strerror(rc));
+		core_set_why(why, whysize, "open '%s': %s", path,
+			     core_strerror(rc));
 		goto out;
 	}
 	rc = read_all_members(&s, &st, why, whysize);
@@ -1078,8 +1073,8 @@ int tarball_verify(const char *path, const struct manifest *expect,
 		rc = match_manifest(&st, m, why, whysize);
 	if (rc == 0 && expect != NULL &&
 	    manifest_compare(expect, m, sub, sizeof(sub)) != 0) {
-		set_why(why, whysize, "manifest differs from expected: %s",
-			sub);
+		core_set_why(why, whysize, "manifest differs from expected: %s",
+			     sub);
 		rc = CORE_ECORRUPT;
 	}
 	if (rc == 0)
@@ -1129,12 +1124,13 @@ static int write_member_data(struct archive *a, struct gzsrc *s, int fd,
 	*written = 0;
 	while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
 		if ((uint64_t)off != *written) {
-			set_why(why, whysize, "member '%s': sparse data", name);
+			core_set_why(why, whysize, "member '%s': sparse data",
+				     name);
 			return CORE_ECORRUPT;
 		}
 		if (fs_write_full(fd, buf, n) != 0) {
-			set_why(why, whysize, "write '%s': %s", name,
-				strerror(errno));
+			core_set_why(why, whysize, "write '%s': %s", name,
+				     strerror(errno));
 			return CORE_ESYS;
 		}
 		*written += n;
@@ -1172,11 +1168,12 @@ static int extract_one(struct archive *a, struct gzsrc *s,
 	    fs_dirname(dir, sizeof(dir), dst) != 0)
 		return CORE_ETOOBIG;
 	if ((rc = fs_mkdir_p(dir, 0755)) != 0) {
-		set_why(why, whysize, "mkdir '%s': %s", dir, core_strerror(rc));
+		core_set_why(why, whysize, "mkdir '%s': %s", dir,
+			     core_strerror(rc));
 		return rc;
 	}
 	if (!(flags & TARBALL_OVERWRITE) && access(dst, F_OK) == 0) {
-		set_why(why, whysize, "'%s' exists", dst);
+		core_set_why(why, whysize, "'%s' exists", dst);
 		return CORE_EEXIST;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", dir, strrchr(dst, '/') + 1,
@@ -1184,19 +1181,21 @@ static int extract_one(struct archive *a, struct gzsrc *s,
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		set_why(why, whysize, "create '%s': %s", tmp, strerror(errno));
+		core_set_why(why, whysize, "create '%s': %s", tmp,
+			     strerror(errno));
 		return CORE_ESYS;
 	}
 	rc = write_member_data(a, s, fd, name, &written, why, whysize);
 	if (rc == 0 && written != (uint64_t)archive_entry_size(e)) {
-		set_why(why, whysize, "member '%s': short data", name);
+		core_set_why(why, whysize, "member '%s': short data", name);
 		rc = CORE_ECORRUPT;
 	}
 	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	if (rc == 0 && (fchmod(fd, archive_entry_perm(e) & 0777) < 0 ||
 			futimens(fd, ts) < 0 || fsync(fd) < 0)) {
-		set_why(why, whysize, "finish '%s': %s", tmp, strerror(errno));
+		core_set_why(why, whysize, "finish '%s': %s", tmp,
+			     strerror(errno));
 		rc = CORE_ESYS;
 	}
 	if (close(fd) < 0 && rc == 0)
@@ -1204,8 +1203,9 @@ static int extract_one(struct archive *a, struct gzsrc *s,
 	if (rc == 0) {
 		rc = place_file(tmp, dst, flags & TARBALL_OVERWRITE, dir);
 		if (rc != 0)
-			set_why(why, whysize, "rename to '%s': %s", dst,
-				rc == CORE_EEXIST ? "exists" : strerror(errno));
+			core_set_why(why, whysize, "rename to '%s': %s", dst,
+				     rc == CORE_EEXIST ? "exists"
+						       : strerror(errno));
 	}
 	if (rc != 0)
 		(void)unlink(tmp);
@@ -1218,8 +1218,9 @@ static int extract_check(struct archive_entry *e, char *why, size_t whysize)
 
 	if (name == NULL || !safe_name(name) ||
 	    archive_entry_filetype(e) != AE_IFREG) {
-		set_why(why, whysize, "member '%s': not a safe regular file",
-			name ? name : "?");
+		core_set_why(why, whysize,
+			     "member '%s': not a safe regular file",
+			     name ? name : "?");
 		return CORE_ECORRUPT;
 	}
 	return 0;
@@ -1248,7 +1249,8 @@ int tarball_extract(const char *path, const char *dest,
 		*nextracted = 0;
 	rc = gzsrc_open(&s, path);
 	if (rc != 0) {
-		set_why(why, whysize, "open '%s': %s", path, core_strerror(rc));
+		core_set_why(why, whysize, "open '%s': %s", path,
+			     core_strerror(rc));
 		goto out;
 	}
 	if ((rc = reader_open(&s, &a, why, whysize)) != 0)
@@ -1268,13 +1270,13 @@ int tarball_extract(const char *path, const char *dest,
 		goto out;
 	}
 	if ((rc = gzsrc_drain(&s)) != 0) {
-		set_why(why, whysize, "%s", s.msg);
+		core_set_why(why, whysize, "%s", s.msg);
 		rc = rc == CORE_ESYS ? rc : CORE_ECORRUPT;
 		goto out;
 	}
 	if (names != NULL && done < count_names(names)) {
-		set_why(why, whysize, "%zu requested members not found",
-			count_names(names) - done);
+		core_set_why(why, whysize, "%zu requested members not found",
+			     count_names(names) - done);
 		rc = CORE_ENOENT;
 	}
 out:

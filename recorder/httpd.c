@@ -110,7 +110,8 @@ static int httpd_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (s == NULL || s->body == NULL)
 			return s != NULL && s->len == 0 &&
-					       lws_http_transaction_completed(wsi)
+					       lws_http_transaction_completed(
+						       wsi)
 				       ? -1
 				       : 0;
 		return httpd_send_chunk(wsi, s);

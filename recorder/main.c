@@ -28,7 +28,8 @@ static void usage(FILE *fp)
 		"<SYMBOL>.<dataset>.csv, serving /metrics and /healthz on\n"
 		"metrics_listen. Runs in the foreground; logs to stderr.\n"
 		"\n"
-		"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
+		"  -c, --config FILE   config file (default " DEFAULT_CONFIG
+		")\n"
 		"  -n, --check-config  load and validate the config, print the\n"
 		"                      effective config, exit\n"
 		"  -h, --help          this text\n"

@@ -23,26 +23,26 @@
 /* Metric families of the recorder, registered once. */
 struct rec_metrics {
 	struct metrics *reg;
-	struct metric *messages;      /* {exchange,symbol} counter */
-	struct metric *latency;       /* {exchange} histogram, seconds */
-	struct metric *write_latency; /* {exchange} histogram, seconds */
-	struct metric *gaps;          /* {exchange,symbol} counter */
-	struct metric *conn_status;   /* {exchange} gauge */
-	struct metric *buffer_size;   /* {exchange} gauge: rows queued */
-	struct metric *failed;        /* {exchange,error_type} counter */
-	struct metric *ticks_written; /* {exchange,symbol} counter */
-	struct metric *resyncs;       /* {exchange,symbol} counter */
-	struct metric *reconnections; /* {exchange} counter */
+	struct metric *messages;       /* {exchange,symbol} counter */
+	struct metric *latency;	       /* {exchange} histogram, seconds */
+	struct metric *write_latency;  /* {exchange} histogram, seconds */
+	struct metric *gaps;	       /* {exchange,symbol} counter */
+	struct metric *conn_status;    /* {exchange} gauge */
+	struct metric *buffer_size;    /* {exchange} gauge: rows queued */
+	struct metric *failed;	       /* {exchange,error_type} counter */
+	struct metric *ticks_written;  /* {exchange,symbol} counter */
+	struct metric *resyncs;	       /* {exchange,symbol} counter */
+	struct metric *reconnections;  /* {exchange} counter */
 	struct metric *disconnections; /* {exchange,reason} counter */
-	struct metric *last_message;  /* {exchange,symbol} gauge */
-	struct metric *write_errors;  /* {exchange} counter */
-	struct metric *rows_dropped;  /* {exchange,reason} counter */
-	struct metric *book_synced;   /* {exchange,symbol} gauge */
+	struct metric *last_message;   /* {exchange,symbol} gauge */
+	struct metric *write_errors;   /* {exchange} counter */
+	struct metric *rows_dropped;   /* {exchange,reason} counter */
+	struct metric *book_synced;    /* {exchange,symbol} gauge */
 };
 
 struct rec {
 	struct recorder_config *cfg; /* owned; replaced on reload */
-	const char *exchange;        /* "gateio", ... */
+	const char *exchange;	     /* "gateio", ... */
 	struct lws_context *cx;
 	struct lws_vhost *client;
 	struct sink *sink;

@@ -63,7 +63,8 @@ static void req_report(struct rest_req *r, const char *error)
 
 static void req_timeout(lws_sorted_usec_list_t *sul)
 {
-	struct rest_req *r = lws_container_of(sul, struct rest_req, sul_timeout);
+	struct rest_req *r =
+		lws_container_of(sul, struct rest_req, sul_timeout);
 
 	req_report(r, "timeout");
 	if (r->wsi != NULL) {

@@ -18,8 +18,8 @@
  * `error` says why). retry_after_s is the Retry-After header in seconds
  * (-1 when absent). body is valid only during the call.
  */
-typedef void (*rest_done_fn)(void *ud, int status, const char *body,
-			     size_t len, int retry_after_s, const char *error);
+typedef void (*rest_done_fn)(void *ud, int status, const char *body, size_t len,
+			     int retry_after_s, const char *error);
 
 /*
  * Start GET `url` (http:// or https://) on the client vhost, which must

@@ -26,11 +26,10 @@ static const double lat_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001,
 
 /* Receive-to-write(2) latency buckets, seconds: rows may wait up to
  * flush_interval (10 s by default) in a quiet file. */
-static const double wlat_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001,
-				       0.0025, 0.005,	0.01,	0.025,
-				       0.05,   0.1,	0.25,	0.5,
-				       1,      2.5,	5,	10,
-				       30,     60 };
+static const double wlat_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+				       0.005,  0.01,	0.025,	0.05,  0.1,
+				       0.25,   0.5,	1,	2.5,   5,
+				       10,     30,	60 };
 
 struct family_def {
 	size_t off; /* offset of the struct metric * in rec_metrics */
@@ -39,8 +38,11 @@ struct family_def {
 	const char *const *labels;
 };
 
-#define F(field, name, type, labels, help)                                 \
-	{ offsetof(struct rec_metrics, field), P name, help, type, labels }
+#define F(field, name, type, labels, help)                               \
+	{                                                                \
+		offsetof(struct rec_metrics, field), P name, help, type, \
+			labels                                           \
+	}
 
 static const struct family_def defs[] = {
 	F(messages, "messages_received_total", METRIC_COUNTER, l_sym,
@@ -104,7 +106,8 @@ int rec_metrics_init(struct rec_metrics *m)
 			      l_ver, NULL, 0);
 	if (m->latency == NULL || m->write_latency == NULL || info == NULL)
 		return CORE_ENOMEM;
-	metric_set(metric_series(info, (const char *const[]){ BOOKTAPE_VERSION }),
+	metric_set(metric_series(info,
+				 (const char *const[]){ BOOKTAPE_VERSION }),
 		   1);
 	return metrics_add_process(m->reg);
 }

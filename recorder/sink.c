@@ -218,8 +218,8 @@ int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
 		return CORE_EINVAL;
 	for (size_t i = 0; i < nfields; i++)
 		lens[i] = fields[i] ? strlen(fields[i]) : 0;
-	return sink_row_n(s, symbol, strlen(symbol), ds, local_us, fields,
-			  lens, nfields);
+	return sink_row_n(s, symbol, strlen(symbol), ds, local_us, fields, lens,
+			  nfields);
 }
 
 int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
@@ -526,8 +526,7 @@ static void write_record(struct sink *s, const unsigned char *p)
 	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		note_error(s, sf, (enum sink_dataset)h.ds, rc);
-	after_write(s, sf, (enum sink_dataset)h.ds, before + 1, rc,
-		    h.local_us);
+	after_write(s, sf, (enum sink_dataset)h.ds, before + 1, rc, h.local_us);
 	if (h.ds == SINK_L2)
 		check_hole(s, sf);
 }

@@ -13,7 +13,7 @@
 
 #include "config.h"
 
-#define SINK_BLOCK (64u << 10)
+#define SINK_BLOCK  (64u << 10)
 #define SINK_BLOCKS 256u /* 16 MiB of queued rows at most */
 
 enum sink_dataset {
@@ -97,9 +97,8 @@ void sink_stats(struct sink *s, struct sink_stats *out);
  * so needs a fresh snapshot block: `fn` is called once per symbol
  * (network thread), and the list is cleared.
  */
-void sink_take_resnapshots(struct sink *s, void (*fn)(void *ud,
-						      const char *symbol),
-			   void *ud);
+void sink_take_resnapshots(struct sink *s,
+			   void (*fn)(void *ud, const char *symbol), void *ud);
 
 /*
  * Commit, let the writer drain everything, flush and fsync every file,

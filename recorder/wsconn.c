@@ -16,9 +16,9 @@
 #include "timeutil.h"
 #include "banned.h"
 
-#define MAX_QUEUED 4096
+#define MAX_QUEUED	4096
 #define BACKOFF_BASE_MS 500u
-#define BACKOFF_CAP_MS 30000u
+#define BACKOFF_CAP_MS	30000u
 
 struct outmsg {
 	struct outmsg *next;
@@ -40,7 +40,7 @@ struct wsconn {
 	unsigned attempt;
 	int up, stopping, dropping;
 	int64_t up_since;
-	char *rx;     /* message reassembly, grown up to WSCONN_MAX_MESSAGE */
+	char *rx; /* message reassembly, grown up to WSCONN_MAX_MESSAGE */
 	size_t rxlen, rxcap;
 	struct outmsg *qhead, *qtail;
 	unsigned qcount;
@@ -48,7 +48,8 @@ struct wsconn {
 
 static const lws_retry_bo_t ws_policy = {
 	.secs_since_valid_ping = 15,   /* lws sends a PING after 15 s idle */
-	.secs_since_valid_hangup = 40, /* and hangs up 40 s after the last proof */
+	.secs_since_valid_hangup = 40, /* and hangs up 40 s after the last proof
+					*/
 };
 
 unsigned wsconn_backoff_ms(unsigned n, uint32_t rnd)
@@ -147,8 +148,7 @@ static int rx_append(struct wsconn *c, const void *in, size_t len)
 	return 0;
 }
 
-static void on_receive(struct wsconn *c, struct lws *wsi, void *in,
-		       size_t len)
+static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
 {
 	int rc;
 
@@ -157,8 +157,7 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in,
 		 * over where lws put it, without a copy. */
 		c->rxlen = 0;
 		if (!lws_frame_is_binary(wsi))
-			c->hooks->message(c->hooks->ud, in, len,
-					  time_now_us());
+			c->hooks->message(c->hooks->ud, in, len, time_now_us());
 		return;
 	}
 	if (lws_is_first_fragment(wsi))
@@ -216,8 +215,8 @@ static void on_gone(struct wsconn *c, const char *why)
 	schedule_retry(c);
 }
 
-static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
-		 void *user, void *in, size_t len)
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		 void *in, size_t len)
 {
 	struct wsconn *c = lws_get_opaque_user_data(wsi);
 	char why[160];

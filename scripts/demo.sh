@@ -43,13 +43,8 @@ DATA=$W/data
 mkdir -p "$DATA" "$W/prom" "$W/offsite" "$W/truth"
 
 step "simulator"
-# The simulator binds 127.0.0.1 only; older builds take --port.
-if "$BUILD/booktape-sim" --help 2>&1 | grep -q -- '--listen'; then
-	listen=(--listen 127.0.0.1:0)
-else
-	listen=(--port 0)
-fi
-"$BUILD/booktape-sim" "${listen[@]}" --port-file "$W/sim.port" \
+# The simulator binds 127.0.0.1 only; port 0 picks a free one.
+"$BUILD/booktape-sim" --port 0 --port-file "$W/sim.port" \
 	--pairs BTC_USDT,ETH_USDT --truth-dir "$W/truth" 2>"$W/sim.log" &
 SIM_PID=$!
 for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
@@ -64,8 +59,8 @@ config:
   trading_pairs: ["BTC-USDT", "ETH-USDT"]
   data_dir: "$DATA"
   metrics_listen: "127.0.0.1:$MPORT"
-  ws_url: "ws://127.0.0.1:$PORT${DEMO_WS_PATH:-/ws/v4/}"
-  rest_url: "http://127.0.0.1:$PORT${DEMO_REST_PATH:-/api/v4}"
+  ws_url: "ws://127.0.0.1:$PORT/ws/v4/"
+  rest_url: "http://127.0.0.1:$PORT/api/v4"
 YML
 "$BUILD/booktape-recorder" --config "$W/recorder.yml" 2>"$W/recorder.log" &
 REC_PID=$!

@@ -13,6 +13,8 @@ packages=(
 	curl python3 python3-boto3 procps iproute2 util-linux openssl systemd tar gzip
 	# lint
 	clang-format cppcheck shellcheck clang-tidy
+	# make fuzz (clang + libFuzzer), make valgrind-check
+	clang libclang-rt-14-dev valgrind
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -16,7 +16,7 @@ for src in "$@"; do
 		while IFS= read -r f; do extra+=("$f"); done < <(find "$prog" -name '*.c' ! -name main.c)
 	fi
 	# shellcheck disable=SC2086
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c17 -D_GNU_SOURCE -DBOOKTAPE_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Icore -Itests -I"$prog" -I"${BUILD:-build}/gen" \
 		$cflags -o "$build/$name" "$src" core/*.c \
 		"${BUILD:-build}/gen/schema_blob.c" "${extra[@]}" \

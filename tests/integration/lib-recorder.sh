@@ -65,7 +65,8 @@ start_rec() {
 # metric SAMPLE: the value of one /metrics sample, e.g.
 # 'orderbook_collector_connection_status{exchange="gateio"}' (or "").
 metric() {
-	curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" |
+	# Not listening yet is "absent", not a failure of the script.
+	{ curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" || true; } |
 		awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'
 }
 

@@ -15,8 +15,6 @@
 mkdir -p "$TMP/truth"
 start_sim sim --truth-dir "$TMP/truth" --pairs BTC_USDT,ETH_USDT,SOL_USDT \
 	--rate 300 --seed 5
-L2="$TMP/data/live/gateio/*/*/BTC_USDT.incremental_book_L2.csv"
-hours_now() { date -u +%M; }
 
 # --- SIGTERM flushes what the buffers hold.
 write_config "$TMP/term.yml" '"BTC-USDT"' "buffer_size: 100000" \
@@ -25,7 +23,7 @@ start_rec term "$TMP/term.yml"
 wait_healthy 10
 wait_metric 'orderbook_collector_messages_received_total{exchange="gateio",symbol="BTC_USDT"}' 20 10
 stop_rec
-rows=$(cat $L2 | wc -l)
+rows=$(cat "$TMP"/data/live/gateio/*/*/BTC_USDT.incremental_book_L2.csv | wc -l)
 [ "$rows" -gt 100 ] || fail "only $rows lines on disk after SIGTERM"
 tail -n 2 "$TMP/data"/live/gateio/*/*/BTC_USDT.book_events.csv | grep -q ',shutdown,' ||
 	fail "no shutdown event at the end of book_events"
@@ -85,10 +83,10 @@ b2=$(metric 'orderbook_collector_messages_received_total{exchange="gateio",symbo
 [ "$b1" = "$b2" ] || fail "BTC_USDT still receiving after its removal ($b1 -> $b2)"
 grep -q 'reloaded' "$TMP/hup.log" || fail "reload not logged"
 stop_rec
-ev="$TMP/data/live/gateio/*/*/ETH_USDT.book_events.csv"
-[ "$(cat $ev | grep -c ',subscribed,')" -eq 1 ] || fail "ETH_USDT was resubscribed by the reload"
+eth_events() { cat "$TMP"/data/live/gateio/*/*/ETH_USDT.book_events.csv; }
+[ "$(eth_events | grep -c ',subscribed,')" -eq 1 ] || fail "ETH_USDT was resubscribed by the reload"
 # Events up to the shutdown (the stop itself disconnects).
-if cat $ev | sed '/,shutdown,/,$d' | grep -Eq ',(gap|resync|disconnect|dropped),'; then
+if eth_events | sed '/,shutdown,/,$d' | grep -Eq ',(gap|resync|disconnect|dropped),'; then
 	fail "ETH_USDT shows a gap around the reload"
 fi
 grep -q 'pair removed by reload' "$TMP"/data/live/gateio/*/*/BTC_USDT.book_events.csv ||
