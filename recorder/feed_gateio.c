@@ -33,11 +33,11 @@
 #include "wsconn.h"
 #include "banned.h"
 
-#define DEFAULT_WS "wss://api.gateio.ws/ws/v4/"
-#define DEFAULT_REST "https://api.gateio.ws/api/v4"
-#define PING_EVERY_US (10 * US_PER_SEC)
-#define MAX_INFLIGHT_FETCH 4
-#define FETCH_TIMEOUT_S 15
+#define DEFAULT_WS	     "wss://api.gateio.ws/ws/v4/"
+#define DEFAULT_REST	     "https://api.gateio.ws/api/v4"
+#define PING_EVERY_US	     (10 * US_PER_SEC)
+#define MAX_INFLIGHT_FETCH   4
+#define FETCH_TIMEOUT_S	     15
 #define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
 
 /* A timestamp's text, kept while the rows of one message reuse it. */
@@ -54,18 +54,18 @@ struct gpair {
 	size_t symlen;
 	struct tstext ts, lts; /* of the last incremental_book_L2 row */
 	struct sync *sync;
-	int removed;       /* unsubscribed by a reload; freed on the ack */
-	int rejected;      /* the exchange refused the subscription */
-	int fetch_wanted;  /* a snapshot fetch is queued */
+	int removed;	  /* unsubscribed by a reload; freed on the ack */
+	int rejected;	  /* the exchange refused the subscription */
+	int fetch_wanted; /* a snapshot fetch is queued */
 	int fetch_inflight;
 	unsigned fetch_failures;
 	int64_t fetch_not_before; /* mono µs */
-	int64_t last_msg_us;      /* wall µs, 0 = never */
-	int64_t last_l2_hour;     /* hour of the last L2 row queued */
-	int64_t next_snap_us;     /* next book_snapshot row, wall µs */
-	uint64_t top_sig;         /* top-N signature (snapshot_interval 0) */
-	uint64_t lost_rows;       /* rows the queue refused, not yet reported */
-	int resnap;               /* a snapshot block is owed */
+	int64_t last_msg_us;	  /* wall µs, 0 = never */
+	int64_t last_l2_hour;	  /* hour of the last L2 row queued */
+	int64_t next_snap_us;	  /* next book_snapshot row, wall µs */
+	uint64_t top_sig;	  /* top-N signature (snapshot_interval 0) */
+	uint64_t lost_rows;	  /* rows the queue refused, not yet reported */
+	int resnap;		  /* a snapshot block is owed */
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
 };
 
@@ -281,8 +281,9 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	cbs.event = cb_event;
 	cbs.fetch_snapshot = cb_fetch;
 	cbs.resubscribe = cb_resubscribe;
-	p->sync = sync_new(p->sym, f->ch == GATEIO_CH_OBU ? SYNC_MODE_FULLPUSH
-							   : SYNC_MODE_SNAPSHOT,
+	p->sync = sync_new(p->sym,
+			   f->ch == GATEIO_CH_OBU ? SYNC_MODE_FULLPUSH
+						  : SYNC_MODE_SNAPSHOT,
 			   &sc, &cbs);
 	if (p->sync == NULL)
 		goto fail;
@@ -318,9 +319,8 @@ static void fetch_failed(struct gpair *p, const char *why, int retry_after)
 	int64_t delay;
 
 	p->fetch_failures++;
-	delay = (int64_t)US_PER_SEC << (p->fetch_failures < 6
-						? p->fetch_failures - 1
-						: 5);
+	delay = (int64_t)US_PER_SEC
+		<< (p->fetch_failures < 6 ? p->fetch_failures - 1 : 5);
 	if (delay > FETCH_BACKOFF_CAP_US)
 		delay = FETCH_BACKOFF_CAP_US;
 	if (retry_after >= 0 && (int64_t)retry_after * US_PER_SEC > delay)
@@ -352,9 +352,8 @@ static void fetch_done(void *ud, int status, const char *body, size_t len,
 			snprintf(why, sizeof(why), "HTTP %d", status);
 		else
 			log_escape(why, sizeof(why), error, strlen(error));
-		fetch_failed(p, why, status == 429 || status == 418
-					     ? retry_after
-					     : -1);
+		fetch_failed(p, why,
+			     status == 429 || status == 418 ? retry_after : -1);
 		return;
 	}
 	rc = gateio_parse_snapshot(f->parser, body, len, &snap);
@@ -380,8 +379,8 @@ static void start_fetch(struct feed *f, struct gpair *p)
 	snprintf(fc->sym, sizeof(fc->sym), "%s", p->sym);
 	rc = gateio_build_snapshot_path(path, sizeof(path), p->sym,
 					(unsigned)f->cfg->depth_limit, &len);
-	if (rc == 0 && snprintf(url, sizeof(url), "%s%s", f->rest_base,
-				path) >= (int)sizeof(url))
+	if (rc == 0 && snprintf(url, sizeof(url), "%s%s", f->rest_base, path) >=
+			       (int)sizeof(url))
 		rc = CORE_ETOOBIG;
 	if (rc == 0)
 		rc = rest_get(f->r->cx, f->r->client, url, FETCH_TIMEOUT_S,
@@ -422,9 +421,11 @@ static uint64_t top_signature(const struct book *b, size_t n)
 			const struct book_level *l = book_level(b, side, i);
 
 			for (size_t k = 0; k < l->price_len; k++)
-				h = (h ^ (uint8_t)l->price[k]) * 1099511628211ull;
+				h = (h ^ (uint8_t)l->price[k]) *
+				    1099511628211ull;
 			for (size_t k = 0; k < l->amount_len; k++)
-				h = (h ^ (uint8_t)l->amount[k]) * 1099511628211ull;
+				h = (h ^ (uint8_t)l->amount[k]) *
+				    1099511628211ull;
 			h = (h ^ 0xff) * 1099511628211ull;
 		}
 	return h;
@@ -435,7 +436,7 @@ static void write_top_n(struct gpair *p, int64_t now_us)
 	const struct book *b = sync_book(p->sync);
 	size_t n = (size_t)p->f->cfg->snapshot_depth, nf = 4 + 4 * n, k = 4;
 	char ts[24], lts[24];
-	char (*txt)[BOOK_TEXT_MAX + 1];
+	char(*txt)[BOOK_TEXT_MAX + 1];
 	const char **fields;
 
 	txt = calloc(4 * n, sizeof(*txt));
@@ -444,8 +445,8 @@ static void write_top_n(struct gpair *p, int64_t now_us)
 		goto out;
 	fields[0] = p->f->r->exchange;
 	fields[1] = p->sym;
-	fields[2] = fmt_i64(ts, sizeof(ts), p->last_msg_us ? p->last_msg_us
-							   : now_us);
+	fields[2] = fmt_i64(ts, sizeof(ts),
+			    p->last_msg_us ? p->last_msg_us : now_us);
 	fields[3] = fmt_i64(lts, sizeof(lts), now_us);
 	for (size_t i = 0; i < n; i++)
 		for (int side = 1; side >= 0; side--) {
@@ -561,8 +562,8 @@ static void on_error(struct feed *f, const struct gateio_msg *m)
 	metric_inc(rec_series(f->r, f->r->m.failed, "exchange_error"));
 	if (p != NULL && !m->unsubscribe && strstr(m->err_message, "unknown"))
 		p->rejected = 1;
-	log_err("%s: exchange refused %s: code %lld: %s",
-		p ? p->sym : "?", m->unsubscribe ? "unsubscribe" : "request",
+	log_err("%s: exchange refused %s: code %lld: %s", p ? p->sym : "?",
+		m->unsubscribe ? "unsubscribe" : "request",
 		(long long)m->err_code, msg);
 }
 
@@ -779,8 +780,9 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (!p->removed && (!sync_synced(p->sync) || p->last_msg_us == 0 ||
-				    now - p->last_msg_us > stale))
+		if (!p->removed &&
+		    (!sync_synced(p->sync) || p->last_msg_us == 0 ||
+		     now - p->last_msg_us > stale))
 			ok = 0;
 	}
 	rc = buf_printf(&buf, &len, &cap,
@@ -790,8 +792,9 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 			wsconn_is_up(f->ws) ? "true" : "false");
 	for (size_t i = 0; rc == 0 && i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
-		double age = p->last_msg_us ? (double)(now - p->last_msg_us) / 1e6
-					    : -1;
+		double age = p->last_msg_us
+				     ? (double)(now - p->last_msg_us) / 1e6
+				     : -1;
 
 		if (p->removed)
 			continue;

@@ -25,7 +25,7 @@
 /* Free blocks kept for reuse; the writer unmaps the rest, so the memory
  * a burst took (a slow disk, an hour's snapshot blocks) goes back. */
 #define SPARE_BLOCKS 16u
-#define SYM_MAX 64
+#define SYM_MAX	     64
 
 struct block {
 	struct block *next;
@@ -50,14 +50,14 @@ struct symfiles {
 	/* The L2 file lost rows: later rows are held back until a snapshot
 	 * block arrives, so the file never shows a book with a hole. */
 	int hole;
-	int confirm;          /* a block closed the hole; awaiting a write */
+	int confirm;	       /* a block closed the hole; awaiting a write */
 	uint64_t written_mark; /* rows_written when that block began */
-	uint64_t held_back;   /* rows discarded while in a hole */
-	int64_t prev_us;      /* local_us of the previous L2 row */
-	int64_t hole_since;   /* local_us of the row that met the hole */
-	int prev_snap;        /* that row was a snapshot row */
-	uint64_t lost_told;   /* losses already written as "dropped" */
-	int64_t last_ask_us;  /* last resnapshot request, mono */
+	uint64_t held_back;    /* rows discarded while in a hole */
+	int64_t prev_us;       /* local_us of the previous L2 row */
+	int64_t hole_since;    /* local_us of the row that met the hole */
+	int prev_snap;	       /* that row was a snapshot row */
+	uint64_t lost_told;    /* losses already written as "dropped" */
+	int64_t last_ask_us;   /* last resnapshot request, mono */
 	/* local_us of the oldest row buffered in hf[ds] since its last
 	 * write(2), for the write latency histogram. */
 	int64_t pending_us[SINK_NDATASETS];
@@ -76,13 +76,13 @@ struct sink {
 	pthread_cond_t cv;
 	struct block *full_head, *full_tail; /* to the writer */
 	struct block *free_list;
-	unsigned nfree;       /* blocks in free_list */
-	unsigned nblocks;     /* mapped now, <= SINK_BLOCKS */
+	unsigned nfree;	  /* blocks in free_list */
+	unsigned nblocks; /* mapped now, <= SINK_BLOCKS */
 	uint64_t queued_bytes;
 	int stopping, started;
 	pthread_t thread;
 	struct sink_stats st; /* under mu */
-	char **resnap;        /* symbols, under mu */
+	char **resnap;	      /* symbols, under mu */
 	size_t nresnap, capresnap;
 
 	struct block *cur; /* network thread's block being filled */
@@ -117,7 +117,8 @@ struct sink *sink_new(const struct recorder_config *cfg, const char *exchange,
 	s->schema[SINK_SNAPSHOT] = schema_set_find(schemas, snap);
 	s->schema[SINK_EVENTS] = schema_set_find(schemas, "book_events");
 	if (s->exchange == NULL || s->schema[SINK_L2] == NULL ||
-	    s->schema[SINK_SNAPSHOT] == NULL || s->schema[SINK_EVENTS] == NULL) {
+	    s->schema[SINK_SNAPSHOT] == NULL ||
+	    s->schema[SINK_EVENTS] == NULL) {
 		free(s->exchange);
 		free(s);
 		return NULL;
@@ -272,8 +273,7 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 
 /* ---- writer thread ---- */
 
-static struct symfiles *sym_lookup(struct sink *s, const char *name,
-				   size_t len)
+static struct symfiles *sym_lookup(struct sink *s, const char *name, size_t len)
 {
 	struct symfiles *n;
 
@@ -341,7 +341,6 @@ static void note_error(struct sink *s, struct symfiles *sf,
 			  sf->name, ds_name(s, ds), supp);
 }
 
-
 static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 {
 	char *dup;
@@ -403,9 +402,10 @@ static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
 	if (lost == 0 || ev == NULL)
 		return;
 	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
-	snprintf(detail, sizeof(detail),
-		 "%llu incremental_book_L2 rows lost to write errors since %lld",
-		 (unsigned long long)lost, (long long)sf->hole_since);
+	snprintf(
+		detail, sizeof(detail),
+		"%llu incremental_book_L2 rows lost to write errors since %lld",
+		(unsigned long long)lost, (long long)sf->hole_since);
 	f[0] = ts;
 	f[1] = "dropped";
 	f[2] = f[3] = f[4] = "";
@@ -498,8 +498,8 @@ static void write_record(struct sink *s, const unsigned char *p)
 		int snap = l2_is_snapshot(fields, lens, h.nfields);
 		/* Only the first row of a block can heal a hole: the rest of
 		 * a block that was cut by the error is as partial as a diff. */
-		int block_start = snap && !(sf->prev_snap &&
-					    sf->prev_us == h.local_us);
+		int block_start = snap &&
+				  !(sf->prev_snap && sf->prev_us == h.local_us);
 
 		sf->prev_snap = snap;
 		sf->prev_us = h.local_us;
