@@ -39,6 +39,9 @@
 #define MAX_INFLIGHT_FETCH   4
 #define FETCH_TIMEOUT_S	     15
 #define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
+#define PAUSE_AT_PERCENT     75
+#define RESUME_AT_PERCENT    40
+#define PAUSE_MAX_US	     (2 * US_PER_SEC)
 
 /* A timestamp's text, kept while the rows of one message reuse it. */
 struct tstext {
@@ -85,6 +88,8 @@ struct feed {
 	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
 	int data_seen; /* a book push since the last tick */
 	int connections, inflight;
+	int paused;	   /* reading stopped: the writer queue is filling */
+	int64_t paused_at; /* mono µs */
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
 };
 
@@ -503,6 +508,7 @@ static void on_established(void *ud)
 	int64_t now = time_now_us();
 
 	f->connections++;
+	f->paused = 0;
 	metric_set(f->s_conn, 1);
 	if (f->connections > 1)
 		metric_inc(f->s_reconn);
@@ -624,6 +630,29 @@ static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
 		break;
 	}
 	metric_observe(f->s_lat, (double)(time_now_us() - recv_us) / 1e6);
+	/* Back-pressure before the queue overflows: TCP buffers the burst. */
+	if (!f->paused && sink_fill_percent(f->r->sink) >= PAUSE_AT_PERCENT) {
+		f->paused = 1;
+		f->paused_at = time_mono_us();
+		wsconn_pause(f->ws, 1);
+		metric_inc(rec_series(f->r, f->r->m.read_pauses, NULL));
+	}
+}
+
+/*
+ * Resume reading once the writer has drained the queue below the low
+ * mark, or after PAUSE_MAX_US whatever the queue: a slow disk must not
+ * stall the feed for long (rows are then dropped and counted instead).
+ */
+static void maybe_resume(struct feed *f, int64_t mono)
+{
+	if (!f->paused)
+		return;
+	if (sink_fill_percent(f->r->sink) > RESUME_AT_PERCENT &&
+	    mono - f->paused_at < PAUSE_MAX_US)
+		return;
+	f->paused = 0;
+	wsconn_pause(f->ws, 0);
 }
 
 /* ---- periodic work ---- */
@@ -685,6 +714,7 @@ void feed_tick(struct feed *f, int64_t now_us)
 {
 	int64_t mono = time_mono_us();
 
+	maybe_resume(f, mono);
 	sink_take_resnapshots(f->r->sink, owe_snapshot, f);
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];

@@ -38,6 +38,7 @@ struct rec_metrics {
 	struct metric *write_errors;   /* {exchange} counter */
 	struct metric *rows_dropped;   /* {exchange,reason} counter */
 	struct metric *book_synced;    /* {exchange,symbol} gauge */
+	struct metric *read_pauses;    /* {exchange} counter */
 };
 
 struct rec {

@@ -71,6 +71,8 @@ static const struct family_def defs[] = {
 	  "Rows lost before reaching a file, by reason."),
 	F(book_synced, "book_synced", METRIC_GAUGE, l_sym,
 	  "1 while the symbol's local book is in sync."),
+	F(read_pauses, "read_pauses_total", METRIC_COUNTER, l_ex,
+	  "Times reading from the exchange paused for the writer queue."),
 };
 
 int rec_metrics_init(struct rec_metrics *m)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,8 +77,9 @@ struct sink {
 	pthread_cond_t cv;
 	struct block *full_head, *full_tail; /* to the writer */
 	struct block *free_list;
-	unsigned nfree;	  /* blocks in free_list */
-	unsigned nblocks; /* mapped now, <= SINK_BLOCKS */
+	unsigned nfree;		/* blocks in free_list */
+	unsigned nblocks;	/* mapped now, <= SINK_BLOCKS */
+	_Atomic unsigned inuse; /* nblocks - nfree, readable without mu */
 	uint64_t queued_bytes;
 	int stopping, started;
 	pthread_t thread;
@@ -163,10 +165,12 @@ static struct block *block_get(struct sink *s)
 		s->nblocks++;
 		map = 1;
 	}
+	atomic_store(&s->inuse, s->nblocks - s->nfree);
 	pthread_mutex_unlock(&s->mu);
 	if (map && (b = block_map()) == NULL) {
 		pthread_mutex_lock(&s->mu);
 		s->nblocks--;
+		atomic_store(&s->inuse, s->nblocks - s->nfree);
 		pthread_mutex_unlock(&s->mu);
 	}
 	if (b != NULL) {
@@ -664,6 +668,7 @@ static void *writer_main(void *arg)
 			} else {
 				s->nblocks--;
 			}
+			atomic_store(&s->inuse, s->nblocks - s->nfree);
 			pthread_mutex_unlock(&s->mu);
 			block_unmap(b);
 		}
@@ -711,6 +716,11 @@ int sink_start(struct sink *s)
 	}
 	s->started = 1;
 	return 0;
+}
+
+unsigned sink_fill_percent(struct sink *s)
+{
+	return atomic_load(&s->inuse) * 100u / SINK_BLOCKS;
 }
 
 void sink_stats(struct sink *s, struct sink_stats *out)

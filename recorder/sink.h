@@ -93,6 +93,14 @@ void sink_commit(struct sink *s);
 void sink_stats(struct sink *s, struct sink_stats *out);
 
 /*
+ * How full the queue's block pool is, 0..100, without taking a lock:
+ * the network side pauses reading from the exchange above a high-water
+ * mark, so a burst (every pair's hour-start snapshot block at once) is
+ * absorbed by TCP instead of being dropped.
+ */
+unsigned sink_fill_percent(struct sink *s);
+
+/*
  * Symbols whose incremental_book_L2 file lost rows to a write error and
  * so needs a fresh snapshot block: `fn` is called once per symbol
  * (network thread), and the list is cleared.

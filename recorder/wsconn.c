@@ -336,6 +336,12 @@ void wsconn_drop(struct wsconn *c, const char *reason)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+void wsconn_pause(struct wsconn *c, int pause)
+{
+	if (c->wsi != NULL && c->up)
+		lws_rx_flow_control(c->wsi, !pause);
+}
+
 int wsconn_is_up(const struct wsconn *c)
 {
 	return c->up;

@@ -53,6 +53,12 @@ int wsconn_send(struct wsconn *c, const char *text, size_t len);
  */
 void wsconn_drop(struct wsconn *c, const char *reason);
 
+/*
+ * Stop (pause = 1) or resume (0) reading from the socket; TCP holds what
+ * the exchange sends meanwhile. A reconnect always starts reading.
+ */
+void wsconn_pause(struct wsconn *c, int pause);
+
 /* 1 while the WebSocket is established. */
 int wsconn_is_up(const struct wsconn *c);
 

@@ -283,9 +283,11 @@ rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$REC_PID/status")
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$REC_PID/status")
 metrics >"$T/metrics.txt"
 synced=$(metric_sum orderbook_collector_book_synced)
+dropped=$(metric_sum orderbook_collector_rows_dropped_total)
+pauses=$(metric_sum orderbook_collector_read_pauses_total)
 stop_rec
 stop_pid "$SIM_PID"
 echo "$NPAIRS pairs at depth 100: $synced synced after $sync_s s;" \
 	"RSS $(calc %.1f "$rss / 1024") MB, peak $(calc %.1f "$hwm / 1024") MB" \
-	"(target <= 64 MB)"
+	"(target <= 64 MB); rows dropped $dropped, read pauses $pauses"
 exit 0

@@ -44,8 +44,14 @@ def main():
             if op == 9:
                 print("ping %.1f" % (time.time() - t0))
                 mask = os.urandom(4)
-                s.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask +
-                          bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+                try:
+                    s.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask +
+                              bytes(b ^ mask[i % 4]
+                                    for i, b in enumerate(payload)))
+                except (BrokenPipeError, ConnectionResetError):
+                    # The idle close can cross our PONG: that is the eof.
+                    print("eof %.1f" % (time.time() - t0))
+                    return
             elif op == 8:
                 print("close %.1f" % (time.time() - t0))
     print("timeout")
