@@ -275,6 +275,15 @@ int rec_main(const struct recorder_config *cfg)
 	struct rec r;
 	int rc, status = 1;
 
+	/* MEXC, Binance and OKX configs load (their keys are valid), but
+	 * only the Gate.io feed exists yet: say so rather than connect a
+	 * Gate.io socket for another exchange's pairs. */
+	if (cfg->exchange != EXCHANGE_GATEIO) {
+		log_err("%s: connector '%s' is not supported by this version "
+			"(Gate.io only)",
+			cfg->path, cfg->connector_name);
+		return 2;
+	}
 	install_signals();
 	if ((rc = rec_init(&r, cfg)) != 0)
 		goto out;

@@ -27,6 +27,11 @@ done
 [ ! -e "$TMP/data" ] || fail "a bad config created files"
 "$REC" --check-config "$ROOT/config/orderbook_tick_gateio.yml" | grep -q 'depth_limit: 100' ||
 	fail "--check-config does not print the effective config"
+# An exchange whose feed is not built yet is refused, not mis-recorded.
+rc=0
+out=$("$REC" --config "$ROOT/config/orderbook_tick_mexc.yml" 2>&1) || rc=$?
+[ "$rc" -eq 2 ] || fail "mexc config: exit $rc, wanted 2"
+echo "$out" | grep -q "connector 'mexc' is not supported" || fail "mexc: '$out'"
 pass "bad configs exit 2 with file:line:column"
 
 # --- an unknown pair next to good ones
