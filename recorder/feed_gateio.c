@@ -83,6 +83,8 @@ struct feed {
 	struct gateio_parser *parser;
 	struct gpair **pairs;
 	size_t npairs;
+	struct gpair **index; /* open addressing by symbol; NULL: scan */
+	size_t index_mask;
 	char rest_base[512];
 	uint64_t req_id;
 	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
@@ -93,11 +95,58 @@ struct feed {
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
 };
 
+static size_t sym_hash(const char *sym)
+{
+	size_t h = 2166136261u;
+
+	while (*sym != '\0')
+		h = (h ^ (unsigned char)*sym++) * 16777619u;
+	return h;
+}
+
+/*
+ * Rebuild the symbol index after the pair list changed. Pairs still
+ * subscribed go in first, so a symbol removed and added again finds the
+ * live pair. Without memory the lookups fall back to a scan.
+ */
+static void index_rebuild(struct feed *f)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * f->npairs)
+		cap *= 2;
+	free(f->index);
+	f->index = calloc(cap, sizeof(*f->index));
+	if (f->index == NULL)
+		return;
+	f->index_mask = cap - 1;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < f->npairs; i++) {
+			struct gpair *p = f->pairs[i];
+			size_t k = sym_hash(p->sym) & f->index_mask;
+
+			if ((p->removed != 0) != (pass == 1))
+				continue;
+			while (f->index[k] != NULL)
+				k = (k + 1) & f->index_mask;
+			f->index[k] = p;
+		}
+}
+
 static struct gpair *pair_find(struct feed *f, const char *sym)
 {
-	for (size_t i = 0; i < f->npairs; i++)
-		if (strcmp(f->pairs[i]->sym, sym) == 0)
-			return f->pairs[i];
+	size_t k;
+
+	if (f->index == NULL) {
+		for (size_t i = 0; i < f->npairs; i++)
+			if (strcmp(f->pairs[i]->sym, sym) == 0)
+				return f->pairs[i];
+		return NULL;
+	}
+	for (k = sym_hash(sym) & f->index_mask; f->index[k] != NULL;
+	     k = (k + 1) & f->index_mask)
+		if (strcmp(f->index[k]->sym, sym) == 0)
+			return f->index[k];
 	return NULL;
 }
 
@@ -707,7 +756,10 @@ static void reap_removed(struct feed *f)
 		}
 		f->pairs[j++] = p;
 	}
-	f->npairs = j;
+	if (j != f->npairs) {
+		f->npairs = j;
+		index_rebuild(f);
+	}
 }
 
 void feed_tick(struct feed *f, int64_t now_us)
@@ -896,6 +948,7 @@ int feed_set_pairs(struct feed *f, char *const *pairs, size_t npairs)
 		if (wsconn_is_up(f->ws))
 			send_sub(f, p, 1);
 	}
+	index_rebuild(f);
 	sink_commit(f->r->sink);
 	return 0;
 }
@@ -967,6 +1020,7 @@ void feed_free(struct feed *f)
 	for (size_t i = 0; i < f->npairs; i++)
 		pair_free(f->pairs[i]);
 	free(f->pairs);
+	free(f->index);
 	wsconn_free(f->ws);
 	gateio_parser_free(f->parser);
 	free(f);
