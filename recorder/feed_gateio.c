@@ -70,6 +70,7 @@ struct gpair {
 	uint64_t lost_rows;	  /* rows the queue refused, not yet reported */
 	int resnap;		  /* a snapshot block is owed */
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
+	uint64_t msgs_unpub; /* messages not yet in s_msgs (feed_publish) */
 };
 
 struct feed {
@@ -632,16 +633,14 @@ static void on_update(struct feed *f, struct gateio_msg *m, int64_t recv_us)
 	/* Only book pushes feed the watchdog: pongs prove the socket, not
 	 * the feed. The tick reads the clock, not every message. */
 	f->data_seen = 1;
-	metric_inc(p->s_msgs);
+	p->msgs_unpub++;
 	p->last_msg_us = recv_us;
-	metric_set(p->s_last, (double)recv_us / 1e6);
 	/* Each hourly file opens with the whole book. */
 	if (p->last_l2_hour != 0 && hour != p->last_l2_hour &&
 	    sync_synced(p->sync))
 		(void)sync_emit_snapshot(p->sync, recv_us);
 	if (sync_on_update(p->sync, &m->update, recv_us) != 0)
 		metric_inc(rec_series(f->r, f->r->m.failed, "invalid_update"));
-	metric_set(p->s_synced, sync_synced(p->sync) ? 1 : 0);
 	if (f->cfg->snapshot_interval <= 0)
 		maybe_top_n(p, recv_us);
 }
@@ -762,10 +761,32 @@ static void reap_removed(struct feed *f)
 	}
 }
 
+/*
+ * Per-message figures are kept in the pair and published here (every
+ * tick and before each /metrics answer), so the hot path takes no
+ * registry lock for them.
+ */
+void feed_publish(struct feed *f)
+{
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->msgs_unpub != 0) {
+			metric_add(p->s_msgs, (double)p->msgs_unpub);
+			p->msgs_unpub = 0;
+		}
+		if (p->last_msg_us != 0)
+			metric_set(p->s_last, (double)p->last_msg_us / 1e6);
+		metric_set(p->s_synced,
+			   !p->removed && sync_synced(p->sync) ? 1 : 0);
+	}
+}
+
 void feed_tick(struct feed *f, int64_t now_us)
 {
 	int64_t mono = time_mono_us();
 
+	feed_publish(f);
 	maybe_resume(f, mono);
 	sink_take_resnapshots(f->r->sink, owe_snapshot, f);
 	for (size_t i = 0; i < f->npairs; i++) {

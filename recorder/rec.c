@@ -102,6 +102,8 @@ static int hook_metrics(void *ud, char **body, size_t *len)
 {
 	struct rec *r = ud;
 
+	if (r->feed != NULL)
+		feed_publish(r->feed);
 	metrics_update_process(r->m.reg);
 	return metrics_render(r->m.reg, body, len);
 }
@@ -110,6 +112,8 @@ static int hook_health(void *ud, char **body, size_t *len, int *status)
 {
 	struct rec *r = ud;
 
+	if (r->feed == NULL)
+		return CORE_EAGAIN; /* answered 500 until the feed exists */
 	return feed_health(r->feed, body, len, status);
 }
 

@@ -75,6 +75,8 @@ int feed_start(struct feed *f);
 int feed_set_pairs(struct feed *f, char *const *pairs, size_t npairs);
 /* Periodic work (about every 100 ms): watchdog, pings, snapshots. */
 void feed_tick(struct feed *f, int64_t now_us);
+/* Bring the per-pair metrics up to date (before /metrics renders). */
+void feed_publish(struct feed *f);
 /* Write shutdown events and stop reconnecting. */
 void feed_stop(struct feed *f);
 /* The /healthz body and status (200 or 503). Caller frees *body. */
