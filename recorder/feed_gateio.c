@@ -8,10 +8,16 @@
  * as a snapshot block stamped with the message's receive time, so every
  * hourly file begins with one and can be read alone.
  *
+ * Back-pressure: above PAUSE_AT_PERCENT of the writer queue the feed
+ * stops reading the socket (TCP holds the burst: every pair's hour-start
+ * block at once), and reads again below RESUME_AT_PERCENT or after
+ * PAUSE_MAX_US, since a stalled disk must not stall the feed for long.
+ *
  * Losses: a row the writer queue cannot take is counted; once the queue
  * has room again the pair writes a "dropped" event and a fresh snapshot
  * block, so the data says where it has a hole and is whole again after.
- * The same happens when the writer reports a failed write for the pair.
+ * A failed write is handled by the writer itself (sink.c): it holds the
+ * pair's diffs back until a snapshot block it asks for here arrives.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -3,7 +3,14 @@
  * 64 KiB blocks and hands over whole blocks; the writer thread unpacks
  * them into per-<symbol, dataset> hourfiles. Blocks come from a capped
  * pool, so a stalled disk costs at most SINK_BLOCKS blocks of memory and
- * then drops rows (counted) instead of blocking the network side.
+ * then drops rows (counted) instead of blocking the network side, which
+ * watches sink_fill_percent() to pause reading before that happens.
+ *
+ * Holes: when rows of an incremental_book_L2 file are lost to a write
+ * error, the rows queued behind them are discarded and later diffs held
+ * back until the first row of a fresh snapshot block (which the network
+ * side is asked for), so the file never shows a book built on a hole; a
+ * "dropped" event tells the loss once rows reach the file again.
  */
 #include "sink.h"
 
