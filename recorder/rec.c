@@ -6,14 +6,17 @@
 #include "rec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 #include <systemd/sd-daemon.h>
 
 #include "core.h"
+#include "fsutil.h"
 #include "httpd.h"
 #include "log.h"
 #include "rest.h"
@@ -274,6 +277,29 @@ static void rec_release(struct rec *r)
 	schema_set_free(r->schemas);
 }
 
+/*
+ * Fail at start, not hour after hour, when the data directory cannot be
+ * written: create <data_dir>/live and prove a file can be made there.
+ */
+static int check_data_dir(const struct recorder_config *cfg)
+{
+	char live[PATH_MAX], probe[PATH_MAX + 32];
+	int rc, n;
+
+	n = snprintf(live, sizeof(live), "%s/live", cfg->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(live))
+		rc = CORE_ETOOBIG;
+	else if ((rc = fs_mkdir_p(live, 0750)) == 0) {
+		snprintf(probe, sizeof(probe), "%s/.write-test", live);
+		rc = fs_write_atomic(probe, "", 0, 0640);
+		if (rc == 0)
+			(void)unlink(probe);
+	}
+	if (rc != 0)
+		log_err_r(rc, "data_dir '%s' is not writable", cfg->data_dir);
+	return rc;
+}
+
 int rec_main(const struct recorder_config *cfg)
 {
 	struct rec r;
@@ -288,6 +314,8 @@ int rec_main(const struct recorder_config *cfg)
 			cfg->path, cfg->connector_name);
 		return 2;
 	}
+	if ((rc = check_data_dir(cfg)) != 0)
+		return 1;
 	install_signals();
 	if ((rc = rec_init(&r, cfg)) != 0)
 		goto out;

@@ -32,6 +32,13 @@ rc=0
 out=$("$REC" --config "$ROOT/config/orderbook_tick_mexc.yml" 2>&1) || rc=$?
 [ "$rc" -eq 2 ] || fail "mexc config: exit $rc, wanted 2"
 echo "$out" | grep -q "connector 'mexc' is not supported" || fail "mexc: '$out'"
+# A data_dir that cannot be written fails at start, not silently later.
+touch "$TMP/not-a-dir"
+printf 'config:\n  connector_name: gate_io\n  trading_pairs: ["BTC-USDT"]\n  data_dir: "%s/not-a-dir/x"\n' "$TMP" >"$TMP/nodir.yml"
+rc=0
+out=$("$REC" --config "$TMP/nodir.yml" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "unwritable data_dir: exit $rc, wanted 1"
+echo "$out" | grep -q "is not writable" || fail "unwritable data_dir: '$out'"
 pass "bad configs exit 2 with file:line:column"
 
 # --- an unknown pair next to good ones
