@@ -97,8 +97,10 @@ struct feed {
 	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
 	int data_seen; /* a book push since the last tick */
 	int connections, inflight;
-	int paused;	   /* reading stopped: the writer queue is filling */
-	int64_t paused_at; /* mono µs */
+	int paused; /* reading stopped: the writer queue is filling */
+	uint64_t seen_write_errors;  /* the sink's count at the last tick */
+	int64_t last_write_error_us; /* wall µs, 0 = none yet */
+	int64_t paused_at;	     /* mono µs */
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
 };
 
@@ -788,11 +790,24 @@ void feed_publish(struct feed *f)
 	}
 }
 
+/* Remember when the writer last failed, for /healthz. */
+static void note_write_errors(struct feed *f, int64_t now_us)
+{
+	struct sink_stats st;
+
+	sink_stats(f->r->sink, &st);
+	if (st.write_errors > f->seen_write_errors) {
+		f->seen_write_errors = st.write_errors;
+		f->last_write_error_us = now_us;
+	}
+}
+
 void feed_tick(struct feed *f, int64_t now_us)
 {
 	int64_t mono = time_mono_us();
 
 	feed_publish(f);
+	note_write_errors(f, now_us);
 	maybe_resume(f, mono);
 	sink_take_resnapshots(f->r->sink, owe_snapshot, f);
 	for (size_t i = 0; i < f->npairs; i++) {
@@ -881,6 +896,10 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 	size_t len = 0, cap = 1024;
 	char *buf = malloc(cap);
 	int ok = wsconn_is_up(f->ws), rc = 0, first = 1;
+	/* Receiving is not recording: a recent write error is unhealthy
+	 * too (the old collector's check said yes whatever the disk did). */
+	int writing = f->last_write_error_us == 0 ||
+		      now - f->last_write_error_us > stale;
 
 	*body = NULL;
 	if (buf == NULL)
@@ -894,11 +913,13 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 		     now - p->last_msg_us > stale))
 			ok = 0;
 	}
+	ok = ok && writing;
 	rc = buf_printf(&buf, &len, &cap,
 			"{\"status\":\"%s\",\"exchange\":\"%s\","
-			"\"connected\":%s,\"pairs\":[",
+			"\"connected\":%s,\"writing\":%s,\"pairs\":[",
 			ok ? "ok" : "degraded", f->r->exchange,
-			wsconn_is_up(f->ws) ? "true" : "false");
+			wsconn_is_up(f->ws) ? "true" : "false",
+			writing ? "true" : "false");
 	for (size_t i = 0; rc == 0 && i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 		double age = p->last_msg_us

@@ -28,6 +28,9 @@ m2=$(metric "orderbook_collector_messages_received_total$G,symbol=\"BTC_USDT\"}"
 [ "$(metric "orderbook_collector_connection_status$G}")" = 1 ] ||
 	fail "the connection dropped while the disk was full"
 [ "$m2" -gt "$m1" ] || fail "messages stopped while the disk was full ($m1 -> $m2)"
+code=$(curl -s -o "$TMP/health.json" -w '%{http_code}' "http://127.0.0.1:$MPORT/healthz")
+[ "$code" = 503 ] || fail "/healthz said $code while nothing could be written"
+grep -q '"writing":false' "$TMP/health.json" || fail "/healthz: $(cat "$TMP/health.json")"
 t1=$(metric "orderbook_collector_ticks_written_total$G,symbol=\"BTC_USDT\"}")
 # Space returns.
 prlimit --pid "$REC_PID" --fsize=unlimited:unlimited
