@@ -43,6 +43,7 @@
 #define DEFAULT_REST	     "https://api.gateio.ws/api/v4"
 #define PING_EVERY_US	     (10 * US_PER_SEC)
 #define MAX_INFLIGHT_FETCH   4
+#define MAX_FETCH_PER_SEC    15
 #define FETCH_TIMEOUT_S	     15
 #define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
 #define PAUSE_AT_PERCENT     75
@@ -98,6 +99,8 @@ struct feed {
 	int data_seen; /* a book push since the last tick */
 	int connections, inflight;
 	int paused; /* reading stopped: the writer queue is filling */
+	int64_t fetch_window_us; /* mono µs; REST rate limit window */
+	unsigned fetches_in_window;
 	uint64_t seen_write_errors;  /* the sink's count at the last tick */
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
@@ -463,13 +466,22 @@ static void pump_fetches(struct feed *f)
 {
 	int64_t now = time_mono_us();
 
-	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH;
+	/* Gate.io allows 200 public REST requests per 10 s per endpoint:
+	 * after a reconnect of many pairs, stay well under it. */
+	if (now - f->fetch_window_us >= US_PER_SEC) {
+		f->fetch_window_us = now;
+		f->fetches_in_window = 0;
+	}
+	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
+			   f->fetches_in_window < MAX_FETCH_PER_SEC;
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
 		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
-		    now >= p->fetch_not_before)
+		    now >= p->fetch_not_before) {
+			f->fetches_in_window++;
 			start_fetch(f, p);
+		}
 	}
 }
 
