@@ -78,6 +78,7 @@ struct gpair {
 	int resnap;		  /* a snapshot block is owed */
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
 	uint64_t msgs_unpub; /* messages not yet in s_msgs (feed_publish) */
+	struct log_ratelimit gap_rl;
 };
 
 struct feed {
@@ -263,6 +264,7 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 	struct gpair *p = ctx;
 	char a[24], b[24], c[24];
 	const char *name = sync_event_name(ev->kind);
+	unsigned supp;
 
 	if (ev->kind == SYNC_EV_UPDATE && !p->f->cfg->update_events)
 		return;
@@ -273,13 +275,18 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 					  : 0;
 
 		metric_inc(p->s_gaps);
-		log_msg(missed > (uint64_t)p->f->cfg->gap_warning_threshold
-				? LOG_LVL_WARNING
-				: LOG_LVL_INFO,
-			"%s: gap: expected update %llu, got %llu (%llu missed)",
-			p->sym, (unsigned long long)ev->expected_id,
-			(unsigned long long)ev->first_id,
-			(unsigned long long)missed);
+		/* Every gap is in book_events; the log gets a few a minute
+		 * per pair, so a gap storm cannot flood the journal. */
+		if (log_ratelimit_ok(&p->gap_rl, 10, 60, &supp))
+			log_msg(missed > (uint64_t)p->f->cfg
+							->gap_warning_threshold
+					? LOG_LVL_WARNING
+					: LOG_LVL_INFO,
+				"%s: gap: expected update %llu, got %llu (%llu "
+				"missed; %u gap lines suppressed)",
+				p->sym, (unsigned long long)ev->expected_id,
+				(unsigned long long)ev->first_id,
+				(unsigned long long)missed, supp);
 	} else if (ev->kind == SYNC_EV_RESYNC) {
 		metric_inc(p->s_resyncs);
 	}
