@@ -367,6 +367,36 @@ START_TEST(test_buffer_size)
 }
 END_TEST
 
+START_TEST(test_discard)
+{
+	struct hourfile *hf = mk(l2, 10, 60 * US_PER_SEC, 60 * US_PER_SEC);
+	struct hourfile_stats st;
+	char p[512], want[512], line[256];
+
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	ck_assert_int_eq(add_l2(hf, base_us, "1", "1"), 0);
+	ck_assert_int_eq(add_l2(hf, base_us, "2", "2"), 0);
+	ck_assert(!hourfile_take_gap(hf));
+	/* The buffered rows go, counted, and the hole is flagged once. */
+	hourfile_discard(hf);
+	ck_assert_uint_eq(hourfile_buffered(hf), 0);
+	ck_assert(hourfile_take_gap(hf));
+	ck_assert(!hourfile_take_gap(hf));
+	/* Nothing buffered: no hole to flag. */
+	hourfile_discard(hf);
+	ck_assert(!hourfile_take_gap(hf));
+	ck_assert_int_eq(add_l2(hf, base_us, "3", "3"), 0);
+	ck_assert_int_eq(hourfile_close(hf), 0);
+	l2_line(line, sizeof(line), base_us, "3", "3");
+	snprintf(want, sizeof(want), "%s%s", L2_HDR, line);
+	assert_file(p, want);
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.rows_dropped, 2);
+	ck_assert_uint_eq(st.rows_written, 1);
+	hourfile_free(hf);
+}
+END_TEST
+
 START_TEST(test_flush_interval)
 {
 	struct hourfile *hf = mk(l2, 1000, 10 * US_PER_SEC, 0);
@@ -1086,6 +1116,7 @@ static Suite *hourfile_suite(void)
 	tcase_add_test(tc, test_quoting);
 	tcase_add_test(tc, test_rollover_hour_and_day);
 	tcase_add_test(tc, test_buffer_size);
+	tcase_add_test(tc, test_discard);
 	tcase_add_test(tc, test_flush_interval);
 	tcase_add_test(tc, test_restart_appends);
 	tcase_add_test(tc, test_torn_tail);
