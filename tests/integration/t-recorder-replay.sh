@@ -8,7 +8,7 @@
 # shellcheck source=SCRIPTDIR/lib-recorder.sh
 . "$(dirname "$0")/lib-recorder.sh"
 
-start_sim replay --replay "$ROOT/tests/sim/data/gateio" --pairs NEO_BTC,OMG_USDT
+start_sim replay --replay "$ROOT/tests/data/samples/gateio" --pairs NEO_BTC,OMG_USDT
 write_config "$TMP/rec.yml" '"NEO-BTC", "OMG-USDT"'
 start_rec rec "$TMP/rec.yml"
 wait_metric 'orderbook_collector_messages_received_total{exchange="gateio",symbol="OMG_USDT"}' 51 15

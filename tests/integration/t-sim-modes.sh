@@ -36,7 +36,7 @@ grep -q '^#frames 100004 ' "$TMP/tflood.out" ||
 	fail "TLS flood: $(tail -n 1 "$TMP/tflood.out")"
 pass "TLS flood, two pairs: $(tail -n 1 "$TMP/tflood.out")"
 
-DATA=$ROOT/tests/sim/data/gateio
+DATA=$ROOT/tests/data/samples/gateio
 start_sim replay --replay "$DATA" --duration 20
 REST=http://127.0.0.1:$PORT/api/v4/spot/order_book
 "$PROBE" --url "ws://127.0.0.1:$PORT/ws/v4/" --timeout $((10 * MULT)) \

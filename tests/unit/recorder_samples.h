@@ -1,7 +1,8 @@
 /*
  * Helpers for the recorder suites: locate and read the captured exchange
- * samples (env BOOKTAPE_SAMPLES, default ../shared/protocols/samples
- * relative to the repository root, where make check runs).
+ * samples: $BOOKTAPE_SAMPLES, else tests/data/samples (a copy of
+ * shared/protocols/samples/gateio) relative to the repository root,
+ * where make check runs.
  */
 #ifndef TESTS_UNIT_RECORDER_SAMPLES_H
 #define TESTS_UNIT_RECORDER_SAMPLES_H
@@ -18,7 +19,7 @@ static inline const char *rs_dir(void)
 {
 	const char *e = getenv("BOOKTAPE_SAMPLES");
 
-	return e != NULL && *e != '\0' ? e : "../shared/protocols/samples";
+	return e != NULL && *e != '\0' ? e : "tests/data/samples";
 }
 
 /* Read samples/<rel> whole; fails the test when missing. Caller frees. */
