@@ -66,7 +66,11 @@ struct csvcheck *csvcheck_new(const struct schema *s)
 	c->line = 1;
 	if (c->row == NULL || c->off == NULL || c->lens == NULL ||
 	    c->fields == NULL ||
-	    csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+	    /* CSV_REPALL_NL: a blank line is an empty row, refused like any
+	     * other bad row (libcsv would skip it, while the torn-tail
+	     * check cuts it: found by fuzz_rotate_csvcheck). */
+	    csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) !=
+		    0) {
 		free(c->row);
 		free(c->off);
 		free(c->lens);
@@ -258,6 +262,42 @@ static int last_newline(int fd, uint64_t end, uint64_t *out)
 }
 
 /* Does the complete line [start, end) pass as a data row of s? */
+/*
+ * Where the last record before `end` (just past a newline) starts: the
+ * first newline back from the end with an even number of quotes after
+ * it, since a quoted field may hold newlines. Falls back to the last
+ * physical line when no such newline is within CHECK_ROW_MAX bytes.
+ */
+static int last_record(int fd, uint64_t end, uint64_t *out)
+{
+	size_t n = end - 1 < CHECK_ROW_MAX ? (size_t)(end - 1) : CHECK_ROW_MAX;
+	uint64_t base = end - 1 - n;
+	unsigned quotes = 0;
+	char *buf = malloc(n ? n : 1);
+
+	if (buf == NULL)
+		return CORE_ENOMEM;
+	if (fs_pread_full(fd, buf, n, (off_t)base) != 0) {
+		free(buf);
+		return CORE_ESYS;
+	}
+	for (size_t i = n; i-- > 0;) {
+		if (buf[i] == '"') {
+			quotes++;
+		} else if (buf[i] == '\n' && quotes % 2 == 0) {
+			*out = base + i + 1;
+			free(buf);
+			return 0;
+		}
+	}
+	free(buf);
+	if (base == 0 && quotes % 2 == 0) {
+		*out = 0;
+		return 0;
+	}
+	return last_newline(fd, end - 1, out);
+}
+
 static int line_ok(int fd, const struct schema *s, uint64_t start, uint64_t end,
 		   int *ok)
 {
@@ -328,8 +368,8 @@ static int plan_cut(int fd, const struct schema *s, struct tail_plan *plan)
 		plan->reason = "partial line";
 	if (plan->keep == 0)
 		return 0;
-	/* The last complete line, unless it is the header. */
-	rc = last_newline(fd, plan->keep - 1, &prev);
+	/* The last complete record, unless it is the header. */
+	rc = last_record(fd, plan->keep, &prev);
 	if (rc != 0 || prev == 0)
 		return rc;
 	rc = line_ok(fd, s, prev, plan->keep, &ok);

@@ -104,6 +104,8 @@ START_TEST(test_bad_rows)
 		    3) "x,y,1,2,false,bad,1,1\n",
 	    CORE_ESCHEMA, "line 5: field 'side'");
 	bad(HDR "gateio,BTC\"USDT,1,2,false,bid,1,1\n", CORE_EPARSE, "line 2");
+	/* A blank line is no row (libcsv alone would skip it). */
+	bad(HDR ROW(1) "\n" ROW(3), CORE_ESCHEMA, "line 3: expected 8 fields");
 }
 END_TEST
 
@@ -133,6 +135,8 @@ static void tail(const char *text, size_t len, uint64_t keep,
 START_TEST(test_torn_tails)
 {
 	static const char nuls[] = HDR ROW(1) "gateio,BTC\0\0\0\0\n";
+	static const char qnl[] =
+		HDR ROW(1) "gateio,\"BTC\nUSDT\",1,2,false,bid,1,1\n";
 	const size_t good = strlen(HDR ROW(1));
 
 	tail("", 0, 0, NULL);
@@ -147,6 +151,9 @@ START_TEST(test_torn_tails)
 	     "bad last line");
 	/* The header is never cut, even when it is wrong. */
 	tail("a,b\n", 4, 4, NULL);
+	/* A last record whose quoted field holds a newline is whole: its
+	 * last physical line alone is no row, but nothing is cut. */
+	tail(qnl, sizeof(qnl) - 1, sizeof(qnl) - 1, NULL);
 }
 END_TEST
 
