@@ -148,7 +148,11 @@ int manifest__buf_field(struct manifest__buf *b, const char *s)
 	char *tmp;
 	int rc;
 
-	if (strpbrk(s, ",\"\r\n") == NULL)
+	/* libcsv trims spaces and tabs around unquoted fields, so those
+	 * need quotes too (found by fuzz_manifest's round trip). */
+	if (strpbrk(s, ",\"\r\n") == NULL &&
+	    (n == 0 || (s[0] != ' ' && s[0] != '\t' && s[n - 1] != ' ' &&
+			s[n - 1] != '\t')))
 		return manifest__buf_add(b, s, n);
 	need = csv_write(NULL, 0, s, n);
 	tmp = malloc(need);
