@@ -49,12 +49,24 @@
 #define PAUSE_AT_PERCENT     75
 #define RESUME_AT_PERCENT    40
 #define PAUSE_MAX_US	     (2 * US_PER_SEC)
+#define SYNC_DEADLINE_US     (15 * US_PER_SEC)
 
 /* A timestamp's text, kept while the rows of one message reuse it. */
 struct tstext {
 	int64_t v;
 	size_t len; /* 0: nothing cached */
 	char s[24];
+};
+
+/*
+ * One snapshot request. It points at its pair, not at a name: a pair
+ * removed by a reload while its request is in flight detaches it (p =
+ * NULL) and is freed at once, and the late reply reaches nobody, not
+ * even a pair of the same name added again.
+ */
+struct fetch_ctx {
+	struct feed *f;
+	struct gpair *p;
 };
 
 struct gpair {
@@ -68,6 +80,10 @@ struct gpair {
 	int rejected;	  /* the exchange refused the subscription */
 	int fetch_wanted; /* a snapshot fetch is queued */
 	int fetch_inflight;
+	struct fetch_ctx *fetch; /* the request in flight, to detach */
+	uint64_t sub_id, unsub_id; /* ids of our last requests */
+	int64_t sub_sent_us;	   /* wall µs of an unacked subscribe, 0 */
+	int64_t kicked_us;	   /* wall µs of the last deadline action */
 	unsigned fetch_failures;
 	int64_t fetch_not_before; /* mono µs */
 	int64_t last_msg_us;	  /* wall µs, 0 = never */
@@ -75,6 +91,8 @@ struct gpair {
 	int64_t next_snap_us;	  /* next book_snapshot row, wall µs */
 	uint64_t top_sig;	  /* top-N signature (snapshot_interval 0) */
 	uint64_t lost_rows;	  /* rows the queue refused, not yet reported */
+	int64_t lost_since_us;	  /* local_timestamp of the first of them */
+	int holding;		  /* L2 diffs held back until a new block */
 	int resnap;		  /* a snapshot block is owed */
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
 	uint64_t msgs_unpub; /* messages not yet in s_msgs (feed_publish) */
@@ -88,6 +106,7 @@ struct feed {
 	struct wsconn_hooks hooks;
 	enum gateio_channel ch;
 	const char *speed;
+	size_t window; /* levels per side the stream maintains */
 	size_t exlen; /* strlen(r->exchange) */
 	struct gateio_parser *parser;
 	struct gpair **pairs;
@@ -195,10 +214,19 @@ static const char *ts_text(struct tstext *t, int64_t v, size_t *len)
 	return t->s;
 }
 
-static void count_lost(struct gpair *p, int rc)
+/*
+ * A row the writer queue refused is a hole in that file. From the first
+ * one on, the pair's later diffs are held back (counted as lost too), so
+ * nothing is written on top of the hole, until the tick writes the
+ * "dropped" event stamped at the first loss and a fresh snapshot block.
+ */
+static void count_lost(struct gpair *p, int rc, int64_t local_us)
 {
 	if (rc == CORE_ENOSPACE) {
+		if (p->lost_rows == 0)
+			p->lost_since_us = local_us;
 		p->lost_rows++;
+		p->holding = 1;
 		metric_inc(p->f->s_qdrop);
 	}
 }
@@ -208,7 +236,7 @@ static int queue_row(struct gpair *p, enum sink_dataset ds, int64_t local_us,
 {
 	int rc = sink_row(p->f->r->sink, p->sym, ds, local_us, fields, n);
 
-	count_lost(p, rc);
+	count_lost(p, rc, local_us);
 	return rc;
 }
 
@@ -241,6 +269,10 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	p->last_l2_hour = time_hour_floor(r->local_us);
 	if (!(f->cfg->datasets & DATASET_INCREMENTAL_L2))
 		return;
+	if (p->holding) {
+		count_lost(p, CORE_ENOSPACE, r->local_us);
+		return;
+	}
 	fields[0] = f->r->exchange;
 	lens[0] = f->exlen;
 	fields[1] = p->sym;
@@ -255,8 +287,10 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	lens[6] = r->price_len;
 	fields[7] = r->amount;
 	lens[7] = r->amount_len;
-	count_lost(p, sink_row_n(f->r->sink, p->sym, p->symlen, SINK_L2,
-				 r->local_us, fields, lens, 8));
+	count_lost(p,
+		   sink_row_n(f->r->sink, p->sym, p->symlen, SINK_L2,
+			      r->local_us, fields, lens, 8),
+		   r->local_us);
 }
 
 static void cb_event(void *ctx, const struct sync_event *ev)
@@ -314,9 +348,16 @@ static void send_sub(struct feed *f, struct gpair *p, int subscribe)
 	int rc;
 
 	snprintf(speed, sizeof(speed), "%s", f->speed);
+	/* Replies are matched to the pair by the id we send. */
+	if (subscribe) {
+		p->sub_id = ++f->req_id;
+		p->sub_sent_us = time_now_us();
+	} else {
+		p->unsub_id = ++f->req_id;
+	}
 	rc = gateio_build_subscribe(buf, sizeof(buf), f->ch, p->sym, speed,
 				    subscribe, time_now_us() / US_PER_SEC,
-				    ++f->req_id, &len);
+				    f->req_id, &len);
 	if (rc == 0)
 		rc = wsconn_send(f->ws, buf, len);
 	if (rc != 0)
@@ -347,7 +388,7 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 		goto fail;
 	p->symlen = strlen(p->sym);
 	memset(&sc, 0, sizeof(sc));
-	sc.depth_limit = (size_t)f->cfg->depth_limit;
+	sc.window = f->window;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;
@@ -376,16 +417,14 @@ static void pair_free(struct gpair *p)
 {
 	if (p == NULL)
 		return;
+	if (p->fetch != NULL)
+		p->fetch->p = NULL;
 	sync_free(p->sync);
 	free(p);
 }
 
 /* ---- snapshots over REST ---- */
 
-struct fetch_ctx {
-	struct feed *f;
-	char sym[GATEIO_PAIR_MAX];
-};
 
 static void fetch_failed(struct gpair *p, const char *why, int retry_after)
 {
@@ -410,16 +449,19 @@ static void fetch_done(void *ud, int status, const char *body, size_t len,
 {
 	struct fetch_ctx *fc = ud;
 	struct feed *f = fc->f;
-	struct gpair *p = pair_find(f, fc->sym);
+	struct gpair *p = fc->p;
 	struct sync_snapshot snap;
 	char why[160];
 	int rc;
 
 	f->inflight--;
 	free(fc);
-	if (p == NULL || p->removed)
+	if (p == NULL)
 		return;
+	p->fetch = NULL;
 	p->fetch_inflight = 0;
+	if (p->removed)
+		return;
 	if (error != NULL || status != 200) {
 		if (error == NULL)
 			snprintf(why, sizeof(why), "HTTP %d", status);
@@ -449,23 +491,32 @@ static void start_fetch(struct feed *f, struct gpair *p)
 	if (fc == NULL)
 		return;
 	fc->f = f;
-	snprintf(fc->sym, sizeof(fc->sym), "%s", p->sym);
+	fc->p = p;
+	/* The snapshot covers exactly the window the stream maintains. */
 	rc = gateio_build_snapshot_path(path, sizeof(path), p->sym,
-					(unsigned)f->cfg->depth_limit, &len);
+					(unsigned)f->window, &len);
 	if (rc == 0 && snprintf(url, sizeof(url), "%s%s", f->rest_base, path) >=
 			       (int)sizeof(url))
 		rc = CORE_ETOOBIG;
+	/*
+	 * In flight before the call: a request that fails inside it reports
+	 * through fetch_done() before rest_get() returns, and must find the
+	 * state it undoes (else the pair would wait forever for it).
+	 */
+	p->fetch_wanted = 0;
+	p->fetch_inflight = 1;
+	p->fetch = fc;
+	f->inflight++;
 	if (rc == 0)
 		rc = rest_get(f->r->cx, f->r->client, url, FETCH_TIMEOUT_S,
 			      fetch_done, fc);
 	if (rc != 0) {
+		p->fetch_inflight = 0;
+		p->fetch = NULL;
+		f->inflight--;
 		free(fc);
 		fetch_failed(p, core_strerror(rc), -1);
-		return;
 	}
-	p->fetch_wanted = 0;
-	p->fetch_inflight = 1;
-	f->inflight++;
 }
 
 /* Start queued fetches, a few at a time, honouring backoff. */
@@ -484,6 +535,12 @@ static void pump_fetches(struct feed *f)
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
+		/* Synced meanwhile (a full push): the snapshot is moot. */
+		if (p->fetch_wanted && !sync_fetch_wanted(p->sync)) {
+			p->fetch_wanted = 0;
+			sync_fetch_cancel(p->sync);
+			continue;
+		}
 		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
 		    now >= p->fetch_not_before) {
 			f->fetches_in_window++;
@@ -527,8 +584,10 @@ static void write_top_n(struct gpair *p, int64_t now_us)
 		goto out;
 	fields[0] = p->f->r->exchange;
 	fields[1] = p->sym;
+	/* The exchange time of the message that made this book. */
 	fields[2] = fmt_i64(ts, sizeof(ts),
-			    p->last_msg_us ? p->last_msg_us : now_us);
+			    sync_book_ts(p->sync) > 0 ? sync_book_ts(p->sync)
+						      : now_us);
 	fields[3] = fmt_i64(lts, sizeof(lts), now_us);
 	for (size_t i = 0; i < n; i++)
 		for (int side = 1; side >= 0; side--) {
@@ -614,6 +673,7 @@ static void on_closed(void *ud, const char *reason)
 		struct gpair *p = f->pairs[i];
 
 		p->fetch_wanted = 0;
+		p->sub_sent_us = 0;
 		if (sync_state(p->sync) != SYNC_IDLE)
 			sync_on_disconnect(p->sync, now);
 		metric_set(p->s_synced, 0);
@@ -621,9 +681,27 @@ static void on_closed(void *ud, const char *reason)
 	sink_commit(f->r->sink);
 }
 
+/*
+ * The pair a reply is about: by the request id we sent (ids are unique
+ * per connection and never reused), else by the echoed payload (the
+ * 2021 protocol echoed no id).
+ */
+static struct gpair *reply_pair(struct feed *f, const struct gateio_msg *m)
+{
+	if (!m->has_req_id)
+		return pair_find(f, m->pair);
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if ((m->unsubscribe ? p->unsub_id : p->sub_id) == m->req_id)
+			return p;
+	}
+	return NULL;
+}
+
 static void on_ack(struct feed *f, const struct gateio_msg *m, int64_t now)
 {
-	struct gpair *p = pair_find(f, m->pair);
+	struct gpair *p = reply_pair(f, m);
 
 	if (p == NULL)
 		return;
@@ -632,6 +710,7 @@ static void on_ack(struct feed *f, const struct gateio_msg *m, int64_t now)
 			p->removed = 2; /* freed by the next tick */
 		return;
 	}
+	p->sub_sent_us = 0;
 	if (!p->removed)
 		sync_on_subscribed(p->sync, now);
 }
@@ -639,7 +718,7 @@ static void on_ack(struct feed *f, const struct gateio_msg *m, int64_t now)
 static void on_error(struct feed *f, const struct gateio_msg *m)
 {
 	char msg[GATEIO_TEXT_MAX * 4];
-	struct gpair *p = pair_find(f, m->pair);
+	struct gpair *p = reply_pair(f, m);
 
 	log_escape(msg, sizeof(msg), m->err_message, strlen(m->err_message));
 	metric_inc(rec_series(f->r, f->r->m.failed, "exchange_error"));
@@ -689,6 +768,9 @@ static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
 			log_warn("unparsable message (%zu bytes): %s", len,
 				 log_escape(esc, sizeof(esc), msg,
 					    len < 60 ? len : 60));
+		/* An overflowing server interleaves frames (EXCHANGES.md
+		 * §1.8): nothing after this one can be trusted. */
+		wsconn_drop(f->ws, "unparsable frame");
 		return;
 	}
 	switch (m.type) {
@@ -740,30 +822,86 @@ static void owe_snapshot(void *ud, const char *symbol)
 		p->resnap = 1;
 }
 
-/* Report rows lost to a full queue and make the data whole again. */
+/*
+ * Report rows lost to a full queue, stamped at the first loss, and make
+ * the data whole again: the pair's next rows are a fresh snapshot block
+ * (written here, or by the sync itself once a resync completes).
+ */
 static void settle_losses(struct gpair *p, int64_t now)
 {
 	char detail[96];
 
 	if (p->lost_rows != 0) {
 		uint64_t n = p->lost_rows;
+		int64_t since = p->lost_since_us;
 
 		p->lost_rows = 0;
 		snprintf(detail, sizeof(detail),
 			 "%llu rows lost: writer queue full",
 			 (unsigned long long)n);
-		write_event(p, now, "dropped", NULL, NULL, NULL, detail);
+		write_event(p, since, "dropped", NULL, NULL, NULL, detail);
 		if (p->lost_rows != 0) {
-			p->lost_rows += n; /* still full: try next tick */
+			/* Still full: try next tick, from the same start. */
+			p->lost_rows += n;
+			p->lost_since_us = since;
 			return;
 		}
 		log_warn("%s: %s", p->sym, detail);
 		p->resnap = 1;
 	}
-	if (p->resnap && sync_synced(p->sync)) {
-		p->resnap = 0;
+	if (!p->resnap)
+		return;
+	p->resnap = 0;
+	p->holding = 0;
+	if (sync_synced(p->sync))
 		(void)sync_emit_snapshot(p->sync, now);
+}
+
+/*
+ * Every wait has a deadline: a subscribe never acked, a refused or lost
+ * resubscribe, a full push that never comes, a snapshot request lost on
+ * the way. Past SYNC_DEADLINE_US the pair starts over, and says so.
+ */
+static void check_deadline(struct feed *f, struct gpair *p, int64_t now)
+{
+	enum sync_state st = sync_state(p->sync);
+	int64_t since = sync_state_since(p->sync);
+
+	if (st == SYNC_SYNCED || p->rejected || p->fetch_inflight ||
+	    (st == SYNC_IDLE && p->sub_sent_us == 0))
+		return;
+	if (st == SYNC_WAIT_SNAPSHOT && p->sub_sent_us == 0) {
+		/* The fetch machinery retries with backoff; re-queue a
+		 * request that was asked for and then lost. */
+		if (!p->fetch_wanted && sync_fetch_wanted(p->sync))
+			p->fetch_wanted = 1;
+		return;
 	}
+	if (p->sub_sent_us > since)
+		since = p->sub_sent_us;
+	if (p->kicked_us > since)
+		since = p->kicked_us;
+	if (now - since < SYNC_DEADLINE_US)
+		return;
+	p->kicked_us = now;
+	log_warn("%s: not synced %lld s after %s: subscribing again", p->sym,
+		 (long long)(SYNC_DEADLINE_US / US_PER_SEC),
+		 p->sub_sent_us ? "subscribing" : "resyncing");
+	metric_inc(p->s_resyncs);
+	write_event(p, now, "resync", NULL, NULL, NULL,
+		    p->sub_sent_us ? "no subscribe ack in time"
+				   : "no full push in time");
+	send_sub(f, p, 0);
+	send_sub(f, p, 1);
+}
+
+/* Every hourly file opens with the book, quiet pairs' files too. */
+static void hour_start_block(struct gpair *p, int64_t now)
+{
+	if (p->holding || !sync_synced(p->sync) || p->last_l2_hour == 0 ||
+	    time_hour_floor(now) == p->last_l2_hour)
+		return;
+	(void)sync_emit_snapshot(p->sync, now);
 }
 
 static void reap_removed(struct feed *f)
@@ -774,10 +912,7 @@ static void reap_removed(struct feed *f)
 		struct gpair *p = f->pairs[i];
 
 		if (p->removed == 2 || (p->removed && !wsconn_is_up(f->ws))) {
-			if (p->fetch_inflight)
-				f->pairs[j++] = p; /* wait for the fetch */
-			else
-				pair_free(p);
+			pair_free(p); /* detaches a fetch in flight */
 			continue;
 		}
 		f->pairs[j++] = p;
@@ -835,6 +970,9 @@ void feed_tick(struct feed *f, int64_t now_us)
 		if (p->removed)
 			continue;
 		settle_losses(p, now_us);
+		hour_start_block(p, now_us);
+		if (wsconn_is_up(f->ws))
+			check_deadline(f, p, now_us);
 		if (f->cfg->snapshot_interval > 0)
 			maybe_top_n(p, now_us);
 	}
@@ -1031,13 +1169,24 @@ struct feed *feed_new(struct rec *r)
 	f->r = r;
 	f->cfg = c;
 	f->exlen = strlen(r->exchange);
+	/*
+	 * depth_limit picks the stream; the book is the stream's whole
+	 * window, never cut below it (EXCHANGES.md §1.3, §1.5).
+	 */
 	if (c->channel != NULL && strcmp(c->channel, "spot.obu") == 0) {
 		f->ch = GATEIO_CH_OBU;
-		f->speed = c->depth_limit > 50 ? "400" : "50";
+		f->window = c->depth_limit > 50 ? 400 : 50;
+		f->speed = f->window == 400 ? "400" : "50";
 	} else {
 		f->ch = GATEIO_CH_ORDER_BOOK_UPDATE;
-		f->speed = c->depth_limit > 20 ? "100ms" : "20ms";
+		f->window = c->depth_limit > 20 ? 100 : 20;
+		f->speed = f->window == 100 ? "100ms" : "20ms";
 	}
+	if ((size_t)c->depth_limit > f->window)
+		log_notice("depth_limit %ld is deeper than the %s stream's "
+			   "window: recording its %zu levels per side",
+			   (long)c->depth_limit, gateio_channel_name(f->ch),
+			   f->window);
 	snprintf(f->rest_base, sizeof(f->rest_base), "%s",
 		 c->rest_url ? c->rest_url : DEFAULT_REST);
 	snprintf(url, sizeof(url), "%s", c->ws_url ? c->ws_url : DEFAULT_WS);

@@ -35,6 +35,7 @@ struct sync {
 	struct sync_counters c;
 	uint64_t last;	 /* last applied update id */
 	int64_t book_ts; /* exchange time of the book state, µs; 0 unknown */
+	int64_t since;	 /* local µs the current state was entered */
 	bool fetching;	 /* a snapshot fetch is outstanding */
 	struct bufmsg *msgs;
 	size_t msg_cap;
@@ -46,6 +47,13 @@ struct sync {
 };
 
 /* ------------------------------------------------------------ helpers */
+
+static void set_state(struct sync *s, enum sync_state st, int64_t local_us)
+{
+	if (s->state != st)
+		s->since = local_us;
+	s->state = st;
+}
 
 static int64_t ts_or_local(int64_t ts_ms, int64_t local_us)
 {
@@ -269,7 +277,7 @@ static void refetch(struct sync *s, struct sync_event *ev, int64_t local_us)
 	ev->kind = SYNC_EV_RESYNC;
 	emit(s, ev, local_us);
 	book_clear(s->book);
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	request_fetch(s);
 }
 
@@ -293,12 +301,12 @@ static void resync(struct sync *s, const char *why,
 	}
 	emit(s, &ev, local_us);
 	if (s->mode == SYNC_MODE_FULLPUSH) {
-		s->state = SYNC_WAIT_FULL;
+		set_state(s, SYNC_WAIT_FULL, local_us);
 		if (s->cbs.resubscribe != NULL)
 			s->cbs.resubscribe(s->cbs.ctx, s->symbol);
 		return;
 	}
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	if (keep != NULL && buf_append(s, keep) == 0)
 		s->c.buffered++;
 	request_fetch(s);
@@ -326,7 +334,7 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 		       local_us);
 		return 0;
 	}
-	s->state = SYNC_SYNCED;
+	set_state(s, SYNC_SYNCED, local_us);
 	s->last = u->last_id;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.full_refreshes++;
@@ -572,7 +580,7 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 		refetch(s, &ev, local_us);
 		return 0;
 	}
-	s->state = SYNC_SYNCED;
+	set_state(s, SYNC_SYNCED, local_us);
 	s->c.snapshots++;
 	ev.kind = SYNC_EV_SNAPSHOT;
 	ev.last_id = s->last;
@@ -609,13 +617,19 @@ void sync_on_subscribed(struct sync *s, int64_t local_us)
 	struct sync_event ev = { .kind = SYNC_EV_SUBSCRIBED };
 
 	emit(s, &ev, local_us);
+	/*
+	 * A full push that overtook the ack of a resubscribe has already
+	 * synced the book; the continuity rule guards it from here on.
+	 */
+	if (s->state == SYNC_SYNCED)
+		return;
 	book_clear(s->book);
 	buf_clear(s);
 	if (s->mode == SYNC_MODE_FULLPUSH) {
-		s->state = SYNC_WAIT_FULL;
+		set_state(s, SYNC_WAIT_FULL, local_us);
 		return;
 	}
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	request_fetch(s);
 }
 
@@ -626,7 +640,7 @@ void sync_on_disconnect(struct sync *s, int64_t local_us)
 	emit(s, &ev, local_us);
 	book_clear(s->book);
 	buf_clear(s);
-	s->state = SYNC_IDLE;
+	set_state(s, SYNC_IDLE, local_us);
 	s->fetching = false;
 }
 
@@ -659,7 +673,7 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->msg_cap = cfg->buffer_msgs ? cfg->buffer_msgs : DEFAULT_BUFFER_MSGS;
 	s->text_cap = cfg->buffer_bytes ? cfg->buffer_bytes
 					: DEFAULT_BUFFER_BYTES;
-	s->book = book_new(cfg->depth_limit);
+	s->book = book_new(cfg->window);
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);
@@ -693,6 +707,27 @@ bool sync_synced(const struct sync *s)
 uint64_t sync_last_id(const struct sync *s)
 {
 	return s->last;
+}
+
+int64_t sync_book_ts(const struct sync *s)
+{
+	return s->book_ts;
+}
+
+int64_t sync_state_since(const struct sync *s)
+{
+	return s->since;
+}
+
+bool sync_fetch_wanted(const struct sync *s)
+{
+	return s->fetching && s->state == SYNC_WAIT_SNAPSHOT;
+}
+
+void sync_fetch_cancel(struct sync *s)
+{
+	if (s->state != SYNC_WAIT_SNAPSHOT)
+		s->fetching = false;
 }
 
 const struct book *sync_book(const struct sync *s)

@@ -122,7 +122,13 @@ struct sync_cbs {
 };
 
 struct sync_cfg {
-	size_t depth_limit;  /* levels kept per side (book_new limits) */
+	/*
+	 * Levels per side the stream maintains (Gate.io: 20 or 100 for
+	 * spot.order_book_update, 50 or 400 for spot.obu). The book keeps
+	 * exactly this window: a level below it is no longer updated by the
+	 * stream, so it is dropped, and one that enters it is sent again.
+	 */
+	size_t window;
 	size_t buffer_msgs;  /* diffs buffered while resyncing; 0: 512 */
 	size_t buffer_bytes; /* level text buffered; 0: 256 KiB */
 };
@@ -207,6 +213,28 @@ enum sync_state sync_state(const struct sync *s);
 bool sync_synced(const struct sync *s);
 /* The last applied update id (meaningful when synced). */
 uint64_t sync_last_id(const struct sync *s);
+/*
+ * Exchange time of the book's current state in µs (of the message or
+ * snapshot that produced it), or 0 when the exchange gave none.
+ */
+int64_t sync_book_ts(const struct sync *s);
+/*
+ * The local time (as passed in) at which the sync last entered its
+ * current state: how long a pair has been waiting for a snapshot, a
+ * full push or an ack.
+ */
+int64_t sync_state_since(const struct sync *s);
+/*
+ * True while a snapshot is wanted: the sync waits for one and has asked
+ * (fetch_snapshot) without an answer yet.
+ */
+bool sync_fetch_wanted(const struct sync *s);
+/*
+ * Forget an asked snapshot that was never requested from the exchange
+ * because the sync no longer waits for one (a full push synced it): a
+ * later resync asks again. Ignored while the sync waits for a snapshot.
+ */
+void sync_fetch_cancel(struct sync *s);
 /* The book, valid until the sync is freed; only correct when synced. */
 const struct book *sync_book(const struct sync *s);
 /* The counters, valid until the sync is freed. */
