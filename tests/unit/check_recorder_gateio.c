@@ -183,7 +183,6 @@ START_TEST(test_acks)
 	parse_sample("docs_ws_obu_subscribe_ack.json", &m, &buf);
 	ck_assert_int_eq(m.type, GATEIO_MSG_ACK);
 	ck_assert_str_eq(m.pair, "BTC_USDT");
-	free(buf);
 	ck_assert(!m.has_req_id);
 	free(buf);
 	parse_sample("docs_ws_obu_unsubscribe_ack.json", &m, &buf);
