@@ -108,6 +108,10 @@ int book_truth_open(struct sim_pair *p, const char *dir);
 void book_truth_flush(struct sim_pair *p);
 /* Make exactly one change (one update id). */
 void book_step(struct sim_pair *p, int64_t now_ms);
+/* Is there a level at px on the side now? */
+int book_has(const struct sim_pair *p, int side, int64_t px);
+/* Delete the best n levels of a side (one id each), keeping one. */
+void book_sweep(struct sim_pair *p, int side, uint64_t n, int64_t now_ms);
 /* The change with this id, or NULL when it left the ring (or never was). */
 const struct sim_change *book_change(const struct sim_pair *p, uint64_t id);
 /* Oldest id still in the ring. */
@@ -163,6 +167,11 @@ struct sim_sub {
 	struct sbuf held;    /* push held back by reorder */
 	size_t rp_pos;	     /* replay: next captured line */
 	uint64_t flood_left; /* flood: pushes still to send */
+	/*
+	 * Window streams (the book is deeper than `level`): the levels the
+	 * subscriber holds, i.e. the window as of its last push.
+	 */
+	struct sim_book_side win[2];
 };
 
 struct sim;
@@ -207,6 +216,10 @@ enum sim_fault_kind {
 	SIM_F_REST_ERROR,
 	SIM_F_REST_429,
 	SIM_F_STALE,
+	SIM_F_SWEEP_BID,
+	SIM_F_SWEEP_ASK,
+	SIM_F_SUB_ERROR,
+	SIM_F_BARE_ACK,
 	SIM_F_COUNT
 };
 
@@ -248,6 +261,7 @@ struct sim_opts {
 	uint64_t flood;	     /* pushes per subscription, 0 = off */
 	size_t ring;	     /* changes kept per pair */
 	size_t max_queue;    /* bytes queued per connection before a drop */
+	int window_silent;   /* levels pushed out of a window: no delete */
 };
 
 struct sim {
@@ -261,6 +275,7 @@ struct sim {
 	struct sim_fault *script;
 	size_t nscript;
 	uint64_t rest_error_left, rest_429_left, stale_back;
+	uint64_t sub_error_left, bare_ack_left, rest_calls;
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
 	lws_sorted_usec_list_t tick;

@@ -107,6 +107,11 @@ static int64_t side_amount(const struct sim_book_side *s, int side, int64_t px)
 	return i >= 0 ? s->lv[i].amt : 0;
 }
 
+int book_has(const struct sim_pair *p, int side, int64_t px)
+{
+	return side_find(&p->side[side], side, px) >= 0;
+}
+
 static void truth_row(struct sim_pair *p, const struct sim_change *c)
 {
 	char row[128];
@@ -221,6 +226,14 @@ void book_step(struct sim_pair *p, int64_t now_ms)
 		step_delete(p, side, now_ms);
 	else
 		step_modify(p, side, now_ms);
+}
+
+void book_sweep(struct sim_pair *p, int side, uint64_t n, int64_t now_ms)
+{
+	struct sim_book_side *s = &p->side[side];
+
+	while (n-- > 0 && s->n > 1)
+		change(p, side, s->lv[0].px, 0, now_ms);
 }
 
 static void pair_spec_apply(struct sim_pair *p, const char *name)

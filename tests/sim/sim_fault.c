@@ -30,6 +30,10 @@ static const struct fault_spec {
 	[SIM_F_REST_ERROR] = { "rest_error", 1 },
 	[SIM_F_REST_429] = { "rest_429", 1 },
 	[SIM_F_STALE] = { "stale_snapshot", 100 },
+	[SIM_F_SWEEP_BID] = { "sweep_bids", 150 },
+	[SIM_F_SWEEP_ASK] = { "sweep_asks", 150 },
+	[SIM_F_SUB_ERROR] = { "sub_error", 1 },
+	[SIM_F_BARE_ACK] = { "bare_ack", 1 },
 };
 
 int fault_kind_parse(const char *name)
@@ -154,6 +158,21 @@ void fault_apply(struct sim *sim, const struct sim_fault *f)
 		return;
 	case SIM_F_STALE:
 		sim->stale_back = n;
+		return;
+	case SIM_F_SUB_ERROR:
+		sim->sub_error_left += n;
+		return;
+	case SIM_F_BARE_ACK:
+		sim->bare_ack_left += n;
+		return;
+	case SIM_F_SWEEP_BID:
+	case SIM_F_SWEEP_ASK:
+		for (i = 0; i < sim->npairs; i++)
+			if (pair_match(f, &sim->pairs[i]))
+				book_sweep(&sim->pairs[i],
+					   f->kind == SIM_F_SWEEP_BID ? SIM_BID
+								      : SIM_ASK,
+					   n, sim_now_us() / 1000);
 		return;
 	default:
 		break;

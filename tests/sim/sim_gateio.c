@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "banned.h"
 
 #define HASH_EMPTY UINT32_MAX
@@ -61,7 +62,10 @@ void gio_ack(struct sim *sim, struct sim_conn *c, struct sbuf *b,
 	sbuf_adds(b, "\",\"event\":\"");
 	sbuf_add_jstr(b, r->event, strlen(r->event));
 	sbuf_adds(b, "\"");
-	if (r->payload_raw != NULL) {
+	/* bare_ack: a reply that echoes no payload, only the id. */
+	if (sim->bare_ack_left > 0)
+		sim->bare_ack_left--;
+	else if (r->payload_raw != NULL) {
 		sbuf_adds(b, ",\"payload\":");
 		sbuf_add(b, r->payload_raw, r->payload_raw_len);
 	}
@@ -256,6 +260,96 @@ static void push_tail(struct sbuf *b, const struct sim_sub *s)
 	}
 }
 
+/* True when the book can be deeper than the stream's window. */
+static int windowed(const struct sim_sub *s)
+{
+	return s->pair->depth > s->level;
+}
+
+/* The subscriber now holds the top `level` levels of each side. */
+static void win_take(struct sim_sub *s)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct sim_book_side *bk = &s->pair->side[side];
+		struct sim_book_side *w = &s->win[side];
+		size_t n = bk->n < (size_t)s->level ? bk->n : (size_t)s->level;
+
+		if (w->cap < n) {
+			struct sim_level *lv = realloc(w->lv, n * sizeof(*lv));
+
+			if (lv == NULL) {
+				log_err("window of %s: out of memory",
+					s->pair->name);
+				w->n = 0;
+				return;
+			}
+			w->lv = lv;
+			w->cap = n;
+		}
+		memcpy(w->lv, bk->lv, n * sizeof(*w->lv));
+		w->n = n;
+	}
+}
+
+/* Is a before b in the side's best-first order? */
+static int better(int side, int64_t a, int64_t b)
+{
+	return side == SIM_BID ? a > b : a < b;
+}
+
+static void agg_put(struct sim *sim, size_t *n, int side, int64_t px,
+		    int64_t amt)
+{
+	sim->agg[*n].px = px;
+	sim->agg[*n].amt = amt;
+	sim->agg_side[*n] = (uint8_t)side;
+	(*n)++;
+}
+
+/*
+ * A window stream's push: one entry per level that changed inside the
+ * window, entered it (its amount) or left it (0, unless --window-leave
+ * silent and the level still exists below the window). Built by merging
+ * the window the subscriber holds with the current one. Returns the
+ * entry count in sim->agg.
+ */
+static size_t win_diff(struct sim *sim, struct sim_sub *s)
+{
+	const struct sim_pair *p = s->pair;
+	size_t n = 0, want = s->win[0].n + s->win[1].n + 2 * (size_t)s->level;
+
+	if (agg_reserve(sim, want) < 0)
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		const struct sim_book_side *o = &s->win[side];
+		const struct sim_book_side *bk = &p->side[side];
+		size_t nn = bk->n < (size_t)s->level ? bk->n : (size_t)s->level;
+		size_t i = 0, k = 0;
+
+		while (i < o->n || k < nn) {
+			if (k == nn ||
+			    (i < o->n && better(side, o->lv[i].px, bk->lv[k].px))) {
+				/* Left the window: deleted or pushed down. */
+				if (!sim->opt.window_silent ||
+				    !book_has(p, side, o->lv[i].px))
+					agg_put(sim, &n, side, o->lv[i].px, 0);
+				i++;
+			} else if (i == o->n || o->lv[i].px != bk->lv[k].px) {
+				agg_put(sim, &n, side, bk->lv[k].px,
+					bk->lv[k].amt);
+				k++;
+			} else {
+				if (o->lv[i].amt != bk->lv[k].amt)
+					agg_put(sim, &n, side, bk->lv[k].px,
+						bk->lv[k].amt);
+				i++;
+				k++;
+			}
+		}
+	}
+	return n;
+}
+
 static void push_full(struct sbuf *b, struct sim_sub *s)
 {
 	const struct sim_pair *p = s->pair;
@@ -274,6 +368,27 @@ static void push_full(struct sbuf *b, struct sim_sub *s)
 	push_tail(b, s);
 	s->next_id = p->last_id + 1;
 	s->skip = 0;
+	if (windowed(s))
+		win_take(s);
+}
+
+/* An incremental push of a window stream; 0 when the window is as the
+ * subscriber holds it (the ids move on into the next push's U). */
+static int push_window(struct sim *sim, struct sbuf *b, struct sim_sub *s)
+{
+	size_t n = win_diff(sim, s);
+
+	if (n == 0)
+		return 0;
+	push_head(b, s, s->next_id, s->pair->last_id, 0);
+	sbuf_adds(b, ",\"b\":");
+	add_agg_side(sim, b, s->pair, n, SIM_BID);
+	sbuf_adds(b, ",\"a\":");
+	add_agg_side(sim, b, s->pair, n, SIM_ASK);
+	push_tail(b, s);
+	s->next_id = s->pair->last_id + 1;
+	win_take(s);
+	return 1;
 }
 
 static void push_incr(struct sim *sim, struct sbuf *b, struct sim_sub *s,
@@ -315,6 +430,8 @@ int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 		if (s->next_id > p->last_id)
 			return 0;
 	}
+	if (windowed(s))
+		return push_window(sim, b, s);
 	push_incr(sim, b, s, s->next_id, p->last_id);
 	return 1;
 }

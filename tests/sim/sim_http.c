@@ -57,6 +57,7 @@ static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 	struct sim_pair *p;
 	uint64_t limit = 10, back;
 
+	sim->rest_calls++;
 	if (sim->rest_429_left > 0) {
 		sim->rest_429_left--;
 		*retry_after = 1;
@@ -126,6 +127,8 @@ static int ctl_status(struct sim *sim, struct sbuf *b)
 
 	sbuf_adds(b, "{\"conns\":");
 	sbuf_add_u64(b, sim->nconns);
+	sbuf_adds(b, ",\"rest_calls\":");
+	sbuf_add_u64(b, sim->rest_calls);
 	sbuf_adds(b, ",\"pairs\":{");
 	for (i = 0; i < sim->npairs; i++) {
 		struct sim_pair *p = &sim->pairs[i];

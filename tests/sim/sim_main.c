@@ -43,6 +43,8 @@ static const char usage_text[] =
 	"  --ring N            changes kept per pair (65536)\n"
 	"  --max-queue BYTES   per-connection send queue cap (64 MiB)\n"
 	"  --duration S        exit after S seconds\n"
+	"  --window-leave M    a level pushed out of a stream's window is\n"
+	"                      sent as a delete (zero, default) or not (silent)\n"
 	"exit: 0 ok (also on SIGTERM), 1 failure, 2 usage\n";
 
 static void on_signal(int sig)
@@ -102,6 +104,7 @@ enum {
 	O_RING,
 	O_MAXQ,
 	O_DURATION,
+	O_WINDOW_LEAVE,
 	O_HELP
 };
 
@@ -124,6 +127,7 @@ static const struct option long_opts[] = {
 	{ "ring", 1, NULL, O_RING },
 	{ "max-queue", 1, NULL, O_MAXQ },
 	{ "duration", 1, NULL, O_DURATION },
+	{ "window-leave", 1, NULL, O_WINDOW_LEAVE },
 	{ "help", 0, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -201,6 +205,14 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case O_REPLAY:
 			o->replay_dir = optarg;
+			break;
+		case O_WINDOW_LEAVE:
+			if (strcmp(optarg, "zero") != 0 &&
+			    strcmp(optarg, "silent") != 0) {
+				log_err("--window-leave: zero or silent");
+				return -1;
+			}
+			o->window_silent = strcmp(optarg, "silent") == 0;
 			break;
 		case O_HELP:
 			fputs(usage_text, stdout);

@@ -55,6 +55,8 @@ static void sub_free(struct sim_sub *s)
 		return;
 	sbuf_release(&s->last);
 	sbuf_release(&s->held);
+	book_side_release(&s->win[0]);
+	book_side_release(&s->win[1]);
 	free(s);
 }
 
@@ -174,6 +176,11 @@ static void req_update(struct sim_conn *c, const struct sim_req *r, int sub)
 		sub_free(c->subs[idx]);
 		c->subs[idx] = c->subs[--c->nsubs];
 	}
+	if (sub && c->sim->sub_error_left > 0) {
+		c->sim->sub_error_left--;
+		reply(c, r, 3, "server error: please try again");
+		return;
+	}
 	if (sub && sub_add(c, &t) < 0) {
 		reply(c, r, 3, "server error: too many subscriptions");
 		return;
@@ -204,6 +211,11 @@ static void req_obu(struct sim_conn *c, const struct sim_req *r, int sub)
 			reply(c, r, code, msg);
 			return;
 		}
+	}
+	if (sub && c->sim->sub_error_left > 0) {
+		c->sim->sub_error_left--;
+		reply(c, r, 3, "server error: please try again");
+		return;
 	}
 	for (i = 0; i < r->npayload; i++) {
 		if (!sub && sub_find(c, &t[i], &idx) != NULL) {
