@@ -106,7 +106,8 @@ struct feed {
 	struct wsconn_hooks hooks;
 	enum gateio_channel ch;
 	const char *speed;
-	size_t window; /* levels per side the stream maintains */
+	size_t window;	    /* levels per side the stream maintains */
+	char stream[64];    /* "spot.obu 400: window of 400 levels" */
 	size_t exlen; /* strlen(r->exchange) */
 	struct gateio_parser *parser;
 	struct gpair **pairs;
@@ -298,10 +299,14 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 	struct gpair *p = ctx;
 	char a[24], b[24], c[24];
 	const char *name = sync_event_name(ev->kind);
+	const char *detail = ev->detail;
 	unsigned supp;
 
 	if (ev->kind == SYNC_EV_UPDATE && !p->f->cfg->update_events)
 		return;
+	/* Readers keep the best `window` levels a side: say which. */
+	if (ev->kind == SYNC_EV_SUBSCRIBED)
+		detail = p->f->stream;
 	if (ev->kind == SYNC_EV_GAP) {
 		uint64_t missed = ev->has_first && ev->has_expected &&
 						  ev->first_id > ev->expected_id
@@ -329,7 +334,7 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 	snprintf(c, sizeof(c), "%llu", (unsigned long long)ev->expected_id);
 	write_event(p, ev->local_us, name, ev->has_first ? a : NULL,
 		    ev->has_last ? b : NULL, ev->has_expected ? c : NULL,
-		    ev->detail);
+		    detail);
 }
 
 static void cb_fetch(void *ctx, const char *symbol)
@@ -860,12 +865,14 @@ static void settle_losses(struct gpair *p, int64_t now)
 /*
  * Every wait has a deadline: a subscribe never acked, a refused or lost
  * resubscribe, a full push that never comes, a snapshot request lost on
- * the way. Past SYNC_DEADLINE_US the pair starts over, and says so.
+ * the way. Past SYNC_DEADLINE_US (or stale_after, when shorter: such a
+ * pair is stale anyway) the pair starts over, and says so.
  */
 static void check_deadline(struct feed *f, struct gpair *p, int64_t now)
 {
 	enum sync_state st = sync_state(p->sync);
 	int64_t since = sync_state_since(p->sync);
+	int64_t limit = (int64_t)(f->cfg->stale_after * 1e6);
 
 	if (st == SYNC_SYNCED || p->rejected || p->fetch_inflight ||
 	    (st == SYNC_IDLE && p->sub_sent_us == 0))
@@ -881,11 +888,13 @@ static void check_deadline(struct feed *f, struct gpair *p, int64_t now)
 		since = p->sub_sent_us;
 	if (p->kicked_us > since)
 		since = p->kicked_us;
-	if (now - since < SYNC_DEADLINE_US)
+	if (limit > SYNC_DEADLINE_US)
+		limit = SYNC_DEADLINE_US;
+	if (now - since < limit)
 		return;
 	p->kicked_us = now;
-	log_warn("%s: not synced %lld s after %s: subscribing again", p->sym,
-		 (long long)(SYNC_DEADLINE_US / US_PER_SEC),
+	log_warn("%s: not synced %.1f s after %s: subscribing again", p->sym,
+		 (double)limit / 1e6,
 		 p->sub_sent_us ? "subscribing" : "resyncing");
 	metric_inc(p->s_resyncs);
 	write_event(p, now, "resync", NULL, NULL, NULL,
@@ -1182,6 +1191,8 @@ struct feed *feed_new(struct rec *r)
 		f->window = c->depth_limit > 20 ? 100 : 20;
 		f->speed = f->window == 100 ? "100ms" : "20ms";
 	}
+	snprintf(f->stream, sizeof(f->stream), "%s %s: window of %zu levels",
+		 gateio_channel_name(f->ch), f->speed, f->window);
 	if ((size_t)c->depth_limit > f->window)
 		log_notice("depth_limit %ld is deeper than the %s stream's "
 			   "window: recording its %zu levels per side",

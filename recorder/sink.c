@@ -29,7 +29,8 @@
 #include "timeutil.h"
 #include "banned.h"
 
-#define MAX_FIELDS 255
+/* The widest row: book_snapshot_N at the deepest N the config takes. */
+#define MAX_FIELDS (4 + 4 * CONFIG_SNAPSHOT_DEPTH_MAX)
 /* Free blocks kept for reuse; the writer unmaps the rest, so the memory
  * a burst took (a slow disk, an hour's snapshot blocks) goes back. */
 #define SPARE_BLOCKS 16u
@@ -44,10 +45,9 @@ struct block {
 /* Record layout inside a block, 8-byte aligned. */
 struct rec_hdr {
 	uint32_t len; /* whole record, padded */
+	uint16_t nfields;
 	uint8_t ds;
-	uint8_t nfields;
 	uint8_t symlen;
-	uint8_t pad;
 	int64_t local_us;
 	/* then symlen bytes, nfields uint16 lengths, the field bytes */
 };
@@ -260,7 +260,7 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 	memset(&h, 0, sizeof(h));
 	h.len = (uint32_t)sz;
 	h.ds = (uint8_t)ds;
-	h.nfields = (uint8_t)nfields;
+	h.nfields = (uint16_t)nfields;
 	h.symlen = (uint8_t)symlen;
 	h.local_us = local_us;
 	memcpy(p, &h, sizeof(h));

@@ -230,7 +230,8 @@ def check_top_n(args, symbol, ids, times):
         want = truth.at(uid)
         if want is None:
             continue
-        want = top(want, n)
+        # Beyond the stream's window nothing is known: empty fields.
+        want = top(want, min(n, args.window) if args.window else n)
         asks = sorted(want["ask"])
         bids = sorted(want["bid"], reverse=True)
         for i in range(n):

@@ -40,7 +40,7 @@ for channel in spot.order_book_update spot.obu; do
 	pids=()
 	mports=()
 	for d in $DEPTHS; do
-		n=$((d < 25 ? d : 25))
+		n=$d # book_snapshot_N as deep as the config lets it be
 		write_config "$TMP/rec-$d.yml" '"BTC-USDT", "ETH-USDT"' \
 			"channel: $channel" "depth_limit: $d" \
 			"snapshot_depth: $n" "snapshot_interval: 0" \
@@ -62,7 +62,7 @@ for channel in spot.order_book_update spot.obu; do
 	kill "$SIM_PID"
 	for d in $DEPTHS; do
 		w=$(window "$channel" "$d")
-		n=$((d < 25 ? d : 25))
+		n=$d
 		python3 "$CHECK" "$TMP/data-$d" "$TMP/truth" gateio BTC_USDT \
 			ETH_USDT --window "$w" --top-n "$n" --min-checks 10 \
 			--forbid-events gap ||
