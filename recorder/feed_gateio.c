@@ -80,7 +80,7 @@ struct gpair {
 	int rejected;	  /* the exchange refused the subscription */
 	int fetch_wanted; /* a snapshot fetch is queued */
 	int fetch_inflight;
-	struct fetch_ctx *fetch; /* the request in flight, to detach */
+	struct fetch_ctx *fetch;   /* the request in flight, to detach */
 	uint64_t sub_id, unsub_id; /* ids of our last requests */
 	int64_t sub_sent_us;	   /* wall µs of an unacked subscribe, 0 */
 	int64_t kicked_us;	   /* wall µs of the last deadline action */
@@ -106,9 +106,9 @@ struct feed {
 	struct wsconn_hooks hooks;
 	enum gateio_channel ch;
 	const char *speed;
-	size_t window;	    /* levels per side the stream maintains */
-	char stream[64];    /* "spot.obu 400: window of 400 levels" */
-	size_t exlen; /* strlen(r->exchange) */
+	size_t window;	 /* levels per side the stream maintains */
+	char stream[64]; /* "spot.obu 400: window of 400 levels" */
+	size_t exlen;	 /* strlen(r->exchange) */
 	struct gateio_parser *parser;
 	struct gpair **pairs;
 	size_t npairs;
@@ -429,7 +429,6 @@ static void pair_free(struct gpair *p)
 }
 
 /* ---- snapshots over REST ---- */
-
 
 static void fetch_failed(struct gpair *p, const char *why, int retry_after)
 {

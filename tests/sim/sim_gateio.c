@@ -327,8 +327,8 @@ static size_t win_diff(struct sim *sim, struct sim_sub *s)
 		size_t i = 0, k = 0;
 
 		while (i < o->n || k < nn) {
-			if (k == nn ||
-			    (i < o->n && better(side, o->lv[i].px, bk->lv[k].px))) {
+			if (k == nn || (i < o->n && better(side, o->lv[i].px,
+							   bk->lv[k].px))) {
 				/* Left the window: deleted or pushed down. */
 				if (!sim->opt.window_silent ||
 				    !book_has(p, side, o->lv[i].px))

@@ -733,8 +733,7 @@ START_TEST(test_window_sweep)
 	     "b5=2 b6=2 b7=2 b4=2 b10=0 b9=0 b8=0 a14=1 a15=1 a16=1 a17=1");
 	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_BID), 3);
 	ck_assert_str_eq(best(rc, BOOK_BID), "7");
-	ck_assert_str_eq(book_level(sync_book(rc->s), BOOK_BID, 2)->price,
-			 "5");
+	ck_assert_str_eq(book_level(sync_book(rc->s), BOOK_BID, 2)->price, "5");
 	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_ASK), 3);
 	ck_assert_int_eq(sync_emit_snapshot(rc->s, 99), 0);
 	check_book(rc);
