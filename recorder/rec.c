@@ -22,6 +22,7 @@
 #include "rest.h"
 #include "schema.h"
 #include "timeutil.h"
+#include "venue.h"
 #include "wsconn.h"
 #include "banned.h"
 
@@ -305,12 +306,10 @@ int rec_main(const struct recorder_config *cfg)
 	struct rec r;
 	int rc, status = 1;
 
-	/* MEXC, Binance and OKX configs load (their keys are valid), but
-	 * only the Gate.io feed exists yet: say so rather than connect a
-	 * Gate.io socket for another exchange's pairs. */
-	if (cfg->exchange != EXCHANGE_GATEIO) {
-		log_err("%s: connector '%s' is not supported by this version "
-			"(Gate.io only)",
+	/* Every connector's config loads (its keys are valid), but an
+	 * exchange without a venue is refused rather than recorded wrong. */
+	if (venue_find(cfg->exchange) == NULL) {
+		log_err("%s: connector '%s' is not supported by this version",
 			cfg->path, cfg->connector_name);
 		return 2;
 	}

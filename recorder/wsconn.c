@@ -156,8 +156,8 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
 		/* A whole message in one piece (the usual case): hand it
 		 * over where lws put it, without a copy. */
 		c->rxlen = 0;
-		if (!lws_frame_is_binary(wsi))
-			c->hooks->message(c->hooks->ud, in, len, time_now_us());
+		c->hooks->message(c->hooks->ud, in, len,
+				  lws_frame_is_binary(wsi), time_now_us());
 		return;
 	}
 	if (lws_is_first_fragment(wsi))
@@ -171,11 +171,8 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
 	}
 	if (!lws_is_final_fragment(wsi))
 		return;
-	if (lws_frame_is_binary(wsi)) {
-		c->rxlen = 0;
-		return; /* Gate.io sends text only; ignore anything else */
-	}
-	c->hooks->message(c->hooks->ud, c->rx, c->rxlen, time_now_us());
+	c->hooks->message(c->hooks->ud, c->rx, c->rxlen,
+			  lws_frame_is_binary(wsi), time_now_us());
 	c->rxlen = 0;
 }
 

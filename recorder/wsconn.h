@@ -18,9 +18,10 @@
 struct wsconn_hooks {
 	/* The handshake completed; queue subscriptions here. */
 	void (*established)(void *ud);
-	/* One whole text message; `msg` is valid only during the call and
-	 * is not NUL-terminated. */
-	void (*message)(void *ud, const char *msg, size_t len, int64_t recv_us);
+	/* One whole message, text or binary (MEXC's protobuf pushes);
+	 * `msg` is valid only during the call and is not NUL-terminated. */
+	void (*message)(void *ud, const char *msg, size_t len, int binary,
+			int64_t recv_us);
 	/* The link is gone (error, close, watchdog); a retry is scheduled. */
 	void (*closed)(void *ud, const char *reason);
 	void *ud;

@@ -1,0 +1,18 @@
+/*
+ * The table of venues: which exchange each connector records with.
+ */
+#include "venue.h"
+
+#include <stddef.h>
+
+#include "banned.h"
+
+const struct venue *venue_find(enum exchange ex)
+{
+	switch (ex) {
+	case EXCHANGE_GATEIO:
+		return &venue_gateio;
+	default:
+		return NULL;
+	}
+}
