@@ -59,18 +59,18 @@ struct hourfile_opts {
  * (once written out); rows_cut are rows_written removed again.
  */
 struct hourfile_stats {
-	uint64_t rows_written;	 /* rows that reached a file via write(2) */
-	uint64_t rows_dropped;	 /* rows refused or lost to write errors */
+	uint64_t rows_written;	  /* rows that reached a file via write(2) */
+	uint64_t rows_dropped;	  /* rows refused or lost to write errors */
 	uint64_t rows_superseded; /* trailing block rows discarded from the
 				   * buffer when a new block began */
 	uint64_t rows_cut;	  /* trailing block rows cut from a file when
 				   * a new block began */
-	uint64_t bytes;		 /* bytes written, headers included */
-	uint64_t write_errors;	 /* failed open/write/fdatasync/close calls */
-	uint64_t torn_bytes_cut; /* bytes cut from files on reopen */
-	uint64_t files_opened;	 /* hour files opened (created or reopened) */
-	uint64_t files_created;	 /* of those, files this object created */
-	uint64_t syncs;		 /* successful fdatasync calls */
+	uint64_t bytes;		  /* bytes written, headers included */
+	uint64_t write_errors;	  /* failed open/write/fdatasync/close calls */
+	uint64_t torn_bytes_cut;  /* bytes cut from files on reopen */
+	uint64_t files_opened;	  /* hour files opened (created or reopened) */
+	uint64_t files_created;	  /* of those, files this object created */
+	uint64_t syncs;		  /* successful fdatasync calls */
 };
 
 /*

@@ -536,9 +536,9 @@ static int l2_admit(struct sink *s, struct symfiles *sf, struct hourfile *hf,
 	int snap = l2_is_snapshot(fields, lens, h->nfields);
 	/* Only the first row of a block can heal a hole: the rest of a
 	 * block that was cut by the error is as partial as a diff. */
-	int block_start =
-		snap && ((h->flags & SINK_ROW_BLOCK_START) ||
-			 !(sf->prev_snap && sf->prev_us == h->local_us));
+	int block_start = snap &&
+			  ((h->flags & SINK_ROW_BLOCK_START) ||
+			   !(sf->prev_snap && sf->prev_us == h->local_us));
 
 	sf->prev_snap = snap;
 	sf->prev_us = h->local_us;

@@ -29,6 +29,7 @@
 #include "core.h"
 #include "fsutil.h"
 #include "hourfile.h"
+#include "log.h"
 #include "schema.h"
 #include "sink.h"
 #include "timeutil.h"
@@ -49,6 +50,7 @@ static void setup(void)
 	ck_assert_int_eq(schema_set_load(&set, &err), 0);
 	ck_assert_int_eq(time_parse_iso("2026-11-26T03:00Z", &base_us), 0);
 	dir = tu_tmpdir();
+	log_set_level(LOG_LVL_WARNING);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.data_dir = dir;
 	cfg.buffer_size = 1;
@@ -115,9 +117,10 @@ static void row_text(char *dst, size_t n, int64_t local, bool snap,
 static int queue(struct sink *s, int64_t local, bool snap, const struct lvl *l)
 {
 	char ts[32];
-	const char *f[8] = { "gateio", SYM,    ts,	 ts,
-			     snap ? "true" : "false", l->side, l->price,
-			     l->amount };
+	const char *f[8] = {
+		"gateio", SYM,	    ts,	      ts, snap ? "true" : "false",
+		l->side,  l->price, l->amount
+	};
 
 	snprintf(ts, sizeof(ts), "%lld", (long long)local);
 	return sink_row(s, SYM, SINK_L2, local, f, 8);
@@ -220,9 +223,9 @@ static void restarted_writer(void)
 
 	ck_assert_ptr_nonnull(s);
 	for (size_t i = 0; i < NELEM(book_b); i++)
-		ck_assert_int_eq(
-			queue(s, base_us + 10 * US_PER_SEC, true, &book_b[i]),
-			0);
+		ck_assert_int_eq(queue(s, base_us + 10 * US_PER_SEC, true,
+				       &book_b[i]),
+				 0);
 	for (size_t i = 0; i < NELEM(diffs_b); i++)
 		ck_assert_int_eq(queue(s,
 				       base_us + (int64_t)(11 + i) * US_PER_SEC,
@@ -381,8 +384,8 @@ static void check_cut_event(size_t k)
 	ck_assert_int_eq(hourfile_path_for(p, sizeof(p), dir, "gateio", SYM,
 					   "book_events", base_us),
 			 0);
-	snprintf(want, sizeof(want), ",dropped,,,,%zu incremental_book_L2 rows cut",
-		 k);
+	snprintf(want, sizeof(want),
+		 ",dropped,,,,%zu incremental_book_L2 rows cut", k);
 	if (k == 0) {
 		ck_assert_int_ne(access(p, F_OK), 0);
 		return;
@@ -455,6 +458,159 @@ START_TEST(test_kill_at_every_block_boundary_torn)
 }
 END_TEST
 
+static int queue_f(struct sink *s, int64_t local, bool snap, unsigned flags,
+		   const struct lvl *l)
+{
+	char ts[32];
+	const char *f[8] = {
+		"gateio", SYM,	    ts,	      ts, snap ? "true" : "false",
+		l->side,  l->price, l->amount
+	};
+	size_t lens[8];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)local);
+	for (int i = 0; i < 8; i++)
+		lens[i] = strlen(f[i]);
+	return sink_row_f(s, SYM, strlen(SYM), SINK_L2, local, flags, f, lens,
+			  8);
+}
+
+static void queue_block(struct sink *s, int64_t local, const struct lvl *l,
+			size_t n, size_t upto)
+{
+	for (size_t i = 0; i < n && i < upto; i++)
+		ck_assert_int_eq(queue_f(s, local, true,
+					 i == 0 ? SINK_ROW_BLOCK_START : 0,
+					 &l[i]),
+				 0);
+}
+
+static void check_reads_b(bool prefix)
+{
+	char p[512], got[1024], want[1024];
+	struct book last, fin, wb, wf;
+
+	l2_path(p, sizeof(p));
+	replay(p, &last, &fin);
+	book_of(&wb, book_b, NELEM(book_b));
+	wf = wb;
+	for (size_t i = 0; i < NELEM(diffs_b); i++)
+		book_set(&wf, diffs_b[i].side, diffs_b[i].price,
+			 diffs_b[i].amount);
+	book_str(&last, got, sizeof(got));
+	book_str(&wb, want, sizeof(want));
+	ck_assert_msg(strcmp(got, want) == 0, "block reads as %s, want %s", got,
+		      want);
+	book_str(&fin, got, sizeof(got));
+	book_str(&wf, want, sizeof(want));
+	ck_assert_msg(strcmp(got, want) == 0, "final book %s, want %s", got,
+		      want);
+	check_prefix_kept(p, prefix);
+}
+
+static void queue_prefix(struct sink *s)
+{
+	queue_block(s, base_us + 1 * US_PER_SEC, book_p, NELEM(book_p),
+		    SIZE_MAX);
+	for (size_t i = 0; i < NELEM(diffs_p); i++)
+		ck_assert_int_eq(queue(s,
+				       base_us + (int64_t)(2 + i) * US_PER_SEC,
+				       false, &diffs_p[i]),
+				 0);
+}
+
+static void queue_b_and_diffs(struct sink *s, int64_t local)
+{
+	queue_block(s, local, book_b, NELEM(book_b), SIZE_MAX);
+	for (size_t i = 0; i < NELEM(diffs_b); i++)
+		ck_assert_int_eq(queue(s, local + (int64_t)(1 + i) * US_PER_SEC,
+				       false, &diffs_b[i]),
+				 0);
+}
+
+/*
+ * In one process: a block, cut short (rows the queue had no room for)
+ * or whole, followed directly by the next block with the same
+ * local_timestamp (the hour-start block, then a full push of the same
+ * message): only the flag tells them apart.
+ */
+START_TEST(test_back_to_back_blocks)
+{
+	for (size_t k = 0; k <= NELEM(book_a); k++) {
+		struct sink *s;
+
+		tu_rmtree(dir);
+		dir = tu_tmpdir();
+		cfg.data_dir = dir;
+		cfg.buffer_size = (int)(k % 3) * 4 + 1;
+		s = start_sink();
+		ck_assert_ptr_nonnull(s);
+		queue_prefix(s);
+		queue_block(s, base_us + 5 * US_PER_SEC, book_a, NELEM(book_a),
+			    k);
+		queue_b_and_diffs(s, base_us + 5 * US_PER_SEC);
+		ck_assert_int_eq(sink_stop(s), 0);
+		sink_free(s);
+		check_reads_b(true);
+		check_cut_event(k);
+	}
+}
+END_TEST
+
+static void on_resnap(void *ud, const char *symbol)
+{
+	*(int *)ud += strcmp(symbol, SYM) == 0;
+}
+
+/*
+ * A write error (a full disk; here a file size limit) in the middle of
+ * a block: the part written stays until the block the writer asks for
+ * once there is room, which replaces it.
+ */
+START_TEST(test_write_error_mid_block)
+{
+	char p[512];
+	struct sink *s = start_sink();
+	struct sink_stats st;
+	struct rlimit rl, old;
+	struct stat sb;
+	int asked = 0, waited = 0;
+
+	ck_assert_ptr_nonnull(s);
+	signal(SIGXFSZ, SIG_IGN);
+	queue_prefix(s);
+	sink_commit(s);
+	ck_assert_int_eq(wait_written(s, NELEM(book_p) + NELEM(diffs_p)), 0);
+	l2_path(p, sizeof(p));
+	ck_assert_int_eq(stat(p, &sb), 0);
+	/* Room for two and a half rows of book_a (rows are ~60 bytes);
+	 * no assertion may run (libcheck writes a file) until it is lifted. */
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)sb.st_size + 150;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (size_t i = 0; i < NELEM(book_a); i++)
+		(void)queue_f(s, base_us + 5 * US_PER_SEC, true,
+			      i == 0 ? SINK_ROW_BLOCK_START : 0, &book_a[i]);
+	sink_commit(s);
+	do {
+		usleep(1000);
+		sink_stats(s, &st);
+	} while (st.write_errors == 0 && ++waited < 5000);
+	/* Let the writer take in the rest of the block (held back). */
+	usleep(50000);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ck_assert_uint_gt(st.write_errors, 0);
+	sink_take_resnapshots(s, on_resnap, &asked);
+	ck_assert_int_eq(asked, 1);
+	queue_b_and_diffs(s, base_us + 10 * US_PER_SEC);
+	ck_assert_int_eq(sink_stop(s), 0);
+	sink_free(s);
+	check_reads_b(true);
+	check_cut_event(2);
+}
+END_TEST
+
 static Suite *sink_suite(void)
 {
 	Suite *s = suite_create("recorder_sink");
@@ -464,6 +620,8 @@ static Suite *sink_suite(void)
 	tcase_set_timeout(tc, 60 * tu_timeout_mult());
 	tcase_add_test(tc, test_kill_at_every_block_boundary);
 	tcase_add_test(tc, test_kill_at_every_block_boundary_torn);
+	tcase_add_test(tc, test_back_to_back_blocks);
+	tcase_add_test(tc, test_write_error_mid_block);
 	suite_add_tcase(s, tc);
 	return s;
 }
