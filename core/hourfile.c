@@ -23,8 +23,9 @@
  * begins, the trailing run is removed before the new block's first row
  * is buffered: from the buffer, and from the file with ftruncate + fsync
  * when no buffered row follows it. The fsync comes before anything new
- * is written, so a power cut can never leave new rows written over the
- * old block's blocks while the old size survives. A kill or power cut
+ * is written, so a power cut can never leave new rows on disk in place
+ * of the old block's bytes while the old file size survives (the rest
+ * of the old block would follow them). A kill or power cut
  * at any point leaves a file that either still ends in the old run
  * (whatever part of it got to disk; the next block cuts it) or holds it
  * no more: a new block is never read as part of an old one.
