@@ -300,8 +300,10 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	fields[7] = r->amount;
 	lens[7] = r->amount_len;
 	count_lost(p,
-		   sink_row_n(f->r->sink, p->sym, p->symlen, SINK_L2,
-			      r->local_us, fields, lens, 8),
+		   sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2,
+			      r->local_us,
+			      r->block_start ? SINK_ROW_BLOCK_START : 0, fields,
+			      lens, 8),
 		   r->local_us);
 }
 

@@ -120,6 +120,7 @@ static void emit_block(struct sync *s, int64_t local_us)
 		.ts_us = s->book_ts > 0 ? s->book_ts : local_us,
 		.local_us = local_us,
 		.is_snapshot = true,
+		.block_start = true,
 	};
 
 	if (s->cbs.row == NULL)
@@ -134,6 +135,7 @@ static void emit_block(struct sync *s, int64_t local_us)
 			r.amount = l->amount;
 			r.amount_len = l->amount_len;
 			s->cbs.row(s->cbs.ctx, &r);
+			r.block_start = false;
 		}
 	}
 }

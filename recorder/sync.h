@@ -96,6 +96,7 @@ struct sync_row {
 	int64_t ts_us;	  /* exchange time, or local when unknown */
 	int64_t local_us; /* receive time passed in by the caller */
 	bool is_snapshot;
+	bool block_start; /* the first row of a snapshot block */
 	enum book_side side;
 	const char *price; /* not NUL-terminated: use the lengths */
 	size_t price_len;

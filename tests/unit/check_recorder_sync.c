@@ -108,6 +108,7 @@ struct rec {
 	struct shadow sh;
 	bool new_block;
 	size_t rows, snap_rows, delta_rows;
+	size_t blocks; /* rows flagged block_start */
 	size_t ev[SYNC_EV_UPDATE + 1];
 	struct sync_event last_gap, last_resync, last_dropped;
 	char last_resync_detail[64];
@@ -120,6 +121,10 @@ static void on_row(void *ctx, const struct sync_row *r)
 	struct rec *rc = ctx;
 
 	rc->rows++;
+	if (r->block_start) {
+		ck_assert(r->is_snapshot);
+		rc->blocks++;
+	}
 	if (r->is_snapshot) {
 		rc->snap_rows++;
 		if (rc->new_block) {
@@ -677,10 +682,13 @@ END_TEST
 START_TEST(test_disconnect_and_hour_snapshot)
 {
 	struct rec *rc = synced_at_10();
-	size_t snap_rows = rc->snap_rows;
+	size_t snap_rows = rc->snap_rows, blocks = rc->blocks;
 
+	/* Two blocks of one receive time: the flag tells them apart. */
 	ck_assert_int_eq(sync_emit_snapshot(rc->s, 777), 0);
-	ck_assert_uint_eq(rc->snap_rows - snap_rows, 4);
+	ck_assert_int_eq(sync_emit_snapshot(rc->s, 777), 0);
+	ck_assert_uint_eq(rc->snap_rows - snap_rows, 8);
+	ck_assert_uint_eq(rc->blocks - blocks, 2);
 	ck_assert(rc->last_local == 777);
 	sync_on_disconnect(rc->s, 800);
 	ck_assert_uint_eq(rc->ev[SYNC_EV_DISCONNECT], 1);
