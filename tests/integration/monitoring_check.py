@@ -13,6 +13,8 @@ usage:
       a notification in LOG (webhook_sink.py) received after SINCE (unix
       time) carries ALERTNAME with STATUS (firing|resolved); prints the
       seconds from SINCE
+  monitoring_check.py wait-query PROM_URL EXPR TIMEOUT
+      EXPR returns at least one series; prints the seconds waited
   monitoring_check.py wait-prom PROM_URL ALERTNAME STATE TIMEOUT
       Prometheus reports ALERTNAME in STATE (firing|pending|inactive:
       none of either); prints the seconds waited
@@ -209,6 +211,20 @@ def cmd_wait_webhook(log, name, status, since, timeout):
     fail("no %s %s notification within %s s" % (name, status, timeout))
 
 
+def cmd_wait_query(prom, expr, timeout):
+    start = time.time()
+    deadline = start + float(timeout)
+    r = {}
+    while time.time() <= deadline:
+        r = get(prom, "/api/v1/query", {"query": expr})
+        if r.get("status") == "success" and r["data"]["result"]:
+            print("%.1f" % (time.time() - start))
+            return
+        time.sleep(0.2)
+    fail("%s returned nothing within %s s (%s)"
+         % (expr, timeout, r.get("error", "no series")))
+
+
 def cmd_wait_prom(prom, name, state, timeout):
     start = time.time()
     deadline = start + float(timeout)
@@ -234,6 +250,8 @@ def main(argv):
         cmd_dashboard(argv[2], argv[3], timeout)
     elif len(argv) == 7 and argv[1] == "wait-webhook":
         cmd_wait_webhook(*argv[2:])
+    elif len(argv) == 5 and argv[1] == "wait-query":
+        cmd_wait_query(*argv[2:])
     elif len(argv) == 6 and argv[1] == "wait-prom":
         cmd_wait_prom(*argv[2:])
     else:
