@@ -13,6 +13,9 @@ usage:
       a notification in LOG (webhook_sink.py) received after SINCE (unix
       time) carries ALERTNAME with STATUS (firing|resolved); prints the
       seconds from SINCE
+  monitoring_check.py rules-ok PROM_URL COUNT
+      Prometheus has loaded COUNT alerting rules and evaluated every one
+      without error
   monitoring_check.py wait-query PROM_URL EXPR TIMEOUT
       EXPR returns at least one series; prints the seconds waited
   monitoring_check.py wait-prom PROM_URL ALERTNAME STATE TIMEOUT
@@ -211,6 +214,21 @@ def cmd_wait_webhook(log, name, status, since, timeout):
     fail("no %s %s notification within %s s" % (name, status, timeout))
 
 
+def cmd_rules_ok(prom, count):
+    r = get(prom, "/api/v1/rules", {"type": "alert"})
+    if r.get("status") != "success":
+        fail("rules API: %s" % r.get("error"))
+    rules = [x for g in r["data"]["groups"] for x in g["rules"]]
+    bad = ["%s: %s %s" % (x["name"], x.get("health"), x.get("lastError", ""))
+           for x in rules if x.get("health") != "ok"]
+    if bad:
+        fail("rules not evaluating: " + "; ".join(bad))
+    if len(rules) != int(count):
+        fail("Prometheus loaded %d alerting rules, not %s" % (len(rules), count))
+    print("%d alerting rules loaded, every one evaluated without error"
+          % len(rules))
+
+
 def cmd_wait_query(prom, expr, timeout):
     start = time.time()
     deadline = start + float(timeout)
@@ -250,6 +268,8 @@ def main(argv):
         cmd_dashboard(argv[2], argv[3], timeout)
     elif len(argv) == 7 and argv[1] == "wait-webhook":
         cmd_wait_webhook(*argv[2:])
+    elif len(argv) == 4 and argv[1] == "rules-ok":
+        cmd_rules_ok(*argv[2:])
     elif len(argv) == 5 and argv[1] == "wait-query":
         cmd_wait_query(*argv[2:])
     elif len(argv) == 6 and argv[1] == "wait-prom":

@@ -144,6 +144,27 @@ python3 "$MCHECK" dashboard "$PROM" "$M/grafana/booktape-dashboard.json" --timeo
 	>"$TMP/dash.out" || fail "$(cat "$TMP/dash.out")"
 pass "$(cat "$TMP/dash.out")"
 
+# The checker itself: a query that does not parse, and one that returns
+# nothing, must both fail it.
+python3 - "$M/grafana/booktape-dashboard.json" "$TMP/bad-dash.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [p for p in d["panels"] if p.get("targets")]
+t[0]["targets"][0]["expr"] = "sum by (exchange) (rate(orderbook_collector_messages_received_total[1m])"
+t[1]["targets"][0]["expr"] = "orderbook_collector_no_such_metric"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+python3 "$MCHECK" dashboard "$PROM" "$TMP/bad-dash.json" --timeout 0 >"$TMP/bad-dash.out" &&
+	fail "the dashboard check passed a broken dashboard"
+for want in 'parse error' 'no_such_metric: no series'; do
+	grep -q "$want" "$TMP/bad-dash.out" ||
+		fail "the dashboard check missed a broken query ($want): $(cat "$TMP/bad-dash.out")"
+done
+
+n=$(grep -c '^ *- alert:' "$M/booktape-rules.yml")
+python3 "$MCHECK" rules-ok "$PROM" "$n" >"$TMP/rules.out" || fail "$(cat "$TMP/rules.out")"
+pass "$(cat "$TMP/rules.out")"
+
 for a in BooktapeRecorderDown BooktapeRecorderAbsent BooktapeRecorderDisconnected BooktapeDataStale \
 	BooktapeRotateStale BooktapeBackupStale BooktapeTextfileError; do
 	python3 "$MCHECK" wait-prom "$PROM" "$a" inactive 1 >/dev/null || fail "$a active on a healthy stack"
