@@ -10,7 +10,7 @@
 # it must resolve them; stopping the simulator must fire
 # BooktapeRecorderDisconnected (delivered) and BooktapeDataStale (fired,
 # and inhibited under the former); a broken textfile must deliver
-# BooktapeTextfileError.
+# BooktapeTextfileError, a missing one BooktapeTextfileMissing.
 # shellcheck source=SCRIPTDIR/../sim/lib.sh
 . "$(dirname "$0")/../sim/lib.sh"
 # shellcheck source=SCRIPTDIR/lib-recorder.sh
@@ -166,7 +166,7 @@ python3 "$MCHECK" rules-ok "$PROM" "$n" >"$TMP/rules.out" || fail "$(cat "$TMP/r
 pass "$(cat "$TMP/rules.out")"
 
 for a in BooktapeRecorderDown BooktapeRecorderAbsent BooktapeRecorderDisconnected BooktapeDataStale \
-	BooktapeRotateStale BooktapeBackupStale BooktapeTextfileError; do
+	BooktapeRotateStale BooktapeBackupStale BooktapeTextfileError BooktapeTextfileMissing; do
 	python3 "$MCHECK" wait-prom "$PROM" "$a" inactive 1 >/dev/null || fail "$a active on a healthy stack"
 done
 pass "no recorder, rotate, backup or textfile alert on a healthy stack"
@@ -201,6 +201,7 @@ wait_healthy 10
 t2=$(date +%s.%N)
 kill "$SIM_PID"
 printf 'booktape_broken{a="b" 1\n' >"$TEXTFILE/broken.prom"
+rm "$TEXTFILE/booktape_backup.prom"
 python3 "$MCHECK" wait-prom "$PROM" BooktapeDataStale firing "$LIMIT" >"$TMP/stale.out" ||
 	fail "$(sed 's/^FAIL: //' "$TMP/stale.out")"
 d_stale=$(awk -v a="$t2" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -208,7 +209,10 @@ delivered BooktapeRecorderDisconnected firing "$t2"
 d_disc=$D
 delivered BooktapeTextfileError firing "$t2"
 d_text=$D
-pass "simulator stopped: DataStale firing after ${d_stale} s, Disconnected at the webhook after ${d_disc} s; broken textfile delivered after ${d_text} s"
+delivered BooktapeTextfileMissing firing "$t2"
+d_miss=$D
+pass "simulator stopped: DataStale firing after ${d_stale} s, Disconnected at the webhook after ${d_disc} s"
+pass "textfiles: a broken one delivered TextfileError after ${d_text} s, a missing one TextfileMissing after ${d_miss} s"
 # The shipped inhibit rule: a disconnected recorder's stale pairs are not
 # sent on their own.
 sleep $((2 * GROUP))
