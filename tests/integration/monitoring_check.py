@@ -4,8 +4,9 @@ only; every address is the caller's, 127.0.0.1 in the tests).
 
 usage:
   monitoring_check.py static RULES RULES_TEST README
-      every alert names its runbook row, the README has that row, and the
-      unit tests have a firing and a not-firing case for it
+      every alert names its runbook row, the README has that row with the
+      rule's `for:`, and the unit tests have a firing and a not-firing
+      case for it
   monitoring_check.py dashboard PROM_URL DASHBOARD_JSON [--timeout S]
       the dashboard is well formed, and every panel query and variable
       query parses and returns series from PROM_URL (retried until S)
@@ -78,8 +79,13 @@ def cmd_static(rules, tests, readme):
         want = 'runbook: "README.md, Runbook: %s"' % name
         if want not in block:
             errs.append("%s: no annotation %s" % (name, want))
-        if not re.search(r"^\| `%s` \|" % re.escape(name), mtext, re.M):
+        m = re.search(r"^\| `%s` \| ([^|]*) \|" % re.escape(name), mtext, re.M)
+        f = re.search(r"^\s*for:\s*(\S+)", block, re.M)
+        if not m:
             errs.append("%s: no runbook row in %s" % (name, readme))
+        elif m.group(1).strip() != (f.group(1) if f else "0"):
+            errs.append("%s: runbook says for %s, the rule %s"
+                        % (name, m.group(1).strip(), f.group(1) if f else "0"))
         cases = re.findall(r"alertname:\s*%s\s*\n\s*exp_alerts:(.*)"
                            % re.escape(name), ttext)
         if not any(c.strip() == "[]" for c in cases):
