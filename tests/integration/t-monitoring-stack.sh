@@ -108,7 +108,7 @@ wait_http "http://127.0.0.1:$APORT/-/ready" Alertmanager
 
 # --- Prometheus: the shipped config and rules, test intervals, targets
 P=$TMP/prom
-mkdir -p "$P/targets/recorders" "$P/targets/node" "$P/targets/alertmanager"
+mkdir -p "$P/targets/recorders" "$P/targets/node" "$P/targets/alertmanager" "$P/targets/extra"
 sed -E -e "s/^(  (scrape_interval|scrape_timeout|evaluation_interval)): .*/\1: ${EVAL}s/" \
 	"$M/prometheus.yml" >"$P/prometheus.yml"
 sed -E "s/^( +for:) .*/\1 ${FOR}s/" "$M/booktape-rules.yml" >"$P/booktape-rules.yml"
@@ -122,14 +122,17 @@ printf -- '- targets: ["127.0.0.1:%s"]\n  labels: {host: local, recorder: rec}\n
 printf -- '- targets: ["127.0.0.1:%s"]\n  labels: {host: local, role: recorder}\n' "$NPORT" \
 	>"$P/targets/node/local.yml"
 printf -- '- targets: ["127.0.0.1:%s"]\n' "$APORT" >"$P/targets/alertmanager/local.yml"
-promtool check config "$P/prometheus.yml" >"$TMP/promtool.log" 2>&1 || fail "promtool: $(cat "$TMP/promtool.log")"
 PPORT=$(free_port)
+# An extra target names its own job (what `monitor add-target` writes).
+printf -- '- targets: ["127.0.0.1:%s"]\n  labels: {job: prometheus, host: local}\n' "$PPORT" \
+	>"$P/targets/extra/prometheus.yml"
+promtool check config "$P/prometheus.yml" >"$TMP/promtool.log" 2>&1 || fail "promtool: $(cat "$TMP/promtool.log")"
 prometheus --config.file="$P/prometheus.yml" --storage.tsdb.path="$P/data" \
 	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn >"$TMP/prometheus.log" 2>&1 &
 MON_PIDS+=($!)
 PROM=http://127.0.0.1:$PPORT
 wait_http "$PROM/-/ready" Prometheus
-python3 "$MCHECK" wait-query "$PROM" 'count(up == 1) == 2' $((15 * MULT)) >/dev/null ||
+python3 "$MCHECK" wait-query "$PROM" 'count(up{job=~"booktape-recorder|node|prometheus"} == 1) == 3' $((15 * MULT)) >/dev/null ||
 	fail "targets not up: $(curl -s "$PROM/api/v1/targets")"
 for _ in $(seq 1 $((100 * MULT))); do
 	curl -s "$PROM/api/v1/alertmanagers" | grep -q "127.0.0.1:$APORT" && break
@@ -137,7 +140,7 @@ for _ in $(seq 1 $((100 * MULT))); do
 done
 curl -s "$PROM/api/v1/alertmanagers" | grep -q "127.0.0.1:$APORT" ||
 	fail "Prometheus found no Alertmanager: $(curl -s "$PROM/api/v1/alertmanagers")"
-pass "recorder, node_exporter, Prometheus, Alertmanager and webhook up"
+pass "recorder, node_exporter, Prometheus (also as an extra target with its own job), Alertmanager and webhook up"
 
 # --- the dashboard's queries
 python3 "$MCHECK" dashboard "$PROM" "$M/grafana/booktape-dashboard.json" --timeout $((30 * MULT)) \
