@@ -7,6 +7,9 @@ usage:
       every alert names its runbook row, the README has that row with the
       rule's `for:`, and the unit tests have a firing and a not-firing
       case for it
+  monitoring_check.py dashboard-lint DASHBOARD_JSON
+      the dashboard is well formed: ids, datasource, queries, a layout
+      without overlaps
   monitoring_check.py dashboard PROM_URL DASHBOARD_JSON [--timeout S]
       the dashboard is well formed, and every panel query and variable
       query parses and returns series from PROM_URL (retried until S)
@@ -120,6 +123,7 @@ def check_structure(d):
     if "datasource" not in names:
         errs.append("no datasource variable")
     ids = set()
+    boxes = []
     for p in d.get("panels", []):
         if p.get("id") in ids:
             errs.append("panel id %s twice" % p.get("id"))
@@ -127,6 +131,12 @@ def check_structure(d):
         g = p.get("gridPos", {})
         if not all(k in g for k in "hwxy") or g["x"] + g["w"] > 24:
             errs.append("panel %r: bad gridPos" % p.get("title"))
+            continue
+        for t, b in boxes:
+            if (g["x"] < b["x"] + b["w"] and b["x"] < g["x"] + g["w"]
+                    and g["y"] < b["y"] + b["h"] and b["y"] < g["y"] + g["h"]):
+                errs.append("panels %r and %r overlap" % (t, p.get("title")))
+        boxes.append((p.get("title"), g))
         if p.get("type") == "row":
             continue
         if p.get("datasource", {}).get("uid") != "${datasource}":
@@ -179,6 +189,15 @@ def run_query(prom, kind, q):
     if not r["data"]["result"]:
         return "%s: no series" % q
     return None
+
+
+def cmd_dashboard_lint(path):
+    d = json.load(open(path))
+    errs = check_structure(d)
+    if errs:
+        fail("%s: %s" % (path, "; ".join(errs)))
+    print("dashboard: %d panels, %d queries, well formed"
+          % (len(d["panels"]), len(queries(d))))
 
 
 def cmd_dashboard(prom, path, timeout):
@@ -267,6 +286,8 @@ def cmd_wait_prom(prom, name, state, timeout):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "static" and len(argv) == 5:
         cmd_static(*argv[2:])
+    elif len(argv) == 3 and argv[1] == "dashboard-lint":
+        cmd_dashboard_lint(argv[2])
     elif len(argv) >= 4 and argv[1] == "dashboard":
         timeout = 30.0
         if len(argv) == 6 and argv[4] == "--timeout":

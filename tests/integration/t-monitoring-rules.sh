@@ -62,7 +62,8 @@ while read -r job; do
 done <"$T/jobs"
 pass "the rules' jobs are prometheus.yml's"
 
-python3 -m json.tool "$M/grafana/booktape-dashboard.json" >/dev/null || fail "dashboard is not JSON"
+python3 "$CHECK" dashboard-lint "$M/grafana/booktape-dashboard.json" >"$T/out" 2>&1 || fail "$(cat "$T/out")"
+pass "$(cat "$T/out")"
 for f in "$M"/grafana/provisioning/*/booktape.yml; do
 	grep -q '^apiVersion: 1$' "$f" || fail "$f: no apiVersion: 1"
 done
