@@ -9,8 +9,9 @@ packages=(
 	libwebsockets-dev libssl-dev libcsv-dev libarchive-dev libyaml-dev
 	zlib1g-dev libcurl4-openssl-dev libsystemd-dev
 	# tests
-	check prometheus prometheus-node-exporter openssh-server openssh-client
-	curl python3 python3-boto3 faketime procps iproute2 util-linux openssl systemd tar gzip
+	check prometheus prometheus-node-exporter prometheus-alertmanager
+	openssh-server openssh-client curl python3 python3-boto3 faketime procps
+	iproute2 util-linux openssl systemd tar gzip
 	# lint
 	clang-format cppcheck shellcheck clang-tidy
 	# make fuzz (clang + libFuzzer), make valgrind-check
