@@ -948,6 +948,15 @@ static void rec_cross(struct ctx *c, struct recorder_config *cfg,
 			 "(expected spot.order_book_update or spot.obu)",
 			 quote(q, chan));
 	}
+	if (cfg->exchange == EXCHANGE_MEXC && cfg->channel != NULL &&
+	    strcmp(cfg->channel, "spot@public.aggre.depth.v3.api.pb") != 0) {
+		char q[CFG_QUOTE];
+
+		err_node(c, chan,
+			 "channel: '%s' is not a MEXC book channel "
+			 "(expected spot@public.aggre.depth.v3.api.pb)",
+			 quote(q, chan));
+	}
 	if (cfg->snapshot_depth <= cfg->depth_limit)
 		return;
 	/* The default must not break an old file with a shallow book. */

@@ -754,18 +754,30 @@ static void on_closed(void *ud, const char *reason)
 }
 
 /*
- * Does a reply concern p? By the request id we sent (unique, never
- * reused, shared by the pairs of one request), else by the symbol the
- * reply names (the 2021 Gate.io protocol echoed no id).
+ * Does a reply concern p, and is it about an unsubscribe? By the request
+ * id we sent (unique, never 0, shared by the pairs of one request), else
+ * by the symbols the reply names (the 2021 Gate.io protocol echoed no
+ * id; MEXC may answer with id 0). Returns 0 (not p's), 1 (p's
+ * subscribe) or 2 (p's unsubscribe).
  */
 static int reply_is_for(const struct gpair *p, const struct fconn *c,
 			const struct venue_msg *m)
 {
+	int named;
+
 	if (p->c != c)
 		return 0;
-	if (!m->has_req_id)
-		return strcmp(p->sym, m->symbol) == 0;
-	return (m->unsubscribe ? p->unsub_id : p->sub_id) == m->req_id;
+	if (m->has_req_id && m->req_id != 0) {
+		if (p->sub_id == m->req_id)
+			return 1;
+		return p->unsub_id == m->req_id ? 2 : 0;
+	}
+	named = strcmp(p->sym, m->symbol) == 0;
+	for (size_t i = 0; i < m->nsymbols && !named; i++)
+		named = strcmp(p->sym, m->symbols[i]) == 0;
+	if (!named)
+		return 0;
+	return m->unsubscribe ? 2 : 1;
 }
 
 static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
@@ -775,9 +787,11 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (!reply_is_for(p, c, m))
+		int what = reply_is_for(p, c, m);
+
+		if (what == 0)
 			continue;
-		if (m->unsubscribe) {
+		if (what == 2) {
 			if (p->removed)
 				p->removed = 2; /* freed by the next tick */
 			continue;
@@ -799,10 +813,12 @@ static void on_error(struct fconn *c, const struct venue_msg *m)
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (!reply_is_for(p, c, m))
+		int what = reply_is_for(p, c, m);
+
+		if (what == 0)
 			continue;
 		who = p->sym;
-		if (m->refused)
+		if (m->refused && what == 1)
 			p->rejected = 1;
 	}
 	log_err("%s: exchange refused %s: code %lld: %s", who,

@@ -12,6 +12,8 @@ const struct venue *venue_find(enum exchange ex)
 	switch (ex) {
 	case EXCHANGE_GATEIO:
 		return &venue_gateio;
+	case EXCHANGE_MEXC:
+		return &venue_mexc;
 	default:
 		return NULL;
 	}

@@ -36,11 +36,16 @@ enum venue_msg_type {
  */
 struct venue_msg {
 	enum venue_msg_type type;
-	bool unsubscribe; /* ACK/ERROR: of an unsubscribe request */
+	bool unsubscribe; /* ACK/ERROR: of an unsubscribe, when the reply
+			   * says (else the request id tells) */
 	bool has_req_id;  /* ACK/ERROR: the reply echoed our id */
 	bool refused;	  /* ERROR: the symbol is refused for good */
 	uint64_t req_id;  /* ACK/ERROR */
 	char symbol[VENUE_SYMBOL_MAX]; /* UPDATE; ACK/ERROR when named, "" */
+	/* ACK/ERROR: more symbols a reply names (MEXC lists its topics);
+	 * borrowed from the parser like the update's spans. */
+	const char (*symbols)[VENUE_SYMBOL_MAX];
+	size_t nsymbols;
 	int64_t err_code;
 	char err_text[256]; /* ERROR: the exchange's words, for the log */
 	struct sync_update update;
