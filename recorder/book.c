@@ -245,6 +245,26 @@ size_t book_trim(struct book *b)
 	return dropped;
 }
 
+size_t book_trim_worse(struct book *b, enum book_side side, const char *price,
+		       size_t price_len)
+{
+	struct side *s = &b->side[side == BOOK_ASK];
+	struct decimal_parts key;
+	size_t keep, dropped = 0;
+	bool found;
+
+	if (!decimal_split(price, price_len, &key))
+		return 0;
+	keep = side_find(s, side, price, &key, &found);
+	if (found)
+		keep++;
+	while (s->n > keep) {
+		s->spare[s->nspare++] = s->order[--s->n];
+		dropped++;
+	}
+	return dropped;
+}
+
 size_t book_count(const struct book *b, enum book_side side)
 {
 	return b->side[side == BOOK_ASK].n;

@@ -85,6 +85,13 @@ void book_clear(struct book *b);
  */
 size_t book_trim(struct book *b);
 
+/*
+ * Drop the levels of a side strictly worse than `price` (a valid
+ * decimal); returns how many.
+ */
+size_t book_trim_worse(struct book *b, enum book_side side, const char *price,
+		       size_t price_len);
+
 /* Levels currently held on a side. */
 size_t book_count(const struct book *b, enum book_side side);
 

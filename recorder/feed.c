@@ -424,6 +424,7 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	p->symlen = strlen(p->sym);
 	memset(&sc, 0, sizeof(sc));
 	sc.window = f->st.window;
+	sc.full_depth = f->st.full_depth;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;

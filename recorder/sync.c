@@ -36,7 +36,14 @@ struct sync {
 	uint64_t last;	 /* last applied update id */
 	int64_t book_ts; /* exchange time of the book state, µs; 0 unknown */
 	int64_t since;	 /* local µs the current state was entered */
-	bool fetching;	 /* a snapshot fetch is outstanding */
+	size_t window;
+	bool full_depth;
+	/* full_depth: per side, the deepest price known (levels worse are
+	 * known only if they changed), when the side reached the window. */
+	bool bounded[2];
+	uint8_t bound_len[2];
+	char bound[2][BOOK_TEXT_MAX];
+	bool fetching; /* a snapshot fetch is outstanding */
 	struct bufmsg *msgs;
 	size_t msg_cap;
 	size_t head; /* first live entry */
@@ -98,6 +105,48 @@ static bool update_valid(const struct sync *s, const struct sync_update *u)
 	(void)s;
 	return changes_valid(u->bids, u->nbids) &&
 	       changes_valid(u->asks, u->nasks);
+}
+
+static void bounds_reset(struct sync *s)
+{
+	s->bounded[0] = s->bounded[1] = false;
+}
+
+/*
+ * Keep the book to what is known, after a message. A window stream: its
+ * best `window` levels. A whole-book stream: the levels no worse than
+ * each side's bound, at most `window` (a side that holds the window
+ * moves its bound to its deepest level). Returns true when a bounded
+ * side knows fewer than half the window: too shallow to write.
+ */
+static bool clip(struct sync *s)
+{
+	bool shallow = false;
+
+	if (!s->full_depth) {
+		book_trim(s->book);
+		return false;
+	}
+	for (int side = BOOK_BID; side <= BOOK_ASK; side++)
+		if (s->bounded[side])
+			book_trim_worse(s->book, (enum book_side)side,
+					s->bound[side], s->bound_len[side]);
+	book_trim(s->book);
+	for (int side = BOOK_BID; side <= BOOK_ASK; side++) {
+		size_t n = book_count(s->book, (enum book_side)side);
+
+		if (n >= s->window) {
+			const struct book_level *l = book_level(
+				s->book, (enum book_side)side, n - 1);
+
+			memcpy(s->bound[side], l->price, l->price_len);
+			s->bound_len[side] = l->price_len;
+			s->bounded[side] = true;
+		} else if (s->bounded[side] && 2 * n < s->window) {
+			shallow = true;
+		}
+	}
+	return shallow;
 }
 
 static int load_side(struct sync *s, enum book_side side,
@@ -326,10 +375,11 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 
 	book_clear(s->book);
 	buf_clear(s);
+	bounds_reset(s);
 	rc = load_side(s, BOOK_BID, u->bids, u->nbids);
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, u->asks, u->nasks);
-	book_trim(s->book);
+	(void)clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		s->c.crossed += rc == 0;
 		resync(s, rc == 0 ? "crossed full push" : "bad full push", NULL,
@@ -355,14 +405,23 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 				 .last_id = u->last_id,
 				 .has_last = true };
 	int rc = load_side(s, BOOK_BID, u->bids, u->nbids);
+	bool shallow;
 
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, u->asks, u->nasks);
-	book_trim(s->book);
+	shallow = clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		/* Never write a crossed book: withhold this diff's rows. */
 		s->c.crossed += rc == 0;
 		resync(s, rc == 0 ? "crossed book" : "bad diff", NULL,
+		       local_us);
+		return 0;
+	}
+	if (shallow) {
+		/* A sweep below what the snapshot covered: the levels now on
+		 * top are not all known. Withhold the rows, resync deep. */
+		s->c.shallow++;
+		resync(s, "book shallower than half its snapshot", NULL,
 		       local_us);
 		return 0;
 	}
@@ -562,10 +621,11 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 		return CORE_EPARSE;
 	}
 	book_clear(s->book);
+	bounds_reset(s);
 	rc = load_side(s, BOOK_BID, snap->bids, snap->nbids);
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, snap->asks, snap->nasks);
-	book_trim(s->book);
+	(void)clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		s->c.crossed++;
 		ev.detail = "crossed snapshot";
@@ -576,6 +636,12 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 	s->book_ts = ts_or_local(snap->ts_ms, 0);
 	if (replay_buffer(s, local_us) != 0)
 		return 0;
+	if (clip(s)) {
+		s->c.shallow++;
+		ev.detail = "book shallower than half its snapshot";
+		refetch(s, &ev, local_us);
+		return 0;
+	}
 	if (book_crossed(s->book)) {
 		s->c.crossed++;
 		ev.detail = "crossed book after buffered diffs";
@@ -676,6 +742,8 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->text_cap = cfg->buffer_bytes ? cfg->buffer_bytes
 					: DEFAULT_BUFFER_BYTES;
 	s->book = book_new(cfg->window);
+	s->window = cfg->window;
+	s->full_depth = cfg->full_depth;
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);

@@ -130,6 +130,15 @@ struct sync_cfg {
 	 * stream, so it is dropped, and one that enters it is sent again.
 	 */
 	size_t window;
+	/*
+	 * The stream sends every change of the whole book (MEXC), not a
+	 * window: the book is as deep as its snapshot, and levels below
+	 * the deepest one known are known only when they change. The book
+	 * then keeps the levels no worse than that, at most `window`, and a
+	 * message that leaves a side with fewer than half the window known
+	 * is not written: the symbol resyncs (a fresh, deep snapshot).
+	 */
+	bool full_depth;
 	size_t buffer_msgs;  /* diffs buffered while resyncing; 0: 512 */
 	size_t buffer_bytes; /* level text buffered; 0: 256 KiB */
 };
@@ -148,6 +157,7 @@ struct sync_counters {
 			     * than the snapshot they met */
 	uint64_t rejected;  /* invalid diffs or snapshots */
 	uint64_t crossed;   /* books found crossed */
+	uint64_t shallow;   /* whole-book streams swept below the snapshot */
 	uint64_t snapshots; /* snapshots bridged */
 	uint64_t snapshot_failures;
 	uint64_t full_refreshes; /* full pushes applied */

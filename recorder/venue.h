@@ -58,6 +58,8 @@ struct venue_stream {
 	char speed[16];		 /* "100ms", "400", ... */
 	char desc[64];		 /* "spot.obu 400: window of 400 levels" */
 	enum sync_mode mode;	 /* how the stream's books are synced */
+	bool full_depth;	 /* every change of the whole book, no
+				  * window (see sync_cfg.full_depth) */
 	int channel;		 /* venue-private (Gate.io: which channel) */
 };
 

@@ -31,12 +31,13 @@ static int mv_stream(const struct recorder_config *c, struct venue_stream *st)
 	    strcmp(c->channel, "spot@public.aggre.depth.v3.api.pb") != 0)
 		return CORE_EINVAL;
 	st->mode = SYNC_MODE_SNAPSHOT;
+	st->full_depth = true;
 	st->window = (size_t)c->depth_limit;
 	st->snapshot_limit = (unsigned)c->depth_limit;
 	snprintf(st->speed, sizeof(st->speed), "%s", MEXC_SPEED);
 	snprintf(st->desc, sizeof(st->desc),
-		 "spot@public.aggre.depth.v3.api.pb@%s: %zu levels",
-		 st->speed, st->window);
+		 "spot@public.aggre.depth.v3.api.pb@%s: %zu levels", st->speed,
+		 st->window);
 	return 0;
 }
 

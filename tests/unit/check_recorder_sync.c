@@ -801,6 +801,57 @@ START_TEST(test_fetch_cancel_after_full_push)
 }
 END_TEST
 
+/*
+ * A whole-book stream (MEXC): the book is as deep as its snapshot. A
+ * level inserted below the deepest known price is not kept (levels
+ * between may be unknown); a level above pushes the deepest one out and
+ * moves the bound; a sweep that leaves less than half the window known
+ * is not written and resyncs.
+ */
+START_TEST(test_full_depth_bounds)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+	struct sync_cfg cfg = { .window = 4, .full_depth = true };
+	struct sync_cbs cbs = { .ctx = rc,
+				.row = on_row,
+				.event = on_event,
+				.fetch_snapshot = on_fetch,
+				.resubscribe = on_resub };
+	const struct book *b;
+	size_t rows;
+
+	ck_assert_ptr_nonnull(rc);
+	rc->new_block = true;
+	rc->s = sync_new("AB", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
+	ck_assert_ptr_nonnull(rc->s);
+	b = sync_book(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	snap(rc, 10, "b10=1 b9=1 b8=1 b7=1 a11=1 a12=1");
+	feed(rc, 11, 11, "b5=1"); /* below the bound: not kept */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 4);
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->price, "7");
+	feed(rc, 12, 12, "b10.5=1"); /* pushes 7 out: the bound is 8 */
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->price, "8");
+	feed(rc, 13, 13, "b7=2"); /* 7 is below the bound now */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 4);
+	feed(rc, 14, 14, "b10.5=0 b10=0"); /* half the window: kept */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 2);
+	ck_assert(sync_synced(rc->s));
+	/* The asks side never held the window: unbounded, all known. */
+	feed(rc, 15, 15, "a20=1 a30=1");
+	ck_assert_uint_eq(book_count(b, BOOK_ASK), 4);
+	rows = rc->rows;
+	feed(rc, 16, 16, "b9=0"); /* one of four known: resync */
+	ck_assert_uint_eq(rc->rows, rows);
+	ck_assert_int_eq(sync_state(rc->s), SYNC_WAIT_SNAPSHOT);
+	ck_assert_int_eq(rc->fetches, 2);
+	ck_assert_str_eq(rc->last_resync_detail,
+			 "book shallower than half its snapshot");
+	ck_assert_uint_eq(sync_counters(rc->s)->shallow, 1);
+	rec_free(rc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ obu */
 
 static void feed_frame(struct rec *rc, struct gateio_parser *p, const char *buf,
@@ -1269,6 +1320,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_disconnect_and_hour_snapshot);
 	tcase_add_test(rules, test_depth_trim);
 	tcase_add_test(rules, test_window_sweep);
+	tcase_add_test(rules, test_full_depth_bounds);
 	tcase_add_test(rules, test_ack_after_full_push_keeps_book);
 	tcase_add_test(rules, test_fetch_cancel_after_full_push);
 	tcase_add_test(rules, test_obu_real_full_then_incremental);
