@@ -12,8 +12,10 @@ block.
 
 With --window W the book is a window stream's: after each message the
 rebuilt book keeps its best W levels per side (the reader's rule, see the
-README) and is compared with the truth's best W. With --top-n N the
-book_snapshot_N rows are checked too: each must equal the truth's best N
+README) and is compared with the truth's best W. With --exact K (a
+whole-book stream such as MEXC's, where the recorder guarantees the best
+depth_limit/2 levels) nothing is trimmed and only the best K levels a
+side are compared. With --top-n N the book_snapshot_N rows are checked too: each must equal the truth's best N
 at the update its local_timestamp names, and carry the exchange time of
 that update's rows.
 
@@ -152,22 +154,23 @@ def check_symbol(args, symbol):
                 continue
             want = truth.at(uid) if truth else book
             if want is not None:
-                want = top(want, args.window)
+                want = top(want, args.window or args.exact)
             if want is None:
                 continue
-            if book != want and args.crash_tolerant and i < len(rows) \
+            got = top(book, args.exact) if args.exact else book
+            if got != want and args.crash_tolerant and i < len(rows) \
                     and rows[i][4] == "true":
                 # A kill can leave part of a message's rows on disk; the
                 # snapshot block written after the restart repairs it.
                 torn += 1
                 continue
-            if book != want:
+            if got != want:
                 diff = []
                 for side in ("bid", "ask"):
-                    for px in sorted(set(book[side]) | set(want[side])):
-                        if book[side].get(px) != want[side].get(px):
+                    for px in sorted(set(got[side]) | set(want[side])):
+                        if got[side].get(px) != want[side].get(px):
                             diff.append("%s %s: recorded %s, truth %s" % (
-                                side, px, book[side].get(px),
+                                side, px, got[side].get(px),
                                 want[side].get(px)))
                 fail("%s at update %d (local %s): book differs from truth: "
                      "%s" % (symbol, uid, ts, "; ".join(diff[:5])))
@@ -231,7 +234,8 @@ def check_top_n(args, symbol, ids, times):
         if want is None:
             continue
         # Beyond the stream's window nothing is known: empty fields.
-        want = top(want, min(n, args.window) if args.window else n)
+        deep = args.window or args.exact
+        want = top(want, min(n, deep) if deep else n)
         asks = sorted(want["ask"])
         bids = sorted(want["bid"], reverse=True)
         for i in range(n):
@@ -266,6 +270,9 @@ def main():
     ap.add_argument("--allow-crossed", action="store_true")
     ap.add_argument("--window", type=int, default=0,
                     help="levels per side the stream maintains")
+    ap.add_argument("--exact", type=int, default=0,
+                    help="a whole-book stream: compare only the best N "
+                    "levels a side (no trim)")
     ap.add_argument("--top-n", type=int, default=0,
                     help="check book_snapshot_N rows against the truth")
     ap.add_argument("--crash-tolerant", action="store_true",
