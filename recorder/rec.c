@@ -152,11 +152,10 @@ static int create_context(struct rec *r)
 	http_hooks.metrics = hook_metrics;
 	http_hooks.health = hook_health;
 	http_hooks.ud = r;
+	/* httpd_start says why it could not listen. */
 	rc = httpd_start(r->cx, r->cfg->metrics_listen, &http_hooks);
-	if (rc != 0) {
-		log_err_r(rc, "listen on '%s'", r->cfg->metrics_listen);
+	if (rc != 0)
 		return rc;
-	}
 	memset(client_protos, 0, sizeof(client_protos));
 	client_protos[0] = *wsconn_protocol();
 	client_protos[1] = *rest_protocol();
