@@ -186,8 +186,9 @@ static void reload(struct rec *r)
 		return;
 	rc = config_load_recorder(r->cfg->path, ncfg, &err);
 	if (rc != 0) {
-		log_err("reload '%s' refused, keeping the running config:\n%s",
-			r->cfg->path, err ? err : core_strerror(rc));
+		log_err("reload '%s' refused, keeping the running config",
+			r->cfg->path);
+		log_lines(LOG_LVL_ERR, err ? err : core_strerror(rc));
 		free(err);
 		free(ncfg);
 		return;
