@@ -309,7 +309,19 @@ fleet_boot() {
 	done
 	for name in "$@"; do
 		fleet_wait "$name"
+		fleet__wait_address "$name"
 	done
+}
+
+# systemd-networkd sets host0's address a moment after boot.
+fleet__wait_address() {
+	local i
+	for i in $(seq 1 50); do
+		fleet_run "$1" ip -4 -o addr show dev host0 2>/dev/null |
+			grep -q " ${FLEET_IP[$1]}/" && return 0
+		sleep 0.2
+	done
+	fleet_die "host $1 has no address ${FLEET_IP[$1]} on host0"
 }
 
 # fleet_run NAME CMD...: run CMD in the host (all its namespaces), with
