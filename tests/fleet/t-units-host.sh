@@ -204,16 +204,24 @@ done
 d=${HOUR%%T*}
 on_h1 "cp -a /root/booktape-test/live/gateio/$d/. /var/lib/booktape/live/gateio/$d/ &&
 	chown -R booktape:booktape /var/lib/booktape/live/gateio/$d"
-on_h1 'systemctl start booktape-rotate.service' >/dev/null 2>&1 ||
-	fail "booktape-rotate.service failed: $(on_h1 'journalctl -u booktape-rotate -o cat --no-pager | tail -5')"
-[ "$(prop booktape-rotate.service Result)" = success ] || fail "rotate result"
+# run_job rotate|backup: start the oneshot as its timer would; it must succeed.
+run_job() {
+	on_h1 "systemctl start booktape-$1.service" >/dev/null 2>&1 ||
+		fail "booktape-$1.service failed: $(on_h1 "journalctl -u booktape-$1 -o cat --no-pager | tail -5")"
+	[ "$(prop "booktape-$1.service" Result)" = success ] || fail "$1: result not success"
+}
+textdir=/var/lib/prometheus/node-exporter
+[ "$(on_h1 "stat -c %U:%a $textdir")" = root:755 ] ||
+	fail "$textdir is not as Debian ships it: $(on_h1 "stat -c %U:%a $textdir")"
+run_job rotate
 archive=/var/lib/booktape/archive/gateio/${HOUR%%T*}/gateio_${HOUR%%:*}.tar.gz
 on_h1 "test -s $archive && test -s $archive.sha256" || fail "no $archive"
-on_h1 'systemctl start booktape-backup.service' >/dev/null 2>&1 ||
-	fail "booktape-backup.service failed: $(on_h1 'journalctl -u booktape-backup -o cat --no-pager | tail -5')"
-[ "$(prop booktape-backup.service Result)" = success ] || fail "backup result"
+# A host without node_exporter: no textfile directory, not even its parent.
+on_h1 'rm -rf /var/lib/prometheus'
+run_job backup
 on_h1 "find /srv/offsite -name $(basename "$archive") | grep -q ." || fail "archive not shipped to /srv/offsite"
-pass "rotate sealed $(basename "$archive"), backup shipped it, both under their hardening"
+run_job rotate
+pass "rotate sealed $(basename "$archive"), backup shipped it, both under their hardening, with $textdir as Debian ships it and with none"
 
 # Only the textfile collector: a full scrape takes a second here.
 textfiles_seen='
@@ -226,7 +234,7 @@ if ! wait_for 10 "both textfiles at node_exporter" "$textfiles_seen"; then
 	journalctl -b -u prometheus-node-exporter -o cat | tail -5' | sed 's/^/    /'
 	fail "node_exporter does not show both textfiles"
 fi
-pass "booktape_rotate_* and booktape_backup_* reach node_exporter (textfile dir $(on_h1 'stat -c %U:%a /var/lib/prometheus/node-exporter'))"
+pass "booktape_rotate_* and booktape_backup_* reach node_exporter (textfile dir now $(on_h1 "stat -c %U:%a $textdir"))"
 
 # ---- a bad config fails once; meanwhile the watchdog meets a stopped recorder
 on_h1 'cp /root/booktape-test/bad.yml /etc/booktape/bad.yml; chgrp booktape /etc/booktape/bad.yml
