@@ -201,9 +201,17 @@ fleet_ip() {
 	printf '%s\n' "${FLEET_IP[$1]}"
 }
 
-# fleet_leader NAME: the host's PID 1, as a PID of this machine.
+# fleet_leader NAME: the host's PID 1, as a PID of this machine. After
+# a reboot (nspawn restarted by fleet__start's loop) it is found again.
 fleet_leader() {
-	cat "$FLEET_DIR/hosts/$1/leader"
+	local h=$FLEET_DIR/hosts/$1 p
+	[ -d "$h" ] || return 1
+	p=$(cat "$h/leader" 2>/dev/null) || p=
+	if [ -z "$p" ] || ! grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$p/status" 2>/dev/null; then
+		fleet__find_leader "$1" || return 1
+		p=$(cat "$h/leader")
+	fi
+	echo "$p"
 }
 
 # Prepare NAME's overlay root and its network and name files.
@@ -262,7 +270,8 @@ fleet__start() {
 # descendants of its nspawn.
 fleet__find_leader() {
 	local h=$FLEET_DIR/hosts/$1 np p kids i
-	for i in $(seq 1 100); do
+	rm -f "$h/leader"
+	for i in $(seq 1 150); do
 		np=$(cat "$h/nspawn.pid" 2>/dev/null) || np=
 		if [ -n "$np" ]; then
 			kids=$(pgrep -P "$np" || true)
