@@ -12,6 +12,9 @@ packages=(
 	check prometheus prometheus-node-exporter prometheus-alertmanager
 	openssh-server openssh-client curl python3 python3-boto3 faketime procps
 	iproute2 util-linux openssl systemd tar gzip
+	# make host-check: Debian 12 test hosts booted with systemd-nspawn
+	# (tests/fleet/lib-fleet.sh, ../shared/reference/FLEET.md)
+	systemd-container mmdebstrap iptables
 	# lint
 	clang-format cppcheck shellcheck clang-tidy
 	# make fuzz (clang + libFuzzer), make valgrind-check
@@ -37,7 +40,10 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+# Wait for another apt run (a parallel build on the same machine)
+# rather than fail on its lock.
+lock=(-o DPkg::Lock::Timeout=600)
+$sudo apt-get "${lock[@]}" update -qq
 # --no-install-recommends keeps CI lean; services are started by the
 # tests themselves, never by the package's maintainer scripts.
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}"

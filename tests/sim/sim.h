@@ -245,6 +245,7 @@ void fault_script_run(struct sim *sim, double elapsed_s);
 
 struct sim_opts {
 	int port;
+	const char *listen; /* IPv4 literal */
 	const char *port_file;
 	const char *cert, *key;
 	const char *truth_dir;

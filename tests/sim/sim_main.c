@@ -5,6 +5,7 @@
  */
 #include "sim.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -26,7 +27,9 @@ static struct lws_context *sim_sig_cx;
 
 static const char usage_text[] =
 	"usage: " PROG " [options]\n"
-	"  --port N            listen port on 127.0.0.1 (0 = any, default)\n"
+	"  --port N            listen port (0 = any, default)\n"
+	"  --listen ADDR       IPv4 address to listen on (127.0.0.1); a test\n"
+	"                      host bridge's own address, never another\n"
 	"  --port-file F       write the listening port to F\n"
 	"  --tls-cert F --tls-key F   serve wss/https\n"
 	"  --pairs A,B         pairs to simulate (BTC_USDT,ETH_USDT)\n"
@@ -105,7 +108,8 @@ enum {
 	O_MAXQ,
 	O_DURATION,
 	O_WINDOW_LEAVE,
-	O_HELP
+	O_HELP,
+	O_LISTEN
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +133,7 @@ static const struct option long_opts[] = {
 	{ "duration", 1, NULL, O_DURATION },
 	{ "window-leave", 1, NULL, O_WINDOW_LEAVE },
 	{ "help", 0, NULL, O_HELP },
+	{ "listen", 1, NULL, O_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -180,6 +185,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				     [O_DEPTH - O_PORT] = 5000,
 				     [O_PING - O_PORT] = 65535,
 				     [O_IDLE - O_PORT] = 86400 };
+	struct in_addr a4;
 	int c;
 	double v;
 
@@ -213,6 +219,14 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				return -1;
 			}
 			o->window_silent = strcmp(optarg, "silent") == 0;
+			break;
+		case O_LISTEN:
+			if (inet_pton(AF_INET, optarg, &a4) != 1) {
+				log_err("--listen '%s': not an IPv4 address",
+					optarg);
+				return -1;
+			}
+			o->listen = optarg;
 			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -369,7 +383,7 @@ static int serve(struct sim *sim)
 	info.vhost_name = "sim";
 	info.port = sim->opt.port;
 	/* Without DISABLE_IPV6 lws 4.1 binds every interface. */
-	info.iface = "127.0.0.1";
+	info.iface = sim->opt.listen;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.protocols = protocols;
@@ -379,12 +393,13 @@ static int serve(struct sim *sim)
 	info.retry_and_idle_policy = sim->opt.ping_s > 0 ? &idle : NULL;
 	sim->vh = lws_create_vhost(sim->cx, &info);
 	if (sim->vh == NULL) {
-		log_err("cannot listen on 127.0.0.1:%d", sim->opt.port);
+		log_err("cannot listen on %s:%d", sim->opt.listen,
+			sim->opt.port);
 		return -1;
 	}
 	port = lws_get_vhost_listen_port(sim->vh);
-	log_notice("listening on %s://127.0.0.1:%d (%zu pairs)",
-		   tls ? "wss" : "ws", port, sim->npairs);
+	log_notice("listening on %s://%s:%d (%zu pairs)", tls ? "wss" : "ws",
+		   sim->opt.listen, port, sim->npairs);
 	if (sim->opt.port_file != NULL &&
 	    write_port(sim->opt.port_file, port) < 0)
 		return -1;
@@ -421,7 +436,8 @@ int main(int argc, char **argv)
 
 	log_init(PROG);
 	memset(&sim, 0, sizeof(sim));
-	sim.opt = (struct sim_opts){ .pairs = "BTC_USDT,ETH_USDT",
+	sim.opt = (struct sim_opts){ .listen = "127.0.0.1",
+				     .pairs = "BTC_USDT,ETH_USDT",
 				     .seed = 1,
 				     .rate = 100,
 				     .depth = 50,
