@@ -77,7 +77,8 @@ static void sub_fault(struct sim_conn *c, struct sim_sub *s,
 		break;
 	case SIM_F_DUP:
 		if (s->last.len > 0)
-			ws_queue(c, sbuf_data(&s->last), s->last.len);
+			ws_queue_frame(c, sbuf_data(&s->last), s->last.len,
+				       c->sim->venue->binary_push);
 		break;
 	case SIM_F_REORDER:
 		if (s->reorder == 0)
@@ -111,15 +112,11 @@ static void oversize(struct sim_conn *c, uint64_t n)
 static void conn_fault(struct sim *sim, struct sim_conn *c,
 		       enum sim_fault_kind k, uint64_t n)
 {
-	static const char bad[] =
-		"{\"time\":1,\"channel\":\"spot.order_book_"
-		"update\",\"event\":\"update\",\"result\":{\"t\":";
 	int64_t now = sim_now_us();
 
-	(void)sim;
 	switch (k) {
 	case SIM_F_BADJSON:
-		ws_queue(c, bad, sizeof(bad) - 1);
+		sim->venue->bad_frame(c);
 		break;
 	case SIM_F_OVERSIZE:
 		oversize(c, n);

@@ -1,8 +1,10 @@
 /*
  * Gate.io spot v4 wire formats: subscribe acks and errors, spot.pong,
  * spot.order_book_update and spot.obu pushes (incremental pushes carry
- * the last value per level since the previous push), and the REST
- * order_book body. Field order follows the captured samples.
+ * the last value per level since the previous push), the REST
+ * order_book route and body, and the venue table that plugs them (and
+ * the requests of sim_sub.c) into the generic simulator. Field order
+ * follows the captured samples.
  */
 #include "sim.h"
 
@@ -113,8 +115,7 @@ static void add_levels(struct sbuf *b, const struct sim_pair *p,
 	sbuf_addc(b, ']');
 }
 
-/* Grow the collapse scratch to hold n entries. -1 on failure. */
-static int agg_reserve(struct sim *sim, size_t n)
+int agg_reserve(struct sim *sim, size_t n)
 {
 	size_t hc = 16;
 
@@ -144,12 +145,8 @@ static int agg_reserve(struct sim *sim, size_t n)
 	return 0;
 }
 
-/*
- * Collapse changes from..to into sim->agg (one entry per level, the last
- * value, in order of first appearance). Returns the entry count.
- */
-static size_t agg_collect(struct sim *sim, const struct sim_pair *p,
-			  uint64_t from, uint64_t to)
+size_t agg_collect(struct sim *sim, const struct sim_pair *p, uint64_t from,
+		   uint64_t to)
 {
 	size_t n = 0, hc, mask;
 	uint64_t id;
@@ -485,3 +482,86 @@ void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 		book_side_release(&st[1]);
 	}
 }
+
+static void err_body(struct sbuf *b, const char *label, const char *msg)
+{
+	sbuf_adds(b, "{\"label\":\"");
+	sbuf_adds(b, label);
+	sbuf_adds(b, "\",\"message\":\"");
+	sbuf_add_jstr(b, msg, strlen(msg));
+	sbuf_adds(b, "\"}");
+}
+
+/* GET /api/v4/spot/order_book; returns the HTTP status. */
+static int gio_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
+{
+	char pbuf[96], lbuf[64], wbuf[64], msg[128];
+	const char *pair = sim_arg(wsi, "currency_pair=", pbuf, sizeof(pbuf));
+	const char *lim = sim_arg(wsi, "limit=", lbuf, sizeof(lbuf));
+	const char *wid = sim_arg(wsi, "with_id=", wbuf, sizeof(wbuf));
+	struct sim_pair *p;
+	uint64_t limit = 10, back;
+
+	if (pair == NULL || *pair == '\0') {
+		err_body(b, "MISSING_REQUIRED_PARAM",
+			 "Missing required parameter: currency_pair");
+		return 400;
+	}
+	if (lim != NULL &&
+	    (sim_parse_u64(lim, &limit) < 0 || limit == 0 || limit > 5000)) {
+		snprintf(msg, sizeof(msg),
+			 "Invalid parameter `limit` "
+			 "with value: %.40s",
+			 lim);
+		err_body(b, "INVALID_PARAM_VALUE", msg);
+		return 400;
+	}
+	p = sim_pair_find(sim, pair, strlen(pair));
+	if (p == NULL) {
+		snprintf(msg, sizeof(msg), "Invalid currency pair %.40s", pair);
+		err_body(b, "INVALID_CURRENCY_PAIR", msg);
+		return 400;
+	}
+	if (p->rp_snap != NULL) {
+		sbuf_add(b, p->rp_snap, p->rp_snap_len);
+		return 200;
+	}
+	back = sim->stale_back;
+	sim->stale_back = 0;
+	gio_rest_book(sim, p, b, (int)limit,
+		      wid != NULL && strcmp(wid, "true") == 0, back);
+	return 200;
+}
+
+static void gio_rest_fault_body(struct sbuf *b, int status)
+{
+	if (status == 429)
+		err_body(b, "TOO_MANY_REQUESTS", "Request Rate limit Exceeded");
+	else
+		err_body(b, "SERVER_ERROR", "Internal server error");
+}
+
+static void gio_bad_frame(struct sim_conn *c)
+{
+	static const char bad[] =
+		"{\"time\":1,\"channel\":\"spot.order_book_"
+		"update\",\"event\":\"update\",\"result\":{\"t\":";
+
+	ws_queue(c, bad, sizeof(bad) - 1);
+}
+
+const struct sim_venue sim_venue_gateio = {
+	.name = "gateio",
+	.default_pairs = "BTC_USDT,ETH_USDT",
+	.rest_path = "/api/v4/spot/order_book",
+	.binary_push = 0,
+	.max_msgs_per_s = 0,
+	.supports_flood = 1,
+	.supports_replay = 1,
+	.request = gio_request,
+	.push = gio_push,
+	.push_n = gio_push_n,
+	.rest = gio_rest,
+	.rest_fault_body = gio_rest_fault_body,
+	.bad_frame = gio_bad_frame,
+};
