@@ -1381,13 +1381,14 @@ static Suite *hourfile_suite(void)
 	tcase_add_test(tc, test_fsync_failure_reopens);
 	tcase_add_test(tc, test_block_column_checked);
 	tcase_add_test(tc, test_block_superseded);
-	tcase_add_test(tc, test_block_power_cut_every_byte);
 	tcase_add_test(tc, test_block_cut_long);
 	tcase_add_test(tc, test_block_write_error);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(crash, setup, teardown);
 	tcase_set_timeout(crash, 60);
 	tcase_add_test(crash, test_crash_kill_loop);
+	/* Over 600 reopen-and-fsync cases: seconds on a loaded machine. */
+	tcase_add_test(crash, test_block_power_cut_every_byte);
 	suite_add_tcase(s, crash);
 	return s;
 }
