@@ -139,6 +139,25 @@ static int add_level(struct mexc_parser *p, const char *price, size_t plen,
 	return 0;
 }
 
+/*
+ * Clear every field but the symbols[] slots (set up to ntopics by the
+ * text parser): a frame is parsed per message, and the whole struct is
+ * mostly those slots.
+ */
+static void msg_reset(struct mexc_msg *m)
+{
+	m->type = MEXC_MSG_UNKNOWN;
+	m->symbol[0] = '\0';
+	m->interval_ms = 0;
+	m->send_ms = m->create_ms = m->last_order_ms = 0;
+	m->req_id = 0;
+	m->has_req_id = false;
+	m->code = 0;
+	m->text[0] = '\0';
+	m->ntopics = 0;
+	memset(&m->update, 0, sizeof(m->update));
+}
+
 /* ------------------------------------------------------------ protobuf */
 
 /* A bounded reader over one message's bytes. */
@@ -158,6 +177,12 @@ struct pb_field {
 static int pb_varint(struct pb *r, uint64_t *v)
 {
 	uint64_t x = 0;
+
+	/* Tags, lengths and small numbers are one byte. */
+	if (r->p < r->end && *r->p < 0x80) {
+		*v = *r->p++;
+		return 0;
+	}
 
 	for (unsigned i = 0; i < 10; i++) {
 		unsigned char b;
@@ -221,8 +246,11 @@ static const char *pb_str(const struct pb_field *f)
 	return (const char *)f->data;
 }
 
-/* One PublicAggreDepthV3ApiItem: price(1), quantity(2), both required. */
-static int pb_item(struct mexc_parser *p, const struct pb_field *item)
+/*
+ * One PublicAggreDepthV3ApiItem: price(1), quantity(2), both required,
+ * stored at *c after the usual level checks.
+ */
+static int pb_item(const struct pb_field *item, struct book_change *c)
 {
 	struct pb r = { item->data, item->data + item->len };
 	struct pb_field f, price = { 0 }, qty = { 0 };
@@ -243,68 +271,92 @@ static int pb_item(struct mexc_parser *p, const struct pb_field *item)
 		else
 			qty = f;
 	}
-	if (price.data == NULL || qty.data == NULL)
+	if (price.data == NULL || qty.data == NULL ||
+	    price.len >= BOOK_TEXT_MAX || qty.len >= BOOK_TEXT_MAX ||
+	    !decimal_valid(pb_str(&price), price.len) ||
+	    !decimal_valid(pb_str(&qty), qty.len))
 		return CORE_EPARSE;
-	return add_level(p, pb_str(&price), price.len, pb_str(&qty), qty.len);
-}
-
-/* The items of one side (field `side` of the body) into the level store. */
-static int pb_side(struct mexc_parser *p, const struct pb_field *body,
-		   uint32_t side, const struct book_change **out, size_t *n)
-{
-	struct pb r = { body->data, body->data + body->len };
-	struct pb_field f;
-	size_t start = p->nlv;
-	int rc;
-
-	*out = p->lv + start;
-	*n = 0;
-	while (r.p < r.end) {
-		rc = pb_next(&r, &f);
-		if (rc != 0)
-			return rc;
-		if (f.num == side) {
-			rc = pb_item(p, &f);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	*n = p->nlv - start;
+	c->price = pb_str(&price);
+	c->price_len = price.len;
+	c->amount = pb_str(&qty);
+	c->amount_len = qty.len;
 	return 0;
 }
 
-/* The body's scalar fields: versions (required) and the order time. */
-static int pb_versions(const struct pb_field *body, struct mexc_msg *m)
+/* A level of side `num` (bids grow up from the store's start, asks down
+ * from its end, so one pass keeps both contiguous). */
+static int pb_level(struct mexc_parser *p, const struct pb_field *f,
+		    size_t *nasks)
+{
+	size_t at;
+
+	if (p->nlv + *nasks >= p->lv_cap)
+		return CORE_ETOOBIG;
+	at = f->num == PB_BIDS ? p->nlv : p->lv_cap - 1 - *nasks;
+	if (pb_item(f, &p->lv[at]) != 0)
+		return CORE_EPARSE;
+	if (f->num == PB_BIDS)
+		p->nlv++;
+	else
+		(*nasks)++;
+	return 0;
+}
+
+/* A version string; which one by field number. */
+static int pb_version(const struct pb_field *f, struct mexc_msg *m,
+		      unsigned *seen)
+{
+	uint64_t *dst = f->num == PB_FROM_VERSION ? &m->update.first_id
+						  : &m->update.last_id;
+
+	if (f->wt != WT_LEN || !digits_u64(pb_str(f), f->len, dst))
+		return CORE_EPARSE;
+	*seen |= f->num == PB_FROM_VERSION ? 1u : 2u;
+	return 0;
+}
+
+/* PublicAggreDepthsV3Api in one pass: levels, versions (both required),
+ * the order time; unknown fields skipped. */
+static int pb_body(struct mexc_parser *p, const struct pb_field *body,
+		   struct mexc_msg *m)
 {
 	struct pb r = { body->data, body->data + body->len };
+	struct sync_update *u = &m->update;
 	struct pb_field f;
-	bool has_from = false, has_to = false;
-	int rc;
+	size_t nasks = 0;
+	unsigned seen = 0;
+	int rc = 0;
 
-	while (r.p < r.end) {
+	while (rc == 0 && r.p < r.end) {
 		rc = pb_next(&r, &f);
 		if (rc != 0)
-			return rc;
-		if (f.num == PB_FROM_VERSION || f.num == PB_TO_VERSION) {
-			uint64_t *dst = f.num == PB_FROM_VERSION
-						? &m->update.first_id
-						: &m->update.last_id;
-
-			if (f.wt != WT_LEN ||
-			    !digits_u64(pb_str(&f), f.len, dst))
-				return CORE_EPARSE;
-			*(f.num == PB_FROM_VERSION ? &has_from : &has_to) =
-				true;
-		} else if (f.num == PB_LAST_ORDER_TIME) {
-			if (f.wt != WT_VARINT)
-				return CORE_EPARSE;
+			break;
+		if (f.num == PB_ASKS || f.num == PB_BIDS)
+			rc = pb_level(p, &f, &nasks);
+		else if (f.num == PB_FROM_VERSION || f.num == PB_TO_VERSION)
+			rc = pb_version(&f, m, &seen);
+		else if (f.num == PB_LAST_ORDER_TIME)
+			rc = f.wt == WT_VARINT ? 0 : CORE_EPARSE;
+		else if (f.num == PB_EVENT_TYPE && f.wt != WT_LEN)
+			rc = CORE_EPARSE;
+		if (rc == 0 && f.num == PB_LAST_ORDER_TIME)
 			m->last_order_ms = (int64_t)f.v;
-		} else if (f.num <= PB_EVENT_TYPE && f.wt != WT_LEN) {
-			return CORE_EPARSE;
-		}
 	}
-	if (!has_from || !has_to || m->update.first_id > m->update.last_id)
+	if (rc != 0)
+		return rc;
+	if (seen != 3 || u->first_id > u->last_id)
 		return CORE_EPARSE;
+	/* The asks were stored backwards from the end: turn them round. */
+	u->asks = p->lv + p->lv_cap - nasks;
+	for (size_t i = 0; i < nasks / 2; i++) {
+		struct book_change t = p->lv[p->lv_cap - nasks + i];
+
+		p->lv[p->lv_cap - nasks + i] = p->lv[p->lv_cap - 1 - i];
+		p->lv[p->lv_cap - 1 - i] = t;
+	}
+	u->nasks = nasks;
+	u->bids = p->lv;
+	u->nbids = p->nlv;
 	return 0;
 }
 
@@ -384,11 +436,7 @@ static int parse_aggre(struct mexc_parser *p, const struct wrapper *w,
 
 	rc = channel_info(w, m);
 	if (rc == 0)
-		rc = pb_versions(&w->body, m);
-	if (rc == 0)
-		rc = pb_side(p, &w->body, PB_BIDS, &u->bids, &u->nbids);
-	if (rc == 0)
-		rc = pb_side(p, &w->body, PB_ASKS, &u->asks, &u->nasks);
+		rc = pb_body(p, &w->body, m);
 	if (rc != 0)
 		return rc;
 	u->has_first = true;
@@ -408,7 +456,7 @@ int mexc_parse_binary(struct mexc_parser *p, const unsigned char *buf,
 	struct pb_field f;
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
+	msg_reset(out);
 	memset(&w, 0, sizeof(w));
 	p->nlv = 0;
 	while (rc == 0 && r.p < r.end) {
@@ -418,10 +466,8 @@ int mexc_parse_binary(struct mexc_parser *p, const unsigned char *buf,
 	}
 	if (rc == 0 && w.body_num == PB_AGGRE_DEPTHS)
 		rc = parse_aggre(p, &w, out);
-	if (rc != 0) {
-		memset(out, 0, sizeof(*out));
-		out->type = MEXC_MSG_UNKNOWN;
-	}
+	if (rc != 0)
+		msg_reset(out);
 	return rc;
 }
 
@@ -573,7 +619,6 @@ static void classify_reply(const char *s, size_t n, struct mexc_msg *m)
 	} else {
 		m->type = MEXC_MSG_ERROR;
 		m->ntopics = 0;
-		memset(m->symbols, 0, sizeof(m->symbols));
 	}
 }
 
@@ -584,7 +629,7 @@ int mexc_parse_text(struct mexc_parser *p, const char *buf, size_t len,
 	long i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	msg_reset(out);
 	rc = scan(p, buf, len);
 	if (rc != 0)
 		return rc;

@@ -98,8 +98,8 @@ void mexc_parser_free(struct mexc_parser *p);
  * sendTime, else createTime; every item needs a price and a quantity that
  * are decimals under BOOK_TEXT_MAX. Any other body, or none, is UNKNOWN.
  * Returns 0 and fills *out, CORE_EPARSE, or CORE_ETOOBIG when the push
- * holds more levels than the parser. *out is reset first; on failure it
- * holds no update.
+ * holds more levels than the parser. *out is reset first (all but the
+ * symbols[] slots past ntopics); on failure it holds no update.
  */
 int mexc_parse_binary(struct mexc_parser *p, const unsigned char *buf,
 		      size_t len, struct mexc_msg *out);
@@ -111,7 +111,7 @@ int mexc_parse_binary(struct mexc_parser *p, const unsigned char *buf,
  * its [...]; with code 0 (or none) a msg that is a comma-joined list of
  * "spot@" topics is an ACK; any other msg is an ERROR. Other valid JSON
  * is UNKNOWN. Returns 0, CORE_EPARSE for malformed JSON, CORE_ETOOBIG
- * for too many tokens. *out is reset first.
+ * for too many tokens. *out is reset first, as above.
  */
 int mexc_parse_text(struct mexc_parser *p, const char *buf, size_t len,
 		    struct mexc_msg *out);

@@ -373,6 +373,28 @@ START_TEST(test_binary_shapes)
 	assert_change(&m.update.asks[0], "117145.49", "0");
 	assert_change(&m.update.bids[0], "117053.41", "1.86837271");
 
+	/* Levels keep their wire order on both sides, asks interleaved. */
+	e.n = 0;
+	mk_push(&e, "BTCUSDT", 5, 9, "a1=1 b9=1 a2=2 b8=2 a3=3 b7=3 a4=4");
+	ck_assert_int_eq(parse_enc(&e, &m), 0);
+	ck_assert_uint_eq(m.update.nasks, 4);
+	ck_assert_uint_eq(m.update.nbids, 3);
+	for (size_t i = 0; i < 4; i++) {
+		char px[4], q[4];
+
+		snprintf(px, sizeof(px), "%zu", i + 1);
+		snprintf(q, sizeof(q), "%zu", i + 1);
+		assert_change(&m.update.asks[i], px, q);
+		if (i < 3) {
+			snprintf(px, sizeof(px), "%zu", 9 - i);
+			assert_change(&m.update.bids[i], px, q);
+		}
+	}
+	mk_push(&e, "BTCUSDT", 5, 9, "a1=1 a2=2 a3=3");
+	ck_assert_int_eq(parse_enc(&e, &m), 0);
+	assert_change(&m.update.asks[0], "1", "1");
+	assert_change(&m.update.asks[2], "3", "3");
+
 	/* Empty sides, one version (from == to), the docs' example. */
 	mk_push(&e, "BTCUSDT", 10589632359ULL, 10589632359ULL,
 		"b92877.58=0.00000000");
