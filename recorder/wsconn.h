@@ -55,7 +55,9 @@ void wsconn_drop(struct wsconn *c, const char *reason);
 
 /*
  * Stop (pause = 1) or resume (0) reading from the socket; TCP holds what
- * the exchange sends meanwhile. A reconnect always starts reading.
+ * the exchange sends meanwhile. Takes effect at the next service round
+ * (safe to call from the message hook): messages already read are still
+ * delivered. A reconnect always starts reading.
  */
 void wsconn_pause(struct wsconn *c, int pause);
 
