@@ -17,9 +17,11 @@ proc_cpu() {
 }
 
 # run_burst PUSHES BPS PAIRS...: one flood of PUSHES pushes per pair with
-# the disk throttled to BPS bytes/s; stalls (the flag file
-# $TMP/stall present) may be scripted by BURST_STALLS="START:SECONDS ...",
-# seconds after the recorder started.
+# the disk throttled to BPS bytes/s (0: not throttled); stalls (the flag
+# file $TMP/stall present) may be scripted by BURST_STALLS="START:SECONDS
+# ...", seconds after the recorder started. BURST_TERM_AT=S sends SIGTERM
+# S seconds in, mid-flood (the disk unstalled first: a drain needs a
+# disk), instead of waiting for the end.
 run_burst() {
 	local pushes=$1 bps=$2 i t0 now waited worst=0 c0 c1 p subs=() quoted=()
 	shift 2
@@ -43,6 +45,7 @@ run_burst() {
 	write_config "$TMP/burst.yml" "$(IFS=,; echo "${quoted[*]}")" \
 		"channel: spot.obu" "ca_file: \"$TMP/certs/ca.pem\"" \
 		"flush_interval: 0.5" "fsync_interval: 5"
+	: >"$TMP/burst.log" # start_rec appends; "disconnected" must be this run's
 	BOOKTAPE_SLOWWRITE_BPS=$bps BOOKTAPE_SLOWWRITE_STALL=$TMP/stall \
 		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
 		LD_PRELOAD=$SLOWWRITE start_rec burst "$TMP/burst.yml"
@@ -58,6 +61,24 @@ run_burst() {
 			fail "/metrics took ${waited} s (> 1 s) $(awk -v a="$now" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s into the flood"
 		fi
 		grep -q "disconnected 'wss" "$TMP/burst.log" && break
+		if [ -n "${BURST_TERM_AT:-}" ] &&
+			awk -v a="$now" -v b="$t0" -v t="$BURST_TERM_AT" 'BEGIN { exit !(a - b >= t) }'; then
+			BURST_WORST=$worst
+			BURST_PAUSES=$(metric 'orderbook_collector_read_pauses_total{exchange="gateio"}')
+			rm -f "$TMP/stall"
+			stop_rec
+			kill "$SIM_PID" 2>/dev/null || true
+			# The simulator floods one pair after the other: check
+			# those that had begun.
+			local begun=()
+			for p in "${pairs[@]}"; do
+				compgen -G "$TMP/data/live/gateio/*/*/$p.incremental_book_L2.csv" \
+					>/dev/null && begun+=("$p")
+			done
+			[ "${#begun[@]}" -gt 0 ] || fail "nothing recorded before SIGTERM"
+			burst_check "${begun[@]}"
+			return
+		fi
 		sleep 0.2
 	done
 	grep -q "disconnected 'wss" "$TMP/burst.log" || fail "the flood did not end"
@@ -81,11 +102,16 @@ run_burst() {
 		sleep 0.1
 	done
 	stop_rec
+	burst_check "${pairs[@]}"
+}
+
+# burst_check PAIRS...: count events, compare the books with the truth.
+burst_check() {
 	BURST_DROPPED=$(cat "$TMP"/data/live/gateio/*/*/*.book_events.csv |
 		grep -c ',dropped,' || true)
 	BURST_MSGS=$(cat "$TMP"/data/live/gateio/*/*/*.book_events.csv |
 		grep -c ',update,' || true)
-	python3 "$CHECK" "$TMP/data" "$TMP/truth" gateio "${pairs[@]}" \
+	python3 "$CHECK" "$TMP/data" "$TMP/truth" gateio "$@" \
 		--min-checks 100 ||
 		fail "recorded books differ from the truth after the flood"
 }
