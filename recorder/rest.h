@@ -25,6 +25,8 @@ typedef void (*rest_done_fn)(void *ud, int status, const char *body, size_t len,
  * Start GET `url` (http:// or https://) on the client vhost, which must
  * carry rest_protocol(). Times out after timeout_s. Returns 0, or a
  * CORE_E* code when it could not even start (then `done` is not called).
+ * After 0, `done` is called exactly once and never from inside this
+ * call, also when the name cannot be resolved or lws refuses to connect.
  */
 int rest_get(struct lws_context *cx, struct lws_vhost *vhost, const char *url,
 	     unsigned timeout_s, rest_done_fn done, void *ud);

@@ -28,6 +28,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "resolve.h"
 #include "timeutil.h"
 #include "banned.h"
 
@@ -107,15 +108,25 @@ static void schedule_retry(struct wsconn *c)
 			 (lws_usec_t)ms * LWS_US_PER_MS);
 }
 
-static void wsconn_connect(lws_sorted_usec_list_t *sul)
+static void connect_failed(struct wsconn *c, const char *why)
 {
-	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_retry);
+	c->wsi = NULL;
+	log_warn("connect '%s': %s", c->url, why);
+	if (c->hooks->closed)
+		c->hooks->closed(c->hooks->ud, "connect failed");
+	schedule_retry(c);
+}
+
+static void connect_to(struct wsconn *c, const char *ip)
+{
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
 	i.context = c->cx;
 	i.vhost = c->vhost;
-	i.address = c->addr;
+	/* By number, so lws does no DNS on the loop; the name stays the
+	 * Host header, the SNI and what the certificate must match. */
+	i.address = ip;
 	i.port = c->port;
 	i.path = c->pathbuf;
 	i.host = c->addr;
@@ -130,15 +141,46 @@ static void wsconn_connect(lws_sorted_usec_list_t *sul)
 	c->dropping = 0;
 	c->rxlen = 0;
 	queue_clear(c);
-	log_info("connect '%s'", c->url);
+	log_info("connect '%s' (%s)", c->url, ip);
 	/* A failure inside the call fires no callback (LIBRARIES.md §1.3). */
-	if (lws_client_connect_via_info(&i) == NULL) {
-		c->wsi = NULL;
-		log_warn("connect '%s': failed to start", c->url);
-		if (c->hooks->closed)
-			c->hooks->closed(c->hooks->ud, "connect failed");
-		schedule_retry(c);
+	if (lws_client_connect_via_info(&i) == NULL)
+		connect_failed(c, "failed to start");
+}
+
+static void connect_resolved(void *ud, const char *error)
+{
+	struct wsconn *c = ud;
+	char ip[RESOLVE_ADDR_MAX], why[160];
+
+	if (c->stopping)
+		return;
+	if (error != NULL) {
+		snprintf(why, sizeof(why), "resolve '%s': %s", c->addr, error);
+		connect_failed(c, why);
+	} else if (resolve_cached(c->addr, ip, sizeof(ip)) == 0) {
+		connect_to(c, ip);
+	} else {
+		connect_failed(c, "no address");
 	}
+}
+
+static void wsconn_connect(lws_sorted_usec_list_t *sul)
+{
+	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_retry);
+	char ip[RESOLVE_ADDR_MAX];
+	int rc;
+
+	rc = resolve_cached(c->addr, ip, sizeof(ip));
+	if (rc == 0) {
+		connect_to(c, ip);
+		return;
+	}
+	if (rc == CORE_EAGAIN) {
+		rc = resolve_async(c->addr, connect_resolved, c);
+		if (rc == 0)
+			return; /* connect_resolved goes on */
+	}
+	connect_failed(c, core_strerror(rc));
 }
 
 static int rx_append(struct wsconn *c, const void *in, size_t len)
@@ -388,12 +430,14 @@ void wsconn_stop(struct wsconn *c)
 	c->stopping = 1;
 	lws_sul_cancel(&c->sul_retry);
 	lws_sul_cancel(&c->sul_flow);
+	resolve_cancel(c);
 }
 
 void wsconn_free(struct wsconn *c)
 {
 	if (c == NULL)
 		return;
+	resolve_cancel(c);
 	queue_clear(c);
 	free(c->rx);
 	free(c->pathbuf);
