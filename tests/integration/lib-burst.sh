@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The burst scenario shared by t-recorder-burst.sh (short, in make check)
 # and tests/soak/run.sh (minutes): booktape-sim floods spot.obu pushes
 # over TLS as fast as TCP allows, after having flooded one other client,
