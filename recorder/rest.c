@@ -11,6 +11,9 @@
  * keeps DNS off the loop and the certificate checked against the name,
  * never matches, and connecting by name puts getaddrinfo() back on the
  * loop for every new connection. So each fetch makes its own connection.
+ * (Measured with LCCSCF_PIPELINE and keep_warm_secs 30 against the
+ * simulator: 7 fetches to "localhost" took 7 connections; to 127.0.0.1,
+ * where address and Host are equal, 1.)
  */
 #include "rest.h"
 
