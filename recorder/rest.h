@@ -1,7 +1,9 @@
 /*
  * One-shot HTTP(S) GETs on the recorder's lws loop, for REST order-book
  * snapshots. The body is collected up to a hard cap and handed to a
- * completion hook with the status and any Retry-After.
+ * completion hook with the status and any Retry-After. Hosts are
+ * resolved off the loop (resolve.h); every request has its own
+ * connection (rest.c says why lws 4.1 cannot reuse one here).
  */
 #ifndef RECORDER_REST_H
 #define RECORDER_REST_H

@@ -3,7 +3,9 @@
  * unless the URL is ws://), reassemble fragmented messages into whole
  * frames, queue outgoing text frames, keep the link alive with protocol
  * pings, and reconnect with capped exponential backoff and jitter. The
- * exchange logic plugs in through hooks and never sees lws.
+ * host is resolved off the loop (resolve.h) and connected to by number,
+ * the name kept for the Host header, SNI and certificate. The exchange
+ * logic plugs in through hooks and never sees lws.
  */
 #ifndef RECORDER_WSCONN_H
 #define RECORDER_WSCONN_H
