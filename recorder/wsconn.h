@@ -3,7 +3,9 @@
  * unless the URL is ws://), reassemble fragmented messages into whole
  * frames, queue outgoing text frames, keep the link alive with protocol
  * pings, and reconnect with capped exponential backoff and jitter. The
- * exchange logic plugs in through hooks and never sees lws.
+ * host is resolved off the loop (resolve.h) and connected to by number,
+ * the name kept for the Host header, SNI and certificate. The exchange
+ * logic plugs in through hooks and never sees lws.
  */
 #ifndef RECORDER_WSCONN_H
 #define RECORDER_WSCONN_H
@@ -56,7 +58,9 @@ void wsconn_drop(struct wsconn *c, const char *reason);
 
 /*
  * Stop (pause = 1) or resume (0) reading from the socket; TCP holds what
- * the exchange sends meanwhile. A reconnect always starts reading.
+ * the exchange sends meanwhile. Takes effect at the next service round
+ * (safe to call from the message hook): messages already read are still
+ * delivered. A reconnect always starts reading.
  */
 void wsconn_pause(struct wsconn *c, int pause);
 
