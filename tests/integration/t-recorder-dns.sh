@@ -87,3 +87,32 @@ wait_metric 'orderbook_collector_disconnections_total{exchange="gateio",reason="
 	fail "data received from a server whose certificate does not name the host"
 stop_rec
 pass "connecting by number, TLS still verifies the name"
+
+# A snapshot request that fails before any reply (its name does not
+# resolve) ends in a retry with backoff, never in a pair that waits for
+# an answer that cannot come: once the name resolves, the pair resyncs.
+rm -rf "$TMP/data"
+mkdir -p "$TMP/truth2"
+start_sim plain --truth-dir "$TMP/truth2" --pairs BTC_USDT --rate 200
+write_config "$TMP/fail.yml" '"BTC-USDT"' \
+	"rest_url: \"http://rest.booktape.test:$PORT/api/v4\""
+touch "$TMP/dns-fails"
+BOOKTAPE_FAILDNS_HOST=rest.booktape.test BOOKTAPE_FAILDNS_FILE=$TMP/dns-fails \
+	BOOKTAPE_SLOWDNS_LOG=$TMP/fail.dns \
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+	LD_PRELOAD=$SLOWDNS start_rec fail "$TMP/fail.yml"
+wait_healthy 10 # the first full push syncs it without REST
+curl -sf "http://127.0.0.1:$PORT/_sim/fault?kind=gap&pair=BTC_USDT&n=2" >/dev/null || fail "fault"
+for _ in $(seq 1 $((100 * MULT))); do
+	[ "$(grep -c 'snapshot: .*retry in' "$TMP/fail.log")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c 'snapshot: .*retry in' "$TMP/fail.log")" -ge 2 ] ||
+	fail "a snapshot whose name does not resolve was not retried: $(tail -n 5 "$TMP/fail.log")"
+rm -f "$TMP/dns-fails"
+wait_healthy 40
+sleep 2
+stop_rec
+python3 "$CHECK" "$TMP/data" "$TMP/truth2" gateio BTC_USDT --min-checks 10 \
+	--expect-events gap,resync,snapshot || fail "books differ after the failed lookups"
+pass "a snapshot that fails before any reply is retried with backoff until it succeeds"

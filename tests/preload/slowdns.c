@@ -3,7 +3,9 @@
  * getaddrinfo() for the name BOOKTAPE_SLOWDNS_HOST sleeps
  * BOOKTAPE_SLOWDNS_SECS, then answers 127.0.0.1; each such call appends
  * "main" or "thread" (was it the process's first thread?) to the file
- * BOOKTAPE_SLOWDNS_LOG. Other names go to the real resolver.
+ * BOOKTAPE_SLOWDNS_LOG. The name BOOKTAPE_FAILDNS_HOST does not resolve
+ * (EAI_NONAME) while the file BOOKTAPE_FAILDNS_FILE exists, and is
+ * 127.0.0.1 after. Other names go to the real resolver.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -37,9 +39,17 @@ int getaddrinfo(const char *node, const char *service,
 	static gai_fn real;
 	const char *slow = getenv("BOOKTAPE_SLOWDNS_HOST");
 	const char *secs = getenv("BOOKTAPE_SLOWDNS_SECS");
+	const char *bad = getenv("BOOKTAPE_FAILDNS_HOST");
+	const char *flag = getenv("BOOKTAPE_FAILDNS_FILE");
 
 	if (real == NULL)
 		real = (gai_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+	if (node != NULL && bad != NULL && strcmp(node, bad) == 0) {
+		note("fail\n");
+		if (flag != NULL && access(flag, F_OK) == 0)
+			return EAI_NONAME;
+		node = "127.0.0.1";
+	}
 	if (node != NULL && slow != NULL && strcmp(node, slow) == 0) {
 		struct timespec ts = { secs ? (time_t)strtol(secs, NULL, 10)
 					    : 3,
