@@ -89,7 +89,8 @@ struct sim_pair {
 	struct sim_change *ring; /* the newest ring_cap changes, by id */
 	size_t ring_cap;
 	uint64_t rng;
-	double rate, accum; /* changes per second, fractional carry */
+	double rate, accum;	 /* changes per second, fractional carry */
+	int64_t paused_until_us; /* "pause" fault: no changes before this */
 	FILE *truth;
 	/* Replay mode: captured REST body and WS frames, served verbatim. */
 	char *rp_snap;
@@ -207,6 +208,8 @@ enum sim_fault_kind {
 	SIM_F_REST_ERROR,
 	SIM_F_REST_429,
 	SIM_F_STALE,
+	SIM_F_PAUSE,
+	SIM_F_RESUME,
 	SIM_F_COUNT
 };
 
@@ -232,6 +235,7 @@ void fault_script_run(struct sim *sim, double elapsed_s);
 
 struct sim_opts {
 	int port;
+	const char *listen; /* address to bind, 127.0.0.1 by default */
 	const char *port_file;
 	const char *cert, *key;
 	const char *truth_dir;

@@ -26,7 +26,8 @@ static struct lws_context *sim_sig_cx;
 
 static const char usage_text[] =
 	"usage: " PROG " [options]\n"
-	"  --port N            listen port on 127.0.0.1 (0 = any, default)\n"
+	"  --port N            listen port (0 = any, default)\n"
+	"  --listen ADDR       listen address (127.0.0.1)\n"
 	"  --port-file F       write the listening port to F\n"
 	"  --tls-cert F --tls-key F   serve wss/https\n"
 	"  --pairs A,B         pairs to simulate (BTC_USDT,ETH_USDT)\n"
@@ -88,6 +89,7 @@ enum {
 	O_PORT_FILE,
 	O_CERT,
 	O_KEY,
+	O_LISTEN,
 	O_PAIRS,
 	O_SEED,
 	O_RATE,
@@ -110,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "port-file", 1, NULL, O_PORT_FILE },
 	{ "tls-cert", 1, NULL, O_CERT },
 	{ "tls-key", 1, NULL, O_KEY },
+	{ "listen", 1, NULL, O_LISTEN },
 	{ "pairs", 1, NULL, O_PAIRS },
 	{ "seed", 1, NULL, O_SEED },
 	{ "rate", 1, NULL, O_RATE },
@@ -202,6 +205,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_REPLAY:
 			o->replay_dir = optarg;
 			break;
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -272,6 +278,11 @@ static void evolve(struct sim *sim, double dt)
 		int64_t now_ms = sim_now_us() / 1000;
 		double n;
 
+		if (p->paused_until_us != 0 &&
+		    sim_now_us() < p->paused_until_us) {
+			p->accum = 0;
+			continue;
+		}
 		if (p->rp_n == 0 && sim->opt.flood == 0) {
 			p->accum += p->rate * dt;
 			n = floor(p->accum);
@@ -357,7 +368,7 @@ static int serve(struct sim *sim)
 	info.vhost_name = "sim";
 	info.port = sim->opt.port;
 	/* Without DISABLE_IPV6 lws 4.1 binds every interface. */
-	info.iface = "127.0.0.1";
+	info.iface = sim->opt.listen;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.protocols = protocols;
@@ -367,12 +378,13 @@ static int serve(struct sim *sim)
 	info.retry_and_idle_policy = sim->opt.ping_s > 0 ? &idle : NULL;
 	sim->vh = lws_create_vhost(sim->cx, &info);
 	if (sim->vh == NULL) {
-		log_err("cannot listen on 127.0.0.1:%d", sim->opt.port);
+		log_err("cannot listen on %s:%d", sim->opt.listen,
+			sim->opt.port);
 		return -1;
 	}
 	port = lws_get_vhost_listen_port(sim->vh);
-	log_notice("listening on %s://127.0.0.1:%d (%zu pairs)",
-		   tls ? "wss" : "ws", port, sim->npairs);
+	log_notice("listening on %s://%s:%d (%zu pairs)", tls ? "wss" : "ws",
+		   sim->opt.listen, port, sim->npairs);
 	if (sim->opt.port_file != NULL &&
 	    write_port(sim->opt.port_file, port) < 0)
 		return -1;
@@ -409,7 +421,8 @@ int main(int argc, char **argv)
 
 	log_init(PROG);
 	memset(&sim, 0, sizeof(sim));
-	sim.opt = (struct sim_opts){ .pairs = "BTC_USDT,ETH_USDT",
+	sim.opt = (struct sim_opts){ .listen = "127.0.0.1",
+				     .pairs = "BTC_USDT,ETH_USDT",
 				     .seed = 1,
 				     .rate = 100,
 				     .depth = 50,
