@@ -12,7 +12,11 @@ packages=(
 	check prometheus prometheus-node-exporter openssh-server openssh-client
 	curl python3 python3-boto3 procps iproute2 util-linux openssl systemd tar gzip
 	# lint
-	clang-format cppcheck shellcheck clang-tidy
+	clang-format cppcheck shellcheck clang-tidy pyflakes3 ansible-lint
+	# make deb, make fleet-check (Debian 12 test hosts under systemd-nspawn,
+	# driven by Ansible; ansible-core 2.14 comes with Debian's ansible)
+	dpkg-dev fakeroot lintian ansible ansible-core systemd-container
+	mmdebstrap apt-utils iptables iproute2 openssh-client
 	# make fuzz (clang + libFuzzer), make valgrind-check
 	clang libclang-rt-14-dev valgrind
 )
