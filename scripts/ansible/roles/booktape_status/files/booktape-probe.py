@@ -157,8 +157,9 @@ def textfile(path):
     return samples
 
 
-def job_state(job, args, now, problems):
-    """rotate or backup: timer, last run and last success."""
+def job_state(job, args, now, problems, required):
+    """rotate or backup: timer, last run and last success. Backup is
+    optional (a host may have no destination); rotate is not."""
     timer = unit_state("booktape-%s.timer" % job)
     service = unit_state("booktape-%s.service" % job)
     prom = textfile(os.path.join(args["textfile_dir"],
@@ -168,6 +169,8 @@ def job_state(job, args, now, problems):
     configured = timer["enabled"] == "enabled"
     state["configured"] = configured
     if not configured:
+        if required:
+            problems.append("%s: timer not enabled" % job)
         return state
     if timer["active"] != "active":
         problems.append("%s: timer %s" % (job, timer["active"]))
@@ -273,8 +276,8 @@ def main():
             problems.append("%s: files did not grow within %s s" % (
                 rec["name"], args["max_window"]))
     now = time.time()
-    rotate = job_state("rotate", args, now, problems)
-    backup = job_state("backup", args, now, problems)
+    rotate = job_state("rotate", args, now, problems, True)
+    backup = job_state("backup", args, now, problems, False)
     disk = {"path": args["data_dir"]}
     try:
         st = os.statvfs(args["data_dir"])
