@@ -108,25 +108,28 @@ def recorder_files(data_dir, exchange, symbols):
 
 
 def newest_row_age(files, now):
-    """Age of the newest row by its local_timestamp (µs), or None."""
-    newest = None
+    """Age of the newest row by its local_timestamp (µs), or None, and
+    why not."""
+    newest, why = None, "no data file"
     for path in files:
         try:
             with open(path, "rb") as f:
                 header = f.readline().decode("utf-8", "replace").strip()
             cols = header.split(",")
-            if "local_timestamp" not in cols:
-                continue
             line = last_line(path)
-            if line is None or line == header:
+            if line is None or line.strip() == header:
+                why = "no row after the header"
                 continue
             cell = line.split(",")[cols.index("local_timestamp")]
             ts = int(cell) / 1e6
-        except (OSError, ValueError, IndexError):
+        except (OSError, ValueError, IndexError) as err:
+            why = "%s: %s" % (os.path.basename(path), err)
             continue
         if newest is None or ts > newest:
             newest = ts
-    return None if newest is None else round(now - newest, 3)
+    if newest is None:
+        return None, why
+    return round(now - newest, 3), None
 
 
 def total_size(files):
@@ -233,9 +236,9 @@ def probe_recorder(rec, args, now, problems):
         problems.append("%s: a write failed recently" % name)
     files = recorder_files(args["data_dir"], rec["exchange"], symbols)
     out["files"] = len(files)
-    out["newest_row_age"] = newest_row_age(files, now)
+    out["newest_row_age"], why = newest_row_age(files, now)
     if out["newest_row_age"] is None:
-        problems.append("%s: no row written in the newest hour" % name)
+        problems.append("%s: no row in the newest hour (%s)" % (name, why))
     elif out["newest_row_age"] > stale:
         problems.append("%s: newest row %.1f s old" % (
             name, out["newest_row_age"]))
