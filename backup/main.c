@@ -249,7 +249,7 @@ static int load(struct bk *b, const char *path)
 
 	if (rc != 0) {
 		if (errmsg != NULL)
-			fprintf(stderr, "%s\n", errmsg);
+			log_lines(LOG_LVL_ERR, errmsg);
 		else
 			log_err_r(rc, "load '%s'", path);
 		free(errmsg);

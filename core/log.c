@@ -44,19 +44,15 @@ int log_enabled(enum log_level lvl)
 	return lvl <= log_max;
 }
 
-/*
- * Format the whole line into one buffer and hand it to a single write(2)
- * so lines from several threads never interleave.
- */
-static void log_emit(enum log_level lvl, const char *suffix, const char *fmt,
-		     va_list ap)
+/* Start a line: the priority or timestamp, then "prog: " if asked. */
+static size_t log_prefix(char *line, size_t size, enum log_level lvl,
+			 int with_prog)
 {
-	char line[2048];
 	size_t n = 0;
 	int r;
 
 	if (log_style_now == STYLE_JOURNAL) {
-		r = snprintf(line, sizeof(line), "<%d>", (int)lvl);
+		r = snprintf(line, size, "<%d>", (int)lvl);
 		n = r > 0 ? (size_t)r : 0;
 	} else if (log_style_now == STYLE_TTY) {
 		struct timespec ts;
@@ -64,29 +60,67 @@ static void log_emit(enum log_level lvl, const char *suffix, const char *fmt,
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S ", &tm);
+		n = strftime(line, size, "%Y-%m-%d %H:%M:%S ", &tm);
 	}
-	if (log_prog != NULL && n < sizeof(line)) {
-		r = snprintf(line + n, sizeof(line) - n, "%s: ", log_prog);
+	if (with_prog && log_prog != NULL && n < size) {
+		r = snprintf(line + n, size - n, "%s: ", log_prog);
 		if (r > 0)
 			n += (size_t)r;
 	}
-	if (n < sizeof(line)) {
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		if (r > 0)
-			n += (size_t)r;
-	}
+	return n < size ? n : size - 1;
+}
+
+/* End the line and hand it to a single write(2), so lines from several
+ * threads never interleave. */
+static void log_write(char *line, size_t size, size_t n)
+{
+	if (n > size - 2)
+		n = size - 2;
+	line[n++] = '\n';
+	/* Nothing sensible to do if stderr is gone. */
+	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
+		;
+}
+
+static void log_emit(enum log_level lvl, const char *suffix, const char *fmt,
+		     va_list ap)
+{
+	char line[2048];
+	size_t n = log_prefix(line, sizeof(line), lvl, 1);
+	int r;
+
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (r > 0)
+		n += (size_t)r;
 	if (suffix != NULL && n < sizeof(line)) {
 		r = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
 		if (r > 0)
 			n += (size_t)r;
 	}
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* Nothing sensible to do if stderr is gone. */
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	log_write(line, sizeof(line), n);
+}
+
+void log_lines(enum log_level lvl, const char *text)
+{
+	int saved = errno;
+	const char *p = text;
+	char line[2048];
+
+	if (!log_enabled(lvl))
+		return;
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		size_t n = log_prefix(line, sizeof(line), lvl, 0);
+		int r = snprintf(line + n, sizeof(line) - n, "%.*s", (int)len,
+				 p);
+
+		if (r > 0)
+			n += (size_t)r;
+		log_write(line, sizeof(line), n);
+		p += len + (nl != NULL);
+	}
+	errno = saved;
 }
 
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)

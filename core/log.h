@@ -40,6 +40,15 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 #define log_debug(fmt, ...) \
 	log_msg(LOG_LVL_DEBUG, "%s: " fmt, __func__, ##__VA_ARGS__)
 
+/*
+ * Log each line of `text` (which may hold several, e.g. the
+ * "file:line:column: message" list of a config load) as a line of its
+ * own at `lvl`, without the "prog: " prefix: the text is the whole
+ * message. Under journald every line carries the priority, so
+ * `journalctl -p err` shows them all. `text` is borrowed.
+ */
+void log_lines(enum log_level lvl, const char *text);
+
 /* The _r variants append ": <core_strerror(rc)>". */
 void log_msg_r(enum log_level lvl, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -21,11 +21,16 @@ struct httpd_hooks {
 };
 
 /*
- * Create the listening vhost for "host:port" in `cx` (a context made
- * with LWS_SERVER_OPTION_EXPLICIT_VHOSTS). IPv4 literals bind that
- * address only (lws 4.1 would otherwise bind every interface). `hooks`
- * is borrowed and must outlive the context. Returns 0, CORE_EINVAL for
- * a bad listen string, or CORE_ESYS when the port cannot be bound.
+ * Listen on exactly "host:port" and serve it from a vhost in `cx` (a
+ * context made with LWS_SERVER_OPTION_EXPLICIT_VHOSTS). host is an
+ * address literal (`[::]` is every address of both families, `0.0.0.0`
+ * every IPv4 one) or a name resolved once, to its first address. The
+ * socket is bound here, never by lws, so it is that address or nothing,
+ * whatever the sandbox allows (lws 4.1 binds every interface when
+ * getifaddrs() fails). Call once per process. `hooks` is borrowed and
+ * must outlive the context. Logs why it failed and returns CORE_EINVAL
+ * (bad string, unknown name), CORE_ESYS (errno: bind or listen failed)
+ * or CORE_EIO (lws refused the vhost or the socket); 0 on success.
  */
 int httpd_start(struct lws_context *cx, const char *listen,
 		const struct httpd_hooks *hooks);

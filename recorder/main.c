@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	rc = config_load_recorder(path, &cfg, &err);
 	if (rc != 0) {
 		if (err != NULL)
-			fprintf(stderr, "%s\n", err);
+			log_lines(LOG_LVL_ERR, err);
 		else
 			log_err_r(rc, "load '%s'", path);
 		free(err);

@@ -152,11 +152,10 @@ static int create_context(struct rec *r)
 	http_hooks.metrics = hook_metrics;
 	http_hooks.health = hook_health;
 	http_hooks.ud = r;
+	/* httpd_start says why it could not listen. */
 	rc = httpd_start(r->cx, r->cfg->metrics_listen, &http_hooks);
-	if (rc != 0) {
-		log_err_r(rc, "listen on '%s'", r->cfg->metrics_listen);
+	if (rc != 0)
 		return rc;
-	}
 	memset(client_protos, 0, sizeof(client_protos));
 	client_protos[0] = *wsconn_protocol();
 	client_protos[1] = *rest_protocol();
@@ -187,8 +186,9 @@ static void reload(struct rec *r)
 		return;
 	rc = config_load_recorder(r->cfg->path, ncfg, &err);
 	if (rc != 0) {
-		log_err("reload '%s' refused, keeping the running config:\n%s",
-			r->cfg->path, err ? err : core_strerror(rc));
+		log_err("reload '%s' refused, keeping the running config",
+			r->cfg->path);
+		log_lines(LOG_LVL_ERR, err ? err : core_strerror(rc));
 		free(err);
 		free(ncfg);
 		return;

@@ -244,7 +244,7 @@ static int load_config(const struct args *a, struct rotate_config *cfg)
 	if (rc == 0)
 		return 0;
 	if (err != NULL)
-		fprintf(stderr, "%s\n", err);
+		log_lines(LOG_LVL_ERR, err);
 	else
 		log_err_r(rc, "load '%s'", a->config);
 	free(err);

@@ -11,12 +11,14 @@ packages=(
 	# tests
 	check prometheus prometheus-node-exporter openssh-server openssh-client
 	curl python3 python3-boto3 procps iproute2 util-linux openssl systemd tar gzip
+	# make host-check: Debian 12 test hosts booted with systemd-nspawn
+	# (tests/fleet/lib-fleet.sh, ../shared/reference/FLEET.md)
+	systemd-container mmdebstrap iptables
 	# lint
 	clang-format cppcheck shellcheck clang-tidy pyflakes3 ansible-lint
 	# make deb, make fleet-check (Debian 12 test hosts under systemd-nspawn,
 	# driven by Ansible; ansible-core 2.14 comes with Debian's ansible)
-	dpkg-dev fakeroot lintian ansible ansible-core systemd-container
-	mmdebstrap apt-utils iptables iproute2 openssh-client
+	dpkg-dev fakeroot lintian ansible ansible-core apt-utils
 	# make fuzz (clang + libFuzzer), make valgrind-check
 	clang libclang-rt-14-dev valgrind
 )
@@ -40,7 +42,10 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+# Wait for another apt run (a parallel build on the same machine)
+# rather than fail on its lock.
+lock=(-o DPkg::Lock::Timeout=600)
+$sudo apt-get "${lock[@]}" update -qq
 # --no-install-recommends keeps CI lean; services are started by the
 # tests themselves, never by the package's maintainer scripts.
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}"

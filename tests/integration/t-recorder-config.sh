@@ -25,6 +25,18 @@ for c in typo:4:3 type:4:16 range:4:19; do
 	[ "$rc" -eq 2 ] || fail "$name: --check-config exit $rc, wanted 2"
 done
 [ ! -e "$TMP/data" ] || fail "a bad config created files"
+# Under journald every line of the error list is at error priority
+# (journalctl -p err), for all three programs.
+printf 'config:\n  connector_name: gate_io\n  trading_pairs: ["BTC-USDT"]\n  flush_intervall: 1\n  depth_limit: ten\n' >"$TMP/two.yml"
+printf 'config:\n  data_dir: /x\n  gracee: 1\n' >"$TMP/rot.yml"
+for p in "recorder:two:4:3" "recorder:two:5:16" "rotate:rot:3:3" "backup:rot:3:3"; do
+	IFS=: read -r prog name pos <<<"$p"
+	args=(--config "$TMP/$name.yml")
+	[ "$prog" = backup ] && args+=(push)
+	out=$(JOURNAL_STREAM=8:1 "$BUILD/booktape-$prog" "${args[@]}" 2>&1) || true
+	echo "$out" | grep -q "^<3>$TMP/$name.yml:$pos: " ||
+		fail "$prog: '$name.yml:$pos' not at priority 3 under journald: '$out'"
+done
 "$REC" --check-config "$ROOT/config/orderbook_tick_gateio.yml" | grep -q 'depth_limit: 100' ||
 	fail "--check-config does not print the effective config"
 # An exchange whose feed is not built yet is refused, not mis-recorded.

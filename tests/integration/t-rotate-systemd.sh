@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # booktape-rotate.service and .timer pass `systemd-analyze verify` with no
 # output at all (it exits 0 on unknown keys and bad values, LIBRARIES.md
-# §7, so any line is a failure), with ExecStart pointed at the built
-# binary in a temp copy; the timer fires at 5 past each hour.
+# §7, so any line is a failure), generated with ExecStart pointed at the
+# built binary; the timer fires at 5 past each hour.
 set -euo pipefail
 build=$(realpath "${BUILD:-build}")
 tmp=$(mktemp -d)
@@ -11,12 +11,13 @@ command -v systemd-analyze >/dev/null || {
 	echo "FAIL: systemd-analyze not installed"
 	exit 1
 }
+# The units as `make install` generates them, for the built binaries.
+sh scripts/gen-units.sh "$tmp/all" "$build" /etc
 for u in booktape-rotate.service booktape-rotate.timer; do
-	sed -e "s|/usr/local/bin/booktape-rotate|$build/booktape-rotate|" \
-		"scripts/systemd/$u" >"$tmp/$u"
+	cp "$tmp/all/$u" "$tmp/$u"
 done
 grep -q "ExecStart=$build/booktape-rotate " "$tmp/booktape-rotate.service" || {
-	echo "FAIL: ExecStart not rewritten"
+	echo "FAIL: ExecStart not generated for the built binary"
 	exit 1
 }
 out=$(cd "$tmp" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no \
@@ -42,14 +43,15 @@ next=$(systemd-analyze calendar --iterations=2 '*-*-* *:05:00' | grep -c ':05:00
 	echo "FAIL: calendar expression"
 	exit 1
 }
-for k in Type=oneshot User=booktape PrivateNetwork=yes IOSchedulingClass=idle ProtectSystem=strict; do
-	grep -qx "$k" scripts/systemd/booktape-rotate.service || {
+for k in Type=oneshot User=booktape PrivateNetwork=yes IOSchedulingClass=idle ProtectSystem=strict \
+	'StateDirectory=booktape prometheus/node-exporter'; do
+	grep -qx "$k" "$tmp/all/booktape-rotate.service" || {
 		echo "FAIL: service lacks $k"
 		exit 1
 	}
 done
 for k in 'OnCalendar=\*-\*-\* \*:05:00' Persistent=true AccuracySec=1s; do
-	grep -qx "$k" scripts/systemd/booktape-rotate.timer || {
+	grep -qx "$k" "$tmp/all/booktape-rotate.timer" || {
 		echo "FAIL: timer lacks $k"
 		exit 1
 	}

@@ -235,7 +235,7 @@ void fault_script_run(struct sim *sim, double elapsed_s);
 
 struct sim_opts {
 	int port;
-	const char *listen; /* address to bind, 127.0.0.1 by default */
+	const char *listen; /* IPv4 literal */
 	const char *port_file;
 	const char *cert, *key;
 	const char *truth_dir;

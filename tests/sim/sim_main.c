@@ -5,6 +5,7 @@
  */
 #include "sim.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -27,7 +28,8 @@ static struct lws_context *sim_sig_cx;
 static const char usage_text[] =
 	"usage: " PROG " [options]\n"
 	"  --port N            listen port (0 = any, default)\n"
-	"  --listen ADDR       listen address (127.0.0.1)\n"
+	"  --listen ADDR       IPv4 address to listen on (127.0.0.1); a test\n"
+	"                      host bridge's own address, never another\n"
 	"  --port-file F       write the listening port to F\n"
 	"  --tls-cert F --tls-key F   serve wss/https\n"
 	"  --pairs A,B         pairs to simulate (BTC_USDT,ETH_USDT)\n"
@@ -89,7 +91,6 @@ enum {
 	O_PORT_FILE,
 	O_CERT,
 	O_KEY,
-	O_LISTEN,
 	O_PAIRS,
 	O_SEED,
 	O_RATE,
@@ -104,7 +105,8 @@ enum {
 	O_RING,
 	O_MAXQ,
 	O_DURATION,
-	O_HELP
+	O_HELP,
+	O_LISTEN
 };
 
 static const struct option long_opts[] = {
@@ -112,7 +114,6 @@ static const struct option long_opts[] = {
 	{ "port-file", 1, NULL, O_PORT_FILE },
 	{ "tls-cert", 1, NULL, O_CERT },
 	{ "tls-key", 1, NULL, O_KEY },
-	{ "listen", 1, NULL, O_LISTEN },
 	{ "pairs", 1, NULL, O_PAIRS },
 	{ "seed", 1, NULL, O_SEED },
 	{ "rate", 1, NULL, O_RATE },
@@ -128,6 +129,7 @@ static const struct option long_opts[] = {
 	{ "max-queue", 1, NULL, O_MAXQ },
 	{ "duration", 1, NULL, O_DURATION },
 	{ "help", 0, NULL, O_HELP },
+	{ "listen", 1, NULL, O_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -179,6 +181,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				     [O_DEPTH - O_PORT] = 5000,
 				     [O_PING - O_PORT] = 65535,
 				     [O_IDLE - O_PORT] = 86400 };
+	struct in_addr a4;
 	int c;
 	double v;
 
@@ -206,6 +209,11 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			o->replay_dir = optarg;
 			break;
 		case O_LISTEN:
+			if (inet_pton(AF_INET, optarg, &a4) != 1) {
+				log_err("--listen '%s': not an IPv4 address",
+					optarg);
+				return -1;
+			}
 			o->listen = optarg;
 			break;
 		case O_HELP:
