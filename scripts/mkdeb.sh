@@ -4,7 +4,8 @@
 # and timers, the sysusers entry, schema and example configs. Depends comes
 # from dpkg-shlibdeps on the binaries. The maintainer scripts create the
 # user and directories and never start a recorder on their own; an upgrade
-# restarts only the recorders that were running.
+# restarts only the recorders that were running. lintian must report no
+# error.
 #
 #   scripts/mkdeb.sh BUILD VERSION      (what `make deb` runs)
 set -euo pipefail
@@ -89,4 +90,14 @@ done
 chmod 0644 "$root/DEBIAN/md5sums" "$root/DEBIAN/control"
 
 dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+# No lintian error is part of the contract; its warnings are shown.
+if command -v lintian >/dev/null; then
+	rc=0
+	report=$(lintian --fail-on error "$out" 2>&1) || rc=$?
+	printf '%s\n' "$report" | grep -v 'running with root privileges' >&2 || true
+	if [ "$rc" -ne 0 ]; then
+		echo "mkdeb: lintian reports errors in $out" >&2
+		exit 1
+	fi
+fi
 echo "$out"
