@@ -56,6 +56,8 @@ DEB2=$(make -s deb BUILD="$FLEET_DIR/build2" VERSION="$V2" | tail -n 1)
 case $DEB1 in /*) ;; *) DEB1=$ROOT/$DEB1 ;; esac
 if [ ! -f "$DEB1" ] || [ ! -f "$DEB2" ]; then fail "make deb made no package"; fi
 
+# The bare base image: the package's own Depends must bring the rest.
+# shellcheck disable=SC2119 # no extra packages, on purpose
 fleet_image
 step "offline repository of what the package needs beyond the base image"
 REPO=$FLEET_DIR/repo
@@ -210,6 +212,16 @@ grep -q "\[$pid1\]: .*connected 'ws://$FLEET_GW:$SIM_PORT" "$OUT/logs" ||
 	fail "the journal lines of the restarted recorder are missing"
 grep -q 'Stopped.*booktape order-book recorder (gateio)' "$OUT/logs" ||
 	fail "systemd's restart lines are missing"
+
+timeout 6 "$CTL" -i "$INV" recorder logs h1 gateio --follow --lines 3 >"$OUT/follow" 2>&1 || true
+grep -q 'booktape-recorder' "$OUT/follow" || fail "logs --follow streamed nothing"
+
+step "status of a one-off host with the old tool's flags (no inventory)"
+ANSIBLE_PRIVATE_KEY_FILE=$FLEET_DIR/id ANSIBLE_HOST_KEY_CHECKING=False \
+	ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR" \
+	"$CTL" recorder status --host "$(fleet_ip h2)" --ssh-user root --exchange gate_io \
+	--pairs SOL-USDT --metrics-port 8000 >"$OUT/oneoff" 2>&1 || fail "one-off status exited $?"
+grep -q "^$(fleet_ip h2) *gateio *active *200" "$OUT/oneoff" || fail "one-off status table is wrong"
 
 # ---------------------------------------------------------------- rolling update
 
