@@ -264,6 +264,16 @@ sys.exit(1 if bad or any(w > 1 for w in windows.values()) else 0)
 PY
 grep -q 'TASK \[booktape_health : Wait until' "$OUT/update" || fail "update did not wait for health"
 
+step "an update stops at the first failing host (a config h1 refuses)"
+sed -i '0,/stale_after: 5/s//stale_after: 5, depth_limit: 0/' "$INV"
+rc=0
+ctl recorder update --package "$DEB2" --json >"$OUT/update-bad.json" 2>"$OUT/update-bad.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "update with a bad config exited $rc (want 1)"
+[ "$(json_get "$OUT/update-bad.json" "sorted(d['hosts'])")" = "['h1']" ] ||
+	fail "the update went on past h1: $(cat "$OUT/update-bad.json")"
+grep -q 'depth_limit' "$OUT/update-bad.json" || fail "the failure does not say what the host refused"
+fleet_run h1 grep -q 'depth_limit' /etc/booktape/gateio.yml && fail "h1 took the bad config"
+
 step "a second deploy changes nothing"
 write_inventory "$DEB2" "$ALT"
 ctl recorder deploy --json >"$OUT/deploy2.json" 2>"$OUT/deploy2.err" || fail "second deploy exited $?"
