@@ -901,7 +901,8 @@ static const struct key rec_keys[] = {
 	{ "metrics_listen", h_listen, REC(metrics_listen), 0, 0, 0 },
 	{ "channel", h_optstr, REC(channel), 0, 0, 0 },
 	{ "datasets", h_datasets, 0, 0, 0, 0 },
-	{ "snapshot_depth", h_int, REC(snapshot_depth), 1, 1000, 0 },
+	{ "snapshot_depth", h_int, REC(snapshot_depth), 1,
+	  CONFIG_SNAPSHOT_DEPTH_MAX, 0 },
 	{ "stale_after", h_double, REC(stale_after), 0, 86400, K_MIN_EXCL },
 	{ "fsync_interval", h_double, REC(fsync_interval), 0, 3600, 0 },
 	{ "update_events", h_bool, REC(update_events), 0, 0, 0 },
@@ -945,6 +946,15 @@ static void rec_cross(struct ctx *c, struct recorder_config *cfg,
 		err_node(c, chan,
 			 "channel: '%s' is not a Gate.io book channel "
 			 "(expected spot.order_book_update or spot.obu)",
+			 quote(q, chan));
+	}
+	if (cfg->exchange == EXCHANGE_MEXC && cfg->channel != NULL &&
+	    strcmp(cfg->channel, "spot@public.aggre.depth.v3.api.pb") != 0) {
+		char q[CFG_QUOTE];
+
+		err_node(c, chan,
+			 "channel: '%s' is not a MEXC book channel "
+			 "(expected spot@public.aggre.depth.v3.api.pb)",
 			 quote(q, chan));
 	}
 	if (cfg->snapshot_depth <= cfg->depth_limit)

@@ -21,6 +21,13 @@
 #ifndef CORE_CONFIG_H
 #define CORE_CONFIG_H
 
+/*
+ * Deepest book_snapshot_N: the deepest stream window (Gate.io spot.obu
+ * 400), and a row of 4 + 4 * N fields of up to 31 bytes each still fits
+ * one writer queue block (recorder/sink.c).
+ */
+#define CONFIG_SNAPSHOT_DEPTH_MAX 400
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>

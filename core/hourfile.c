@@ -15,6 +15,20 @@
  * any quotes. When no such record passes (a tail torn inside a quoted
  * field, or garbage), the last physical line is cut and the check runs
  * again, so only the bad end of the file is ever read or removed.
+ *
+ * Blocks: the writer knows where the run of block rows that ends the
+ * file starts (tail_off; tracked across writes, found again on reopen by
+ * walking records back from the end with the same parity rule), and
+ * which buffered rows are block rows (row_block). When a new block
+ * begins, the trailing run is removed before the new block's first row
+ * is buffered: from the buffer, and from the file with ftruncate + fsync
+ * when no buffered row follows it. The fsync comes before anything new
+ * is written, so a power cut can never leave new rows on disk in place
+ * of the old block's bytes while the old file size survives (the rest
+ * of the old block would follow them). A kill or power cut
+ * at any point leaves a file that either still ends in the old run
+ * (whatever part of it got to disk; the next block cuts it) or holds it
+ * no more: a new block is never read as part of an old one.
  */
 #include "hourfile.h"
 
@@ -70,6 +84,13 @@ struct hourfile {
 	size_t *row_end, nrows;
 	int64_t oldest_us; /* clock when the first buffered row came */
 
+	int block_col;		  /* the block column, or -1 */
+	unsigned char *row_block; /* row i of the buffer is a block row */
+	off_t tail_off;		  /* where the file's trailing run of block
+				   * rows starts; file_size when none */
+	uint64_t tail_rows;	  /* rows in that run */
+	bool block_pending;	  /* the next row starts a block */
+
 	bool dirty; /* written but not yet fdatasync'ed */
 	int64_t dirty_since;
 	bool gap;
@@ -104,30 +125,45 @@ static int alloc_parts(struct hourfile *hf, const struct hourfile_opts *o)
 	hf->bufsize = hf->planned < START_BUF ? hf->planned : START_BUF;
 	hf->buf = malloc(hf->bufsize);
 	hf->row_end = calloc(hf->buffer_size, sizeof(*hf->row_end));
+	hf->row_block = calloc(hf->buffer_size, sizeof(*hf->row_block));
 	hf->rf = calloc(o->schema->ncols + 1, sizeof(*hf->rf));
 	hf->rl = calloc(o->schema->ncols + 1, sizeof(*hf->rl));
 	if (!hf->data_dir || !hf->exchange || !hf->symbol || !hf->hdr ||
-	    !hf->buf || !hf->row_end || !hf->rf || !hf->rl)
+	    !hf->buf || !hf->row_end || !hf->row_block || !hf->rf || !hf->rl)
 		return CORE_ENOMEM;
 	memcpy(hf->hdr, o->schema->header, hf->hdr_len - 1);
 	hf->hdr[hf->hdr_len - 1] = '\n';
 	return 0;
 }
 
+/* Index of the bool column `name`, -1 for none (NULL), -2 if absent. */
+static int find_block_col(const struct schema *sc, const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sc->ncols && i < INT_MAX; i++)
+		if (strcmp(sc->cols[i].name, name) == 0 &&
+		    sc->cols[i].type == SCHEMA_BOOL)
+			return (int)i;
+	return -2;
+}
+
 int hourfile_new(struct hourfile **out, const struct hourfile_opts *o)
 {
 	struct hourfile *hf;
-	int rc;
+	int rc, bc;
 
 	*out = NULL;
 	if (o->schema == NULL || o->data_dir == NULL || *o->data_dir == '\0' ||
 	    bad_name(o->exchange) || bad_name(o->symbol) ||
-	    o->flush_interval_us < 0 || o->fsync_interval_us < 0)
+	    o->flush_interval_us < 0 || o->fsync_interval_us < 0 ||
+	    (bc = find_block_col(o->schema, o->block_column)) < -1)
 		return CORE_EINVAL;
 	hf = calloc(1, sizeof(*hf));
 	if (hf == NULL)
 		return CORE_ENOMEM;
 	hf->fd = -1;
+	hf->block_col = bc;
 	hf->schema = o->schema;
 	hf->buffer_size = o->buffer_size ? o->buffer_size : 1;
 	if (hf->buffer_size > MAX_BUFFER_ROWS)
@@ -155,6 +191,7 @@ void hourfile_free(struct hourfile *hf)
 	free(hf->hdr);
 	free(hf->buf);
 	free(hf->row_end);
+	free(hf->row_block);
 	free(hf->rf);
 	free(hf->rl);
 	free(hf->dir);
@@ -192,6 +229,11 @@ bool hourfile_take_gap(struct hourfile *hf)
 	return g;
 }
 
+void hourfile_begin_block(struct hourfile *hf)
+{
+	hf->block_pending = hf->block_col >= 0;
+}
+
 void hourfile_discard(struct hourfile *hf)
 {
 	hf->st.rows_dropped += hf->nrows;
@@ -227,6 +269,24 @@ static void drop_buffer(struct hourfile *hf, size_t from_row)
 	hf->used = 0;
 }
 
+/*
+ * Rows 0..k-1 of the buffer were appended to the file at offset `at`:
+ * move the file's trailing block run past them unless they continue it.
+ */
+static void note_written(struct hourfile *hf, off_t at, size_t k)
+{
+	size_t r = k;
+
+	while (r > 0 && hf->row_block[r - 1])
+		r--;
+	if (r == 0 && hf->tail_off < at) {
+		hf->tail_rows += k;
+		return;
+	}
+	hf->tail_off = at + (off_t)(r ? hf->row_end[r - 1] : 0);
+	hf->tail_rows = k - r;
+}
+
 /* Close after an error; the next row reopens (and recovers) the file. */
 static void close_suspect(struct hourfile *hf)
 {
@@ -252,6 +312,7 @@ static int write_failed(struct hourfile *hf, size_t done)
 	while (k < hf->nrows && hf->row_end[k] <= done)
 		k++;
 	keep = k ? hf->row_end[k - 1] : 0;
+	note_written(hf, hf->file_size, k);
 	if (done > keep && ftruncate(hf->fd, hf->file_size + (off_t)keep) < 0) {
 		log_debug("ftruncate '%s': %s", hf->path, strerror(errno));
 		close_suspect(hf);
@@ -315,6 +376,7 @@ static int write_out(struct hourfile *hf)
 		}
 		done += (size_t)n;
 	}
+	note_written(hf, hf->file_size, hf->nrows);
 	hf->st.rows_written += hf->nrows;
 	hf->st.bytes += hf->used;
 	hf->file_size += (off_t)hf->used;
@@ -433,7 +495,7 @@ static size_t row_size(const struct hourfile *hf, const char *const *fields,
 }
 
 static void format_row(struct hourfile *hf, const char *const *fields,
-		       const size_t *lens, size_t n, uint64_t quoted)
+		       const size_t *lens, size_t n, uint64_t quoted, bool blk)
 {
 	char *p = hf->buf + hf->used;
 
@@ -452,6 +514,7 @@ static void format_row(struct hourfile *hf, const char *const *fields,
 	}
 	*p++ = '\n';
 	hf->used = (size_t)(p - hf->buf);
+	hf->row_block[hf->nrows] = blk;
 	hf->row_end[hf->nrows++] = hf->used;
 }
 
@@ -494,6 +557,47 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 	return 0;
 }
 
+/* Is this row, already checked against the schema, a block row? */
+static bool is_block_row(const struct hourfile *hf, const char *const *fields,
+			 const size_t *lens)
+{
+	size_t c = (size_t)hf->block_col;
+
+	return hf->block_col >= 0 && lens[c] == 4 &&
+	       memcmp(fields[c], "true", 4) == 0;
+}
+
+/*
+ * A new block starts with the row about to be buffered: remove the run
+ * of block rows that ends what was appended, from the buffer and, when
+ * no buffered row follows it, from the file (see the top of the file).
+ */
+static int cut_block(struct hourfile *hf)
+{
+	size_t r = hf->nrows;
+
+	while (r > 0 && hf->row_block[r - 1])
+		r--;
+	hf->st.rows_superseded += hf->nrows - r;
+	hf->nrows = r;
+	hf->used = r ? hf->row_end[r - 1] : 0;
+	if (r > 0 || hf->tail_off >= hf->file_size)
+		return 0;
+	if (ftruncate(hf->fd, hf->tail_off) < 0 || fsync(hf->fd) < 0) {
+		hf->st.write_errors++;
+		close_suspect(hf);
+		return CORE_ESYS;
+	}
+	log_debug("'%s': cut %llu rows of an unfinished block", hf->path,
+		  (unsigned long long)hf->tail_rows);
+	hf->st.rows_cut += hf->tail_rows;
+	hf->st.syncs++;
+	hf->file_size = hf->tail_off;
+	hf->tail_rows = 0;
+	hf->dirty = false;
+	return 0;
+}
+
 int hourfile_append(struct hourfile *hf, int64_t local_us,
 		    const char *const *fields, const size_t *lens,
 		    size_t nfields)
@@ -503,6 +607,7 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 	uint64_t quoted = 0;
 	size_t need;
 	int64_t now;
+	bool blk = false;
 
 	if (nfields != hf->schema->ncols)
 		rc = CORE_EINVAL;
@@ -519,15 +624,21 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 	/* A failed write-out may have closed a suspect file: reopen it. */
 	if (rc == 0 && hf->fd < 0)
 		rc = hourfile_open(hf, local_us);
+	if (rc == 0)
+		blk = is_block_row(hf, fields, lens);
+	/* Last, so nothing between the cut and this row can fail. */
+	if (rc == 0 && hf->block_pending && blk)
+		rc = cut_block(hf);
 	if (rc != 0) {
 		hf->st.rows_dropped++;
 		hf->gap = true;
 		return rc;
 	}
+	hf->block_pending = false;
 	now = hf->clock_us();
 	if (hf->nrows == 0)
 		hf->oldest_us = now;
-	format_row(hf, fields, lens, nfields, quoted);
+	format_row(hf, fields, lens, nfields, quoted, blk);
 	rc = maybe_flush(hf, now);
 	return flush_rc ? flush_rc : rc;
 }
@@ -734,6 +845,101 @@ static int recover(struct hourfile *hf, int rfd, off_t *size)
 	return cut_bad_records(hf, rfd, size);
 }
 
+/* Is the record text (no '\n') a block row? Malformed ones are not. */
+static bool record_in_block(struct hourfile *hf, const char *s, size_t n,
+			    char *scratch)
+{
+	long nf = split_record(hf, s, n, scratch);
+	size_t c = (size_t)hf->block_col;
+
+	return nf > (long)c && hf->rl[c] == 4 &&
+	       memcmp(hf->rf[c], "true", 4) == 0;
+}
+
+/*
+ * Walk the records in the window win[0..n) (file offsets base..) back
+ * from rec_end (just past a record's '\n'), adding each block row to the
+ * trailing run. Returns 1 when a row that is not a block row (or the
+ * window's start, when it is `lo`) ended the run, 0 when the next window
+ * must go on from the returned *rec_end.
+ */
+static int scan_window(struct hourfile *hf, const char *win, size_t *rec_end,
+		       off_t base, bool at_lo, char *scratch)
+{
+	unsigned quotes = 0;
+	size_t i = *rec_end - 1;
+
+	while (i > 0) {
+		char c = win[--i];
+
+		if (c == '"') {
+			quotes++;
+		} else if (c == '\n' && quotes % 2 == 0) {
+			if (!record_in_block(hf, win + i + 1,
+					     *rec_end - 1 - (i + 1), scratch))
+				return 1;
+			hf->tail_off = base + (off_t)(i + 1);
+			hf->tail_rows++;
+			*rec_end = i + 1;
+		}
+	}
+	if (!at_lo)
+		return 0;
+	if (record_in_block(hf, win, *rec_end - 1, scratch)) {
+		hf->tail_off = base;
+		hf->tail_rows++;
+	}
+	return 1;
+}
+
+/*
+ * Find the run of block rows that ends the file's records [lo, end)
+ * (end just past a whole, valid record): hf->tail_off, hf->tail_rows.
+ * Windows of TAIL_WINDOW are read back from the end, growing for a
+ * record longer than one, up to the buffer cap.
+ */
+static int scan_tail(struct hourfile *hf, int rfd, off_t lo, off_t end)
+{
+	size_t w = TAIL_WINDOW;
+	char *win = NULL, *scratch = NULL;
+	off_t cur = end;
+	int rc = 0;
+
+	hf->tail_off = end;
+	hf->tail_rows = 0;
+	while (hf->block_col >= 0 && cur > lo) {
+		size_t n = (size_t)(cur - lo) < w ? (size_t)(cur - lo) : w;
+		off_t base = cur - (off_t)n;
+		size_t rec_end = n;
+		char *nw = realloc(win, n), *ns;
+
+		if (nw != NULL)
+			win = nw;
+		ns = nw ? realloc(scratch, n) : NULL;
+		if (ns == NULL) {
+			rc = CORE_ENOMEM;
+			break;
+		}
+		scratch = ns;
+		if (fs_pread_full(rfd, win, n, base) != 0) {
+			rc = CORE_ECORRUPT;
+			break;
+		}
+		if (scan_window(hf, win, &rec_end, base, base == lo, scratch))
+			break;
+		if (rec_end == n) { /* a record longer than the window */
+			if (w > hf->cap)
+				break;
+			w *= 4;
+			continue;
+		}
+		cur = base + (off_t)rec_end;
+	}
+	free(win);
+	free(scratch);
+	return rc;
+}
+
 /* Recover an existing file opened on hf->fd; *size is its size. */
 static int reopen_existing(struct hourfile *hf, off_t *size)
 {
@@ -743,6 +949,8 @@ static int reopen_existing(struct hourfile *hf, off_t *size)
 	if (rfd < 0)
 		return CORE_ESYS;
 	rc = recover(hf, rfd, size);
+	if (rc == 0 && *size > 0)
+		rc = scan_tail(hf, rfd, (off_t)hf->hdr_len, *size);
 	saved = errno;
 	close(rfd);
 	errno = saved;
@@ -815,6 +1023,10 @@ static int open_recover(struct hourfile *hf)
 	if (size == 0 && (rc = start_file(hf)) != 0)
 		return rc;
 	hf->file_size = size ? size : (off_t)hf->hdr_len;
+	if (size == 0) {
+		hf->tail_off = hf->file_size;
+		hf->tail_rows = 0;
+	}
 	hf->st.files_opened++;
 	hf->st.files_created += created;
 	return 0;

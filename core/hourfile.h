@@ -7,6 +7,15 @@
  * write(2); a file never holds a partial line once a write fails, the
  * process is killed or restarted, and a restart in the same hour appends.
  *
+ * Blocks (incremental_book_L2): a run of rows whose block column says
+ * "true" is read as one block that replaces the book (the tardis rule),
+ * so a block must never be continued by the next one. Block rows at the
+ * very end of a file, with no other row after them, are provisional:
+ * when a new block begins (hourfile_begin_block), they are removed first
+ * (discarded from the buffer, or cut from the file with ftruncate and
+ * fsync, also after a restart or a power cut). A row that was followed
+ * by any other row is never removed.
+ *
  * Not thread-safe: an object is used by one thread (the recorder's writer
  * thread), which also reads its stats.
  */
@@ -39,28 +48,37 @@ struct hourfile_opts {
 	size_t max_buffer_bytes;
 	/* Monotonic clock in µs for the intervals; NULL: time_mono_us. */
 	int64_t (*clock_us)(void);
+	/* Name of a bool column whose "true" rows form blocks (for
+	 * incremental_book_L2: "is_snapshot"); NULL for none. */
+	const char *block_column;
 };
 
 /*
  * Counters since hourfile_new. Every row handed to hourfile_append ends
- * up in exactly one of rows_written and rows_dropped (once written out).
+ * up in exactly one of rows_written, rows_dropped and rows_superseded
+ * (once written out); rows_cut are rows_written removed again.
  */
 struct hourfile_stats {
-	uint64_t rows_written;	 /* rows that reached a file via write(2) */
-	uint64_t rows_dropped;	 /* rows refused or lost to write errors */
-	uint64_t bytes;		 /* bytes written, headers included */
-	uint64_t write_errors;	 /* failed open/write/fdatasync/close calls */
-	uint64_t torn_bytes_cut; /* bytes cut from files on reopen */
-	uint64_t files_opened;	 /* hour files opened (created or reopened) */
-	uint64_t files_created;	 /* of those, files this object created */
-	uint64_t syncs;		 /* successful fdatasync calls */
+	uint64_t rows_written;	  /* rows that reached a file via write(2) */
+	uint64_t rows_dropped;	  /* rows refused or lost to write errors */
+	uint64_t rows_superseded; /* trailing block rows discarded from the
+				   * buffer when a new block began */
+	uint64_t rows_cut;	  /* trailing block rows cut from a file when
+				   * a new block began */
+	uint64_t bytes;		  /* bytes written, headers included */
+	uint64_t write_errors;	  /* failed open/write/fdatasync/close calls */
+	uint64_t torn_bytes_cut;  /* bytes cut from files on reopen */
+	uint64_t files_opened;	  /* hour files opened (created or reopened) */
+	uint64_t files_created;	  /* of those, files this object created */
+	uint64_t syncs;		  /* successful fdatasync calls */
 };
 
 /*
  * Create a writer. No file is opened until the first row (or
  * hourfile_open). Returns 0 and *out (free with hourfile_free),
- * CORE_EINVAL when a name is empty or holds '/' or is "." or "..", or
- * the schema is missing, or CORE_ENOMEM.
+ * CORE_EINVAL when a name is empty or holds '/' or is "." or "..", the
+ * schema is missing or has no bool column named block_column, or
+ * CORE_ENOMEM.
  */
 int hourfile_new(struct hourfile **out, const struct hourfile_opts *o);
 
@@ -146,6 +164,20 @@ int hourfile_sync(struct hourfile *hf);
  * current (the next row reopens it and appends). 0 or CORE_ESYS.
  */
 int hourfile_close(struct hourfile *hf);
+
+/*
+ * The next row appended starts a new block (a no-op without a
+ * block_column). Before that row is buffered, the block rows that end
+ * what was appended so far (in the buffer, and in the file of the row's
+ * hour when no other row follows them there) are removed: buffered ones
+ * count as rows_superseded, ones in the file are cut (ftruncate, fsync;
+ * rows_cut). The file's own tail is found again on every reopen, so
+ * this holds across restarts, kills and power cuts. When the cut fails,
+ * that append fails (CORE_ESYS, the row is dropped, the gap flag set)
+ * and the next block row tries again; a next row that is no block row
+ * cancels it.
+ */
+void hourfile_begin_block(struct hourfile *hf);
 
 /*
  * Drop every buffered row (counted in rows_dropped; the gap flag is set

@@ -19,14 +19,16 @@ struct side {
 	uint16_t *spare;	 /* stack of unused slot indices */
 	size_t n;
 	size_t nspare;
+	size_t cap;
 };
 
 struct book {
 	size_t depth;
-	size_t cap;
 	struct side side[2];
-	void *mem;
 };
+
+/* Slot indices are 16-bit: a side never holds more levels than this. */
+#define SIDE_CAP_MAX 65535u
 
 static size_t slack_for(size_t depth)
 {
@@ -35,48 +37,79 @@ static size_t slack_for(size_t depth)
 	return s < 16 ? 16 : s;
 }
 
-static void side_reset(struct side *s, size_t cap)
+static void side_reset(struct side *s)
 {
 	s->n = 0;
-	s->nspare = cap;
-	for (size_t i = 0; i < cap; i++)
-		s->spare[i] = (uint16_t)(cap - 1 - i);
+	s->nspare = s->cap;
+	for (size_t i = 0; i < s->cap; i++)
+		s->spare[i] = (uint16_t)(s->cap - 1 - i);
+}
+
+/*
+ * Make room for more levels: a message may bring many levels at once
+ * (a sweep refilled from below, a deep full push) before the window is
+ * trimmed again, and none of them may be lost to a capacity limit. The
+ * new slots go on the spare stack; the order is kept.
+ */
+static int side_grow(struct side *s)
+{
+	size_t ncap = s->cap * 2;
+	struct book_level *slot;
+	uint16_t *order, *spare;
+
+	if (s->cap >= SIDE_CAP_MAX)
+		return CORE_ETOOBIG;
+	if (ncap > SIDE_CAP_MAX)
+		ncap = SIDE_CAP_MAX;
+	slot = realloc(s->slot, ncap * sizeof(*slot));
+	if (slot == NULL)
+		return CORE_ENOMEM;
+	s->slot = slot;
+	order = realloc(s->order, ncap * sizeof(*order));
+	if (order == NULL)
+		return CORE_ENOMEM;
+	s->order = order;
+	spare = realloc(s->spare, ncap * sizeof(*spare));
+	if (spare == NULL)
+		return CORE_ENOMEM;
+	s->spare = spare;
+	for (size_t i = ncap; i > s->cap; i--)
+		s->spare[s->nspare++] = (uint16_t)(i - 1);
+	s->cap = ncap;
+	return 0;
+}
+
+static void side_release(struct side *s)
+{
+	free(s->slot);
+	free(s->order);
+	free(s->spare);
 }
 
 struct book *book_new(size_t depth_limit)
 {
 	struct book *b;
-	size_t cap, per;
-	char *p;
+	size_t cap;
 
 	if (depth_limit == 0 || depth_limit > BOOK_MAX_DEPTH)
 		return NULL;
 	cap = depth_limit + slack_for(depth_limit);
-	per = cap * (sizeof(struct book_level) + 2 * sizeof(uint16_t));
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return NULL;
-	b->mem = malloc(2 * per);
-	if (b->mem == NULL) {
-		free(b);
-		return NULL;
-	}
 	b->depth = depth_limit;
-	b->cap = cap;
-	/* Index arrays first: the 69-byte slots would misalign them. */
-	p = b->mem;
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &b->side[i];
 
-		s->order = (uint16_t *)(void *)p;
-		p += cap * sizeof(uint16_t);
-		s->spare = (uint16_t *)(void *)p;
-		p += cap * sizeof(uint16_t);
-	}
-	for (int i = 0; i < 2; i++) {
-		b->side[i].slot = (struct book_level *)(void *)p;
-		p += cap * sizeof(struct book_level);
-		side_reset(&b->side[i], cap);
+		s->cap = cap;
+		s->slot = malloc(cap * sizeof(*s->slot));
+		s->order = malloc(cap * sizeof(*s->order));
+		s->spare = malloc(cap * sizeof(*s->spare));
+		if (s->slot == NULL || s->order == NULL || s->spare == NULL) {
+			book_free(b);
+			return NULL;
+		}
+		side_reset(s);
 	}
 	return b;
 }
@@ -85,7 +118,8 @@ void book_free(struct book *b)
 {
 	if (b == NULL)
 		return;
-	free(b->mem);
+	side_release(&b->side[0]);
+	side_release(&b->side[1]);
 	free(b);
 }
 
@@ -135,18 +169,18 @@ static void put_text(char *dst, uint8_t *dlen, const char *src, size_t len)
 	*dlen = (uint8_t)len;
 }
 
-static int side_insert(struct book *b, struct side *s, size_t pos,
-		       const char *price, size_t plen,
-		       const struct decimal_parts *key, const char *amount,
-		       size_t alen)
+static int side_insert(struct side *s, size_t pos, const char *price,
+		       size_t plen, const struct decimal_parts *key,
+		       const char *amount, size_t alen)
 {
 	struct book_level *l;
 	uint16_t idx;
 
-	if (s->n == b->cap) {
-		if (pos == s->n)
-			return BOOK_IGNORED;
-		side_remove(s, s->n - 1);
+	if (s->nspare == 0) {
+		int rc = side_grow(s);
+
+		if (rc != 0)
+			return rc;
 	}
 	idx = s->spare[--s->nspare];
 	l = &s->slot[idx];
@@ -187,14 +221,13 @@ int book_set(struct book *b, enum book_side side, const char *price,
 		put_text(l->amount, &l->amount_len, amount, amount_len);
 		return BOOK_UPDATED;
 	}
-	return side_insert(b, s, pos, price, price_len, &key, amount,
-			   amount_len);
+	return side_insert(s, pos, price, price_len, &key, amount, amount_len);
 }
 
 void book_clear(struct book *b)
 {
-	side_reset(&b->side[0], b->cap);
-	side_reset(&b->side[1], b->cap);
+	side_reset(&b->side[0]);
+	side_reset(&b->side[1]);
 }
 
 size_t book_trim(struct book *b)
@@ -208,6 +241,26 @@ size_t book_trim(struct book *b)
 			s->spare[s->nspare++] = s->order[--s->n];
 			dropped++;
 		}
+	}
+	return dropped;
+}
+
+size_t book_trim_worse(struct book *b, enum book_side side, const char *price,
+		       size_t price_len)
+{
+	struct side *s = &b->side[side == BOOK_ASK];
+	struct decimal_parts key;
+	size_t keep, dropped = 0;
+	bool found;
+
+	if (!decimal_split(price, price_len, &key))
+		return 0;
+	keep = side_find(s, side, price, &key, &found);
+	if (found)
+		keep++;
+	while (s->n > keep) {
+		s->spare[s->nspare++] = s->order[--s->n];
+		dropped++;
 	}
 	return dropped;
 }
@@ -262,7 +315,7 @@ int book_check(const struct book *b)
 	for (int i = 0; i < 2; i++) {
 		const struct side *s = &b->side[i];
 
-		if (s->n > b->cap || s->n + s->nspare != b->cap)
+		if (s->n > s->cap || s->n + s->nspare != s->cap)
 			return CORE_ECORRUPT;
 		for (size_t k = 0; k < s->n; k++) {
 			const struct book_level *l = &s->slot[s->order[k]];

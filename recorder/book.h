@@ -1,8 +1,11 @@
 /*
  * One symbol's order book: bids best (highest) first, asks best (lowest)
  * first, ordered by exact decimal price. Prices and amounts are kept as
- * the exchange's text in fixed-size slots preallocated for depth_limit
- * levels per side plus slack, so applying an update never allocates.
+ * the exchange's text in fixed-size slots preallocated for the window
+ * (depth_limit levels per side) plus slack, so applying an ordinary
+ * update never allocates. A message that brings more levels than that
+ * before the window is trimmed (a sweep refilled from below, a deep full
+ * push) grows the side: no level is lost to a capacity limit.
  */
 #ifndef RECORDER_BOOK_H
 #define RECORDER_BOOK_H
@@ -15,7 +18,7 @@
 
 /* Bytes per price or amount slot, NUL included: texts up to 31 bytes. */
 #define BOOK_TEXT_MAX 32
-/* Largest depth_limit book_new() accepts. */
+/* Largest window book_new() accepts. */
 #define BOOK_MAX_DEPTH 10000
 
 enum book_side {
@@ -46,15 +49,15 @@ enum book_result {
 	BOOK_INSERTED, /* new price level */
 	BOOK_UPDATED,  /* new amount at an existing price */
 	BOOK_DELETED,  /* amount zero removed a level */
-	BOOK_IGNORED,  /* side full and the price is worse than all kept */
 };
 
 struct book;
 
 /*
- * New empty book keeping depth_limit levels per side (1..BOOK_MAX_DEPTH)
- * with room for a little more between trims. Returns NULL on allocation
- * failure or a depth out of range. Free with book_free().
+ * New empty book whose window is depth_limit levels per side
+ * (1..BOOK_MAX_DEPTH), with room for a little more between trims.
+ * Returns NULL on allocation failure or a depth out of range. Free with
+ * book_free().
  */
 struct book *book_new(size_t depth_limit);
 
@@ -64,11 +67,11 @@ void book_free(struct book *b);
 /*
  * Set the absolute amount at a price: zero ("0", "0.000") deletes the
  * level. Both texts must pass decimal_valid() and be at most
- * BOOK_TEXT_MAX - 1 bytes; they are copied. When the side is at capacity
- * a new level evicts the worst one, or is ignored if it is the worst.
- * Returns an enum book_result, CORE_EPARSE for a text that is not a
- * plain decimal, or CORE_ETOOBIG for a text too long to store; on error
- * the book is unchanged.
+ * BOOK_TEXT_MAX - 1 bytes; they are copied. Levels beyond the window are
+ * kept until book_trim(). Returns an enum book_result, CORE_EPARSE for a
+ * text that is not a plain decimal, CORE_ETOOBIG for a text too long to
+ * store or a side past 65535 levels, or CORE_ENOMEM; on error the book
+ * is unchanged.
  */
 int book_set(struct book *b, enum book_side side, const char *price,
 	     size_t price_len, const char *amount, size_t amount_len);
@@ -76,8 +79,18 @@ int book_set(struct book *b, enum book_side side, const char *price,
 /* Remove every level of both sides. */
 void book_clear(struct book *b);
 
-/* Drop levels beyond depth_limit on both sides; returns how many. */
+/*
+ * Drop levels beyond the window on both sides (the stream no longer
+ * maintains them); returns how many.
+ */
 size_t book_trim(struct book *b);
+
+/*
+ * Drop the levels of a side strictly worse than `price` (a valid
+ * decimal); returns how many.
+ */
+size_t book_trim_worse(struct book *b, enum book_side side, const char *price,
+		       size_t price_len);
 
 /* Levels currently held on a side. */
 size_t book_count(const struct book *b, enum book_side side);

@@ -344,6 +344,8 @@ static bool parse_reply(struct gateio_parser *p, const char *buf,
 		return false;
 	m->unsubscribe = unsub;
 	payload_pair(buf, t, m);
+	if (opt_u64(buf, t, 0, "id", &m->req_id, &m->has_req_id) != 0)
+		m->has_req_id = false;
 	if (err >= 0 && t[err].type == JSON_OBJECT) {
 		parse_error(p, buf, err, m);
 		return true;

@@ -51,6 +51,8 @@ struct gateio_msg {
 	 */
 	char pair[GATEIO_PAIR_MAX];
 	unsigned level;	 /* obu stream level (400, 50), or "l"; 0: unknown */
+	uint64_t req_id; /* ACK/ERROR: the request's echoed "id" */
+	bool has_req_id; /* the reply carried one (2021 acks did not) */
 	int64_t time_ms; /* envelope time_ms (else time * 1000); 0: absent */
 	int64_t err_code;
 	char err_message[GATEIO_TEXT_MAX]; /* unescaped UTF-8 */

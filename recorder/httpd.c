@@ -176,9 +176,18 @@ int httpd_split_listen(const char *listen, char *host, size_t hostsize,
  */
 static struct httpd_listener {
 	int fd;
+	struct lws_context *cx;
 	struct lws_vhost *vh;
+	struct lws *wsi; /* the listening socket, adopted as a raw file */
+	lws_sorted_usec_list_t resume;
 	struct log_ratelimit rl;
 } httpd_lsn = { .fd = -1 };
+
+static void httpd_resume(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	lws_rx_flow_control(httpd_lsn.wsi, 1);
+}
 
 /* Accept what is pending; each connection becomes an HTTP wsi. */
 static void httpd_accept(struct httpd_listener *l)
@@ -193,11 +202,15 @@ static void httpd_accept(struct httpd_listener *l)
 			if (errno == EAGAIN || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			/* EMFILE and the like: the listener stays, the
-			 * client waits in the backlog for the next try. */
+			/* EMFILE and the like: the client waits in the
+			 * backlog while the listener rests for a second
+			 * (it would stay readable and spin the loop). */
 			if (log_ratelimit_ok(&l->rl, 1, 60, &suppressed))
 				log_warn("accept on the metrics listener: %s",
 					 strerror(errno));
+			lws_rx_flow_control(l->wsi, 0);
+			lws_sul_schedule(l->cx, 0, &l->resume, httpd_resume,
+					 LWS_US_PER_SEC);
 			return;
 		}
 		/* lws closes fd itself when adoption fails. */
@@ -350,9 +363,12 @@ int httpd_start(struct lws_context *cx, const char *listen,
 		log_err("listen on '%s': cannot create the lws vhost", listen);
 		goto fail;
 	}
+	httpd_lsn.cx = cx;
 	desc.filefd = httpd_lsn.fd;
-	if (lws_adopt_descriptor_vhost(httpd_lsn.vh, LWS_ADOPT_RAW_FILE_DESC,
-				       desc, protos[1].name, NULL) == NULL) {
+	httpd_lsn.wsi = lws_adopt_descriptor_vhost(httpd_lsn.vh,
+						   LWS_ADOPT_RAW_FILE_DESC,
+						   desc, protos[1].name, NULL);
+	if (httpd_lsn.wsi == NULL) {
 		log_err("listen on '%s': lws refused the listening socket",
 			listen);
 		goto fail;

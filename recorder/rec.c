@@ -19,9 +19,11 @@
 #include "fsutil.h"
 #include "httpd.h"
 #include "log.h"
+#include "resolve.h"
 #include "rest.h"
 #include "schema.h"
 #include "timeutil.h"
+#include "venue.h"
 #include "wsconn.h"
 #include "banned.h"
 
@@ -90,6 +92,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	struct rec_loop *l = lws_container_of(sul, struct rec_loop, sul_tick);
 	int64_t now = time_now_us(), mono = time_mono_us();
 
+	resolve_dispatch(); /* in case a wake-up was missed */
 	feed_tick(l->r->feed, now);
 	sink_commit(l->r->sink);
 	update_from_sink(l->r);
@@ -219,6 +222,8 @@ static int run_loop(struct rec *r)
 		   r->cfg->npairs, r->exchange);
 	while (n >= 0 && !got_term) {
 		n = lws_service(r->cx, 0);
+		/* A resolver answer wakes the loop (lws_cancel_service). */
+		resolve_dispatch();
 		/* The rows of every message this round read go to the
 		 * writer in one hand-over: one wake-up per message cost more
 		 * than the rows, and left the queue's blocks near empty. */
@@ -305,12 +310,10 @@ int rec_main(const struct recorder_config *cfg)
 	struct rec r;
 	int rc, status = 1;
 
-	/* MEXC, Binance and OKX configs load (their keys are valid), but
-	 * only the Gate.io feed exists yet: say so rather than connect a
-	 * Gate.io socket for another exchange's pairs. */
-	if (cfg->exchange != EXCHANGE_GATEIO) {
-		log_err("%s: connector '%s' is not supported by this version "
-			"(Gate.io only)",
+	/* Every connector's config loads (its keys are valid), but an
+	 * exchange without a venue is refused rather than recorded wrong. */
+	if (venue_find(cfg->exchange) == NULL) {
+		log_err("%s: connector '%s' is not supported by this version",
 			cfg->path, cfg->connector_name);
 		return 2;
 	}
@@ -325,6 +328,10 @@ int rec_main(const struct recorder_config *cfg)
 	}
 	if ((rc = create_context(&r)) != 0)
 		goto stop_sink;
+	if ((rc = resolve_init(r.cx)) != 0) {
+		log_err_r(rc, "start the resolver thread");
+		goto stop_sink;
+	}
 	signal_cx = r.cx;
 	r.feed = feed_new(&r);
 	if (r.feed == NULL || feed_start(r.feed) != 0) {
@@ -340,6 +347,7 @@ stop_sink:
 	 * "disconnect" events, which must reach the files too. */
 	signal_cx = NULL;
 	if (r.cx != NULL) {
+		resolve_shutdown();
 		rest_shutdown();
 		lws_context_destroy(r.cx);
 		r.cx = NULL;

@@ -1,7 +1,9 @@
 /*
  * One-shot HTTP(S) GETs on the recorder's lws loop, for REST order-book
  * snapshots. The body is collected up to a hard cap and handed to a
- * completion hook with the status and any Retry-After.
+ * completion hook with the status and any Retry-After. Hosts are
+ * resolved off the loop (resolve.h); every request has its own
+ * connection (rest.c says why lws 4.1 cannot reuse one here).
  */
 #ifndef RECORDER_REST_H
 #define RECORDER_REST_H
@@ -25,6 +27,8 @@ typedef void (*rest_done_fn)(void *ud, int status, const char *body, size_t len,
  * Start GET `url` (http:// or https://) on the client vhost, which must
  * carry rest_protocol(). Times out after timeout_s. Returns 0, or a
  * CORE_E* code when it could not even start (then `done` is not called).
+ * After 0, `done` is called exactly once and never from inside this
+ * call, also when the name cannot be resolved or lws refuses to connect.
  */
 int rest_get(struct lws_context *cx, struct lws_vhost *vhost, const char *url,
 	     unsigned timeout_s, rest_done_fn done, void *ud);

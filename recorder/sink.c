@@ -11,6 +11,13 @@
  * back until the first row of a fresh snapshot block (which the network
  * side is asked for), so the file never shows a book built on a hole; a
  * "dropped" event tells the loss once rows reach the file again.
+ *
+ * Blocks: a tardis reader takes consecutive is_snapshot=true rows as one
+ * block, so before the first row of each block the L2 hourfile is told
+ * (hourfile_begin_block) and removes the block rows that end its file
+ * with nothing after them: a block cut by a kill, a power cut, a write
+ * error or a full queue, or one a new block supersedes before any diff
+ * came. A "dropped" event records how many rows that took.
  */
 #include "sink.h"
 
@@ -29,7 +36,8 @@
 #include "timeutil.h"
 #include "banned.h"
 
-#define MAX_FIELDS 255
+/* The widest row: book_snapshot_N at the deepest N the config takes. */
+#define MAX_FIELDS (4 + 4 * CONFIG_SNAPSHOT_DEPTH_MAX)
 /* Free blocks kept for reuse; the writer unmaps the rest, so the memory
  * a burst took (a slow disk, an hour's snapshot blocks) goes back. */
 #define SPARE_BLOCKS 16u
@@ -44,10 +52,10 @@ struct block {
 /* Record layout inside a block, 8-byte aligned. */
 struct rec_hdr {
 	uint32_t len; /* whole record, padded */
+	uint16_t nfields;
 	uint8_t ds;
-	uint8_t nfields;
 	uint8_t symlen;
-	uint8_t pad;
+	uint8_t flags; /* SINK_ROW_* */
 	int64_t local_us;
 	/* then symlen bytes, nfields uint16 lengths, the field bytes */
 };
@@ -238,6 +246,14 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 	       enum sink_dataset ds, int64_t local_us,
 	       const char *const *fields, const size_t *lens, size_t nfields)
 {
+	return sink_row_f(s, symbol, symlen, ds, local_us, 0, fields, lens,
+			  nfields);
+}
+
+int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
+	       enum sink_dataset ds, int64_t local_us, unsigned flags,
+	       const char *const *fields, const size_t *lens, size_t nfields)
+{
 	struct rec_hdr h;
 	unsigned char *p;
 	size_t sz;
@@ -260,8 +276,9 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 	memset(&h, 0, sizeof(h));
 	h.len = (uint32_t)sz;
 	h.ds = (uint8_t)ds;
-	h.nfields = (uint8_t)nfields;
+	h.nfields = (uint16_t)nfields;
 	h.symlen = (uint8_t)symlen;
+	h.flags = (uint8_t)flags;
 	h.local_us = local_us;
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
@@ -331,6 +348,7 @@ static struct hourfile *sym_file(struct sink *s, struct symfiles *sf,
 	o.buffer_size = (size_t)c->buffer_size;
 	o.flush_interval_us = (int64_t)(c->flush_interval * 1e6);
 	o.fsync_interval_us = (int64_t)(c->fsync_interval * 1e6);
+	o.block_column = ds == SINK_L2 ? "is_snapshot" : NULL;
 	if (hourfile_new(&sf->hf[ds], &o) != 0)
 		return NULL;
 	return sf->hf[ds];
@@ -472,6 +490,78 @@ static void after_write(struct sink *s, struct symfiles *sf,
 	sf->pending_us[ds] = left > 0 ? row_us : 0;
 }
 
+/*
+ * Say in book_events that a new block removed `rows` rows of the
+ * unfinished block that ended the L2 file (or its buffer).
+ */
+static void tell_cut(struct sink *s, struct symfiles *sf, int64_t local_us,
+		     uint64_t rows)
+{
+	struct hourfile *ev;
+	char ts[24], detail[160];
+	const char *f[6];
+	size_t lens[6];
+	int rc;
+
+	if (rows == 0 || !(s->cfg->datasets & DATASET_BOOK_EVENTS) ||
+	    (ev = sym_file(s, sf, SINK_EVENTS)) == NULL)
+		return;
+	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
+	snprintf(detail, sizeof(detail),
+		 "%llu incremental_book_L2 rows cut: the snapshot block no "
+		 "diff followed is replaced by the next one",
+		 (unsigned long long)rows);
+	f[0] = ts;
+	f[1] = "dropped";
+	f[2] = f[3] = f[4] = "";
+	f[5] = detail;
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(f[i]);
+	rc = hourfile_append(ev, local_us, f, lens, 6);
+	if (rc != 0)
+		note_error(s, sf, SINK_EVENTS, rc);
+	log_info("%s: %s", sf->name, detail);
+}
+
+/*
+ * An incremental_book_L2 row met the hole logic: -1 when it is held
+ * back, else 1 when it starts a snapshot block and 0 when not. A block
+ * starts at a flagged row, and at a snapshot row after a diff or with
+ * another local_timestamp than the snapshot row before it (the flag is
+ * lost with the row when the queue was full).
+ */
+static int l2_admit(struct sink *s, struct symfiles *sf, struct hourfile *hf,
+		    const struct rec_hdr *h, const char *const *fields,
+		    const size_t *lens)
+{
+	int snap = l2_is_snapshot(fields, lens, h->nfields);
+	/* Only the first row of a block can heal a hole: the rest of a
+	 * block that was cut by the error is as partial as a diff. */
+	int block_start = snap &&
+			  ((h->flags & SINK_ROW_BLOCK_START) ||
+			   !(sf->prev_snap && sf->prev_us == h->local_us));
+
+	sf->prev_snap = snap;
+	sf->prev_us = h->local_us;
+	check_hole(s, sf);
+	if (sf->hole && !block_start) {
+		sf->held_back++;
+		ask_resnapshot(s, sf);
+		return -1;
+	}
+	if (sf->hole) {
+		struct hourfile_stats hs;
+
+		/* The block that may close the hole; the loss is told once
+		 * rows reach the file (settle_holes). */
+		hourfile_get_stats(hf, &hs);
+		sf->hole = 0;
+		sf->confirm = 1;
+		sf->written_mark = hs.rows_written;
+	}
+	return block_start;
+}
+
 static void write_record(struct sink *s, const unsigned char *p)
 {
 	struct rec_hdr h;
@@ -480,8 +570,9 @@ static void write_record(struct sink *s, const unsigned char *p)
 	const unsigned char *q;
 	struct symfiles *sf;
 	struct hourfile *hf;
+	struct hourfile_stats hs;
 	size_t before;
-	int rc;
+	int rc, block_start;
 
 	memcpy(&h, p, sizeof(h));
 	q = p + sizeof(h);
@@ -505,31 +596,13 @@ static void write_record(struct sink *s, const unsigned char *p)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	if (h.ds == SINK_L2) {
-		int snap = l2_is_snapshot(fields, lens, h.nfields);
-		/* Only the first row of a block can heal a hole: the rest of
-		 * a block that was cut by the error is as partial as a diff. */
-		int block_start = snap &&
-				  !(sf->prev_snap && sf->prev_us == h.local_us);
-
-		sf->prev_snap = snap;
-		sf->prev_us = h.local_us;
-		check_hole(s, sf);
-		if (sf->hole && !block_start) {
-			sf->held_back++;
-			ask_resnapshot(s, sf);
-			return;
-		}
-		if (sf->hole) {
-			struct hourfile_stats hs;
-
-			/* The block that may close the hole; the loss is
-			 * told once rows reach the file (settle_holes). */
-			hourfile_get_stats(hf, &hs);
-			sf->hole = 0;
-			sf->confirm = 1;
-			sf->written_mark = hs.rows_written;
-		}
+	block_start = h.ds == SINK_L2 ? l2_admit(s, sf, hf, &h, fields, lens)
+				      : 0;
+	if (block_start < 0)
+		return;
+	if (block_start) {
+		hourfile_begin_block(hf);
+		hourfile_get_stats(hf, &hs);
 	}
 	before = hourfile_buffered(hf);
 	if (before == 0)
@@ -537,6 +610,18 @@ static void write_record(struct sink *s, const unsigned char *p)
 	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		note_error(s, sf, (enum sink_dataset)h.ds, rc);
+	if (block_start) {
+		struct hourfile_stats now;
+
+		hourfile_get_stats(hf, &now);
+		/* Buffered rows a new block superseded were not written. */
+		before -= now.rows_superseded - hs.rows_superseded;
+		if (before == 0)
+			sf->pending_us[h.ds] = h.local_us;
+		tell_cut(s, sf, h.local_us,
+			 now.rows_superseded - hs.rows_superseded +
+				 now.rows_cut - hs.rows_cut);
+	}
 	after_write(s, sf, (enum sink_dataset)h.ds, before + 1, rc, h.local_us);
 	if (h.ds == SINK_L2)
 		check_hole(s, sf);

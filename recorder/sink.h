@@ -83,6 +83,22 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 	       enum sink_dataset ds, int64_t local_us,
 	       const char *const *fields, const size_t *lens, size_t nfields);
 
+/* The first row of an incremental_book_L2 snapshot block. */
+#define SINK_ROW_BLOCK_START 1u
+
+/*
+ * sink_row_n with SINK_ROW_* flags. A snapshot block starts at a row
+ * flagged SINK_ROW_BLOCK_START, and also at any is_snapshot=true row
+ * after a diff or with another local_timestamp than the snapshot row
+ * before it; the writer then removes the unfinished block rows at the
+ * end of the file first (hourfile_begin_block), so a tardis reader never
+ * reads two blocks as one, and writes a "dropped" event saying how many
+ * rows that cut.
+ */
+int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
+	       enum sink_dataset ds, int64_t local_us, unsigned flags,
+	       const char *const *fields, const size_t *lens, size_t nfields);
+
 /*
  * Hand the rows queued so far to the writer thread. Cheap; the network
  * thread calls it after each round of its event loop (so once for all

@@ -35,7 +35,15 @@ struct sync {
 	struct sync_counters c;
 	uint64_t last;	 /* last applied update id */
 	int64_t book_ts; /* exchange time of the book state, µs; 0 unknown */
-	bool fetching;	 /* a snapshot fetch is outstanding */
+	int64_t since;	 /* local µs the current state was entered */
+	size_t window;
+	bool full_depth;
+	/* full_depth: per side, the deepest price known (levels worse are
+	 * known only if they changed), when the side reached the window. */
+	bool bounded[2];
+	uint8_t bound_len[2];
+	char bound[2][BOOK_TEXT_MAX];
+	bool fetching; /* a snapshot fetch is outstanding */
 	struct bufmsg *msgs;
 	size_t msg_cap;
 	size_t head; /* first live entry */
@@ -46,6 +54,13 @@ struct sync {
 };
 
 /* ------------------------------------------------------------ helpers */
+
+static void set_state(struct sync *s, enum sync_state st, int64_t local_us)
+{
+	if (s->state != st)
+		s->since = local_us;
+	s->state = st;
+}
 
 static int64_t ts_or_local(int64_t ts_ms, int64_t local_us)
 {
@@ -92,6 +107,48 @@ static bool update_valid(const struct sync *s, const struct sync_update *u)
 	       changes_valid(u->asks, u->nasks);
 }
 
+static void bounds_reset(struct sync *s)
+{
+	s->bounded[0] = s->bounded[1] = false;
+}
+
+/*
+ * Keep the book to what is known, after a message. A window stream: its
+ * best `window` levels. A whole-book stream: the levels no worse than
+ * each side's bound, at most `window` (a side that holds the window
+ * moves its bound to its deepest level). Returns true when a bounded
+ * side knows fewer than half the window: too shallow to write.
+ */
+static bool clip(struct sync *s)
+{
+	bool shallow = false;
+
+	if (!s->full_depth) {
+		book_trim(s->book);
+		return false;
+	}
+	for (int side = BOOK_BID; side <= BOOK_ASK; side++)
+		if (s->bounded[side])
+			book_trim_worse(s->book, (enum book_side)side,
+					s->bound[side], s->bound_len[side]);
+	book_trim(s->book);
+	for (int side = BOOK_BID; side <= BOOK_ASK; side++) {
+		size_t n = book_count(s->book, (enum book_side)side);
+
+		if (n >= s->window) {
+			const struct book_level *l = book_level(
+				s->book, (enum book_side)side, n - 1);
+
+			memcpy(s->bound[side], l->price, l->price_len);
+			s->bound_len[side] = l->price_len;
+			s->bounded[side] = true;
+		} else if (s->bounded[side] && 2 * n < s->window) {
+			shallow = true;
+		}
+	}
+	return shallow;
+}
+
 static int load_side(struct sync *s, enum book_side side,
 		     const struct book_change *ch, size_t n)
 {
@@ -112,6 +169,7 @@ static void emit_block(struct sync *s, int64_t local_us)
 		.ts_us = s->book_ts > 0 ? s->book_ts : local_us,
 		.local_us = local_us,
 		.is_snapshot = true,
+		.block_start = true,
 	};
 
 	if (s->cbs.row == NULL)
@@ -126,6 +184,7 @@ static void emit_block(struct sync *s, int64_t local_us)
 			r.amount = l->amount;
 			r.amount_len = l->amount_len;
 			s->cbs.row(s->cbs.ctx, &r);
+			r.block_start = false;
 		}
 	}
 }
@@ -269,7 +328,7 @@ static void refetch(struct sync *s, struct sync_event *ev, int64_t local_us)
 	ev->kind = SYNC_EV_RESYNC;
 	emit(s, ev, local_us);
 	book_clear(s->book);
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	request_fetch(s);
 }
 
@@ -293,12 +352,12 @@ static void resync(struct sync *s, const char *why,
 	}
 	emit(s, &ev, local_us);
 	if (s->mode == SYNC_MODE_FULLPUSH) {
-		s->state = SYNC_WAIT_FULL;
+		set_state(s, SYNC_WAIT_FULL, local_us);
 		if (s->cbs.resubscribe != NULL)
 			s->cbs.resubscribe(s->cbs.ctx, s->symbol);
 		return;
 	}
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	if (keep != NULL && buf_append(s, keep) == 0)
 		s->c.buffered++;
 	request_fetch(s);
@@ -316,17 +375,18 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 
 	book_clear(s->book);
 	buf_clear(s);
+	bounds_reset(s);
 	rc = load_side(s, BOOK_BID, u->bids, u->nbids);
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, u->asks, u->nasks);
-	book_trim(s->book);
+	(void)clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		s->c.crossed += rc == 0;
 		resync(s, rc == 0 ? "crossed full push" : "bad full push", NULL,
 		       local_us);
 		return 0;
 	}
-	s->state = SYNC_SYNCED;
+	set_state(s, SYNC_SYNCED, local_us);
 	s->last = u->last_id;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.full_refreshes++;
@@ -345,14 +405,23 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 				 .last_id = u->last_id,
 				 .has_last = true };
 	int rc = load_side(s, BOOK_BID, u->bids, u->nbids);
+	bool shallow;
 
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, u->asks, u->nasks);
-	book_trim(s->book);
+	shallow = clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		/* Never write a crossed book: withhold this diff's rows. */
 		s->c.crossed += rc == 0;
 		resync(s, rc == 0 ? "crossed book" : "bad diff", NULL,
+		       local_us);
+		return 0;
+	}
+	if (shallow) {
+		/* A sweep below what the snapshot covered: the levels now on
+		 * top are not all known. Withhold the rows, resync deep. */
+		s->c.shallow++;
+		resync(s, "book shallower than half its snapshot", NULL,
 		       local_us);
 		return 0;
 	}
@@ -552,10 +621,11 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 		return CORE_EPARSE;
 	}
 	book_clear(s->book);
+	bounds_reset(s);
 	rc = load_side(s, BOOK_BID, snap->bids, snap->nbids);
 	if (rc == 0)
 		rc = load_side(s, BOOK_ASK, snap->asks, snap->nasks);
-	book_trim(s->book);
+	(void)clip(s);
 	if (rc != 0 || book_crossed(s->book)) {
 		s->c.crossed++;
 		ev.detail = "crossed snapshot";
@@ -566,13 +636,19 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 	s->book_ts = ts_or_local(snap->ts_ms, 0);
 	if (replay_buffer(s, local_us) != 0)
 		return 0;
+	if (clip(s)) {
+		s->c.shallow++;
+		ev.detail = "book shallower than half its snapshot";
+		refetch(s, &ev, local_us);
+		return 0;
+	}
 	if (book_crossed(s->book)) {
 		s->c.crossed++;
 		ev.detail = "crossed book after buffered diffs";
 		refetch(s, &ev, local_us);
 		return 0;
 	}
-	s->state = SYNC_SYNCED;
+	set_state(s, SYNC_SYNCED, local_us);
 	s->c.snapshots++;
 	ev.kind = SYNC_EV_SNAPSHOT;
 	ev.last_id = s->last;
@@ -609,13 +685,19 @@ void sync_on_subscribed(struct sync *s, int64_t local_us)
 	struct sync_event ev = { .kind = SYNC_EV_SUBSCRIBED };
 
 	emit(s, &ev, local_us);
+	/*
+	 * A full push that overtook the ack of a resubscribe has already
+	 * synced the book; the continuity rule guards it from here on.
+	 */
+	if (s->state == SYNC_SYNCED)
+		return;
 	book_clear(s->book);
 	buf_clear(s);
 	if (s->mode == SYNC_MODE_FULLPUSH) {
-		s->state = SYNC_WAIT_FULL;
+		set_state(s, SYNC_WAIT_FULL, local_us);
 		return;
 	}
-	s->state = SYNC_WAIT_SNAPSHOT;
+	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
 	request_fetch(s);
 }
 
@@ -626,7 +708,7 @@ void sync_on_disconnect(struct sync *s, int64_t local_us)
 	emit(s, &ev, local_us);
 	book_clear(s->book);
 	buf_clear(s);
-	s->state = SYNC_IDLE;
+	set_state(s, SYNC_IDLE, local_us);
 	s->fetching = false;
 }
 
@@ -659,7 +741,9 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->msg_cap = cfg->buffer_msgs ? cfg->buffer_msgs : DEFAULT_BUFFER_MSGS;
 	s->text_cap = cfg->buffer_bytes ? cfg->buffer_bytes
 					: DEFAULT_BUFFER_BYTES;
-	s->book = book_new(cfg->depth_limit);
+	s->book = book_new(cfg->window);
+	s->window = cfg->window;
+	s->full_depth = cfg->full_depth;
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);
@@ -693,6 +777,27 @@ bool sync_synced(const struct sync *s)
 uint64_t sync_last_id(const struct sync *s)
 {
 	return s->last;
+}
+
+int64_t sync_book_ts(const struct sync *s)
+{
+	return s->book_ts;
+}
+
+int64_t sync_state_since(const struct sync *s)
+{
+	return s->since;
+}
+
+bool sync_fetch_wanted(const struct sync *s)
+{
+	return s->fetching && s->state == SYNC_WAIT_SNAPSHOT;
+}
+
+void sync_fetch_cancel(struct sync *s)
+{
+	if (s->state != SYNC_WAIT_SNAPSHOT)
+		s->fetching = false;
 }
 
 const struct book *sync_book(const struct sync *s)

@@ -96,6 +96,7 @@ struct sync_row {
 	int64_t ts_us;	  /* exchange time, or local when unknown */
 	int64_t local_us; /* receive time passed in by the caller */
 	bool is_snapshot;
+	bool block_start; /* the first row of a snapshot block */
 	enum book_side side;
 	const char *price; /* not NUL-terminated: use the lengths */
 	size_t price_len;
@@ -122,7 +123,22 @@ struct sync_cbs {
 };
 
 struct sync_cfg {
-	size_t depth_limit;  /* levels kept per side (book_new limits) */
+	/*
+	 * Levels per side the stream maintains (Gate.io: 20 or 100 for
+	 * spot.order_book_update, 50 or 400 for spot.obu). The book keeps
+	 * exactly this window: a level below it is no longer updated by the
+	 * stream, so it is dropped, and one that enters it is sent again.
+	 */
+	size_t window;
+	/*
+	 * The stream sends every change of the whole book (MEXC), not a
+	 * window: the book is as deep as its snapshot, and levels below
+	 * the deepest one known are known only when they change. The book
+	 * then keeps the levels no worse than that, at most `window`, and a
+	 * message that leaves a side with fewer than half the window known
+	 * is not written: the symbol resyncs (a fresh, deep snapshot).
+	 */
+	bool full_depth;
 	size_t buffer_msgs;  /* diffs buffered while resyncing; 0: 512 */
 	size_t buffer_bytes; /* level text buffered; 0: 256 KiB */
 };
@@ -141,6 +157,7 @@ struct sync_counters {
 			     * than the snapshot they met */
 	uint64_t rejected;  /* invalid diffs or snapshots */
 	uint64_t crossed;   /* books found crossed */
+	uint64_t shallow;   /* whole-book streams swept below the snapshot */
 	uint64_t snapshots; /* snapshots bridged */
 	uint64_t snapshot_failures;
 	uint64_t full_refreshes; /* full pushes applied */
@@ -207,6 +224,28 @@ enum sync_state sync_state(const struct sync *s);
 bool sync_synced(const struct sync *s);
 /* The last applied update id (meaningful when synced). */
 uint64_t sync_last_id(const struct sync *s);
+/*
+ * Exchange time of the book's current state in µs (of the message or
+ * snapshot that produced it), or 0 when the exchange gave none.
+ */
+int64_t sync_book_ts(const struct sync *s);
+/*
+ * The local time (as passed in) at which the sync last entered its
+ * current state: how long a pair has been waiting for a snapshot, a
+ * full push or an ack.
+ */
+int64_t sync_state_since(const struct sync *s);
+/*
+ * True while a snapshot is wanted: the sync waits for one and has asked
+ * (fetch_snapshot) without an answer yet.
+ */
+bool sync_fetch_wanted(const struct sync *s);
+/*
+ * Forget an asked snapshot that was never requested from the exchange
+ * because the sync no longer waits for one (a full push synced it): a
+ * later resync asks again. Ignored while the sync waits for a snapshot.
+ */
+void sync_fetch_cancel(struct sync *s);
 /* The book, valid until the sync is freed; only correct when synced. */
 const struct book *sync_book(const struct sync *s);
 /* The counters, valid until the sync is freed. */

@@ -2,6 +2,21 @@
  * Exchange WebSocket client on lws 4.1. Reconnects are driven by our
  * own sul timer rather than lws_retry, so one code path handles connect
  * failures (sync and async), drops and watchdog kills alike.
+ *
+ * Pausing: lws 4.1's rx flow control must never change while its ws
+ * parser is inside a read buffer, i.e. from our receive callback. If it
+ * does, the parser stashes the rest of the buffer on the wsi's buflist;
+ * rops_handle_POLLIN_ws then loops back to "read" as long as TLS holds
+ * decrypted bytes (SSL_pending) or, with LCCSCF_PRIORITIZE_READS, as long
+ * as the buflist is not empty, and each pass re-stashes the whole head
+ * segment (lws_rxflow_cache appends a copy when nothing of it was used)
+ * and consumes the original: the buflist rotates forever inside one
+ * lws_service_fd_tsi call, and timers, /metrics and signals stop. So
+ * wsconn_pause only records the wish and a zero-delay sul applies it at
+ * the top of the next service round, when lws holds no half-parsed
+ * buffer: POLLIN is then simply dropped from the fd, and buffered TLS
+ * bytes are not faked as POLLIN either (both masks use the fd's events).
+ * Messages the current round still delivers are handed over as usual.
  */
 #include "wsconn.h"
 
@@ -13,6 +28,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "resolve.h"
 #include "timeutil.h"
 #include "banned.h"
 
@@ -37,8 +53,10 @@ struct wsconn {
 	int port, tls;
 	struct lws *wsi;
 	lws_sorted_usec_list_t sul_retry;
+	lws_sorted_usec_list_t sul_flow; /* applies want_pause, see the top */
 	unsigned attempt;
 	int up, stopping, dropping;
+	int want_pause, paused;
 	int64_t up_since;
 	char *rx; /* message reassembly, grown up to WSCONN_MAX_MESSAGE */
 	size_t rxlen, rxcap;
@@ -90,15 +108,25 @@ static void schedule_retry(struct wsconn *c)
 			 (lws_usec_t)ms * LWS_US_PER_MS);
 }
 
-static void wsconn_connect(lws_sorted_usec_list_t *sul)
+static void connect_failed(struct wsconn *c, const char *why)
 {
-	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_retry);
+	c->wsi = NULL;
+	log_warn("connect '%s': %s", c->url, why);
+	if (c->hooks->closed)
+		c->hooks->closed(c->hooks->ud, "connect failed");
+	schedule_retry(c);
+}
+
+static void connect_to(struct wsconn *c, const char *ip)
+{
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
 	i.context = c->cx;
 	i.vhost = c->vhost;
-	i.address = c->addr;
+	/* By number, so lws does no DNS on the loop; the name stays the
+	 * Host header, the SNI and what the certificate must match. */
+	i.address = ip;
 	i.port = c->port;
 	i.path = c->pathbuf;
 	i.host = c->addr;
@@ -113,15 +141,46 @@ static void wsconn_connect(lws_sorted_usec_list_t *sul)
 	c->dropping = 0;
 	c->rxlen = 0;
 	queue_clear(c);
-	log_info("connect '%s'", c->url);
+	log_info("connect '%s' (%s)", c->url, ip);
 	/* A failure inside the call fires no callback (LIBRARIES.md §1.3). */
-	if (lws_client_connect_via_info(&i) == NULL) {
-		c->wsi = NULL;
-		log_warn("connect '%s': failed to start", c->url);
-		if (c->hooks->closed)
-			c->hooks->closed(c->hooks->ud, "connect failed");
-		schedule_retry(c);
+	if (lws_client_connect_via_info(&i) == NULL)
+		connect_failed(c, "failed to start");
+}
+
+static void connect_resolved(void *ud, const char *error)
+{
+	struct wsconn *c = ud;
+	char ip[RESOLVE_ADDR_MAX], why[160];
+
+	if (c->stopping)
+		return;
+	if (error != NULL) {
+		snprintf(why, sizeof(why), "resolve '%s': %s", c->addr, error);
+		connect_failed(c, why);
+	} else if (resolve_cached(c->addr, ip, sizeof(ip)) == 0) {
+		connect_to(c, ip);
+	} else {
+		connect_failed(c, "no address");
 	}
+}
+
+static void wsconn_connect(lws_sorted_usec_list_t *sul)
+{
+	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_retry);
+	char ip[RESOLVE_ADDR_MAX];
+	int rc;
+
+	rc = resolve_cached(c->addr, ip, sizeof(ip));
+	if (rc == 0) {
+		connect_to(c, ip);
+		return;
+	}
+	if (rc == CORE_EAGAIN) {
+		rc = resolve_async(c->addr, connect_resolved, c);
+		if (rc == 0)
+			return; /* connect_resolved goes on */
+	}
+	connect_failed(c, core_strerror(rc));
 }
 
 static int rx_append(struct wsconn *c, const void *in, size_t len)
@@ -156,8 +215,8 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
 		/* A whole message in one piece (the usual case): hand it
 		 * over where lws put it, without a copy. */
 		c->rxlen = 0;
-		if (!lws_frame_is_binary(wsi))
-			c->hooks->message(c->hooks->ud, in, len, time_now_us());
+		c->hooks->message(c->hooks->ud, in, len,
+				  lws_frame_is_binary(wsi), time_now_us());
 		return;
 	}
 	if (lws_is_first_fragment(wsi))
@@ -171,11 +230,8 @@ static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
 	}
 	if (!lws_is_final_fragment(wsi))
 		return;
-	if (lws_frame_is_binary(wsi)) {
-		c->rxlen = 0;
-		return; /* Gate.io sends text only; ignore anything else */
-	}
-	c->hooks->message(c->hooks->ud, c->rx, c->rxlen, time_now_us());
+	c->hooks->message(c->hooks->ud, c->rx, c->rxlen,
+			  lws_frame_is_binary(wsi), time_now_us());
 	c->rxlen = 0;
 }
 
@@ -208,6 +264,8 @@ static void on_gone(struct wsconn *c, const char *why)
 
 	c->up = 0;
 	c->wsi = NULL;
+	c->want_pause = c->paused = 0;
+	lws_sul_cancel(&c->sul_flow);
 	if (was_up && time_mono_us() - c->up_since > 60 * US_PER_SEC)
 		c->attempt = 0; /* a link that lived a while resets backoff */
 	if (c->hooks->closed)
@@ -236,6 +294,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		c->up = 1;
 		c->up_since = time_mono_us();
 		c->wsi = wsi;
+		c->want_pause = c->paused = 0;
 		c->hooks->established(c->hooks->ud);
 		if (c->qhead != NULL)
 			lws_callback_on_writable(wsi);
@@ -336,10 +395,26 @@ void wsconn_drop(struct wsconn *c, const char *reason)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+/* A sul callback: lws is between service rounds, no rx in progress. */
+static void apply_flow(lws_sorted_usec_list_t *sul)
+{
+	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_flow);
+
+	if (c->wsi == NULL || !c->up || c->dropping ||
+	    c->want_pause == c->paused)
+		return;
+	if (lws_rx_flow_control(c->wsi, !c->want_pause) < 0) {
+		wsconn_drop(c, "rx flow control failed");
+		return;
+	}
+	c->paused = c->want_pause;
+}
+
 void wsconn_pause(struct wsconn *c, int pause)
 {
-	if (c->wsi != NULL && c->up)
-		lws_rx_flow_control(c->wsi, !pause);
+	c->want_pause = pause != 0;
+	if (c->wsi != NULL && c->up && c->want_pause != c->paused)
+		lws_sul_schedule(c->cx, 0, &c->sul_flow, apply_flow, 1);
 }
 
 int wsconn_is_up(const struct wsconn *c)
@@ -351,12 +426,15 @@ void wsconn_stop(struct wsconn *c)
 {
 	c->stopping = 1;
 	lws_sul_cancel(&c->sul_retry);
+	lws_sul_cancel(&c->sul_flow);
+	resolve_cancel(c);
 }
 
 void wsconn_free(struct wsconn *c)
 {
 	if (c == NULL)
 		return;
+	resolve_cancel(c);
 	queue_clear(c);
 	free(c->rx);
 	free(c->pathbuf);

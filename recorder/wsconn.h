@@ -3,7 +3,9 @@
  * unless the URL is ws://), reassemble fragmented messages into whole
  * frames, queue outgoing text frames, keep the link alive with protocol
  * pings, and reconnect with capped exponential backoff and jitter. The
- * exchange logic plugs in through hooks and never sees lws.
+ * host is resolved off the loop (resolve.h) and connected to by number,
+ * the name kept for the Host header, SNI and certificate. The exchange
+ * logic plugs in through hooks and never sees lws.
  */
 #ifndef RECORDER_WSCONN_H
 #define RECORDER_WSCONN_H
@@ -18,9 +20,10 @@
 struct wsconn_hooks {
 	/* The handshake completed; queue subscriptions here. */
 	void (*established)(void *ud);
-	/* One whole text message; `msg` is valid only during the call and
-	 * is not NUL-terminated. */
-	void (*message)(void *ud, const char *msg, size_t len, int64_t recv_us);
+	/* One whole message, text or binary (MEXC's protobuf pushes);
+	 * `msg` is valid only during the call and is not NUL-terminated. */
+	void (*message)(void *ud, const char *msg, size_t len, int binary,
+			int64_t recv_us);
 	/* The link is gone (error, close, watchdog); a retry is scheduled. */
 	void (*closed)(void *ud, const char *reason);
 	void *ud;
@@ -55,7 +58,9 @@ void wsconn_drop(struct wsconn *c, const char *reason);
 
 /*
  * Stop (pause = 1) or resume (0) reading from the socket; TCP holds what
- * the exchange sends meanwhile. A reconnect always starts reading.
+ * the exchange sends meanwhile. Takes effect at the next service round
+ * (safe to call from the message hook): messages already read are still
+ * delivered. A reconnect always starts reading.
  */
 void wsconn_pause(struct wsconn *c, int pause);
 

@@ -9,8 +9,9 @@ packages=(
 	libwebsockets-dev libssl-dev libcsv-dev libarchive-dev libyaml-dev
 	zlib1g-dev libcurl4-openssl-dev libsystemd-dev
 	# tests
-	check prometheus prometheus-node-exporter openssh-server openssh-client
-	curl python3 python3-boto3 procps iproute2 util-linux openssl systemd tar gzip
+	check prometheus prometheus-node-exporter prometheus-alertmanager
+	openssh-server openssh-client curl python3 python3-boto3 faketime procps
+	iproute2 util-linux openssl systemd tar gzip
 	# make host-check: Debian 12 test hosts booted with systemd-nspawn
 	# (tests/fleet/lib-fleet.sh, ../shared/reference/FLEET.md)
 	systemd-container mmdebstrap iptables

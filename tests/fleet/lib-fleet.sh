@@ -11,6 +11,16 @@
 #	fleet_boot h1 h2                # overlay roots, boot, wait for systemd
 #	fleet_run h1 systemctl is-system-running
 #	fleet_sh h1 'journalctl -b -p err --no-pager'
+#	fleet_authorize_key h1 ~/.ssh/id_ed25519.pub; fleet_wait_ssh h1
+#
+# Functions: fleet_init, fleet_image [PKG...], fleet_bridge, fleet_boot
+# NAME..., fleet_run NAME CMD..., fleet_sh NAME SCRIPT, fleet_ip NAME,
+# fleet_root NAME (its root seen from here: copy files in), fleet_copy_in,
+# fleet_leader NAME (its PID 1 here, for nsenter), fleet_wait NAME,
+# fleet_authorize_key NAME PUBKEY, fleet_wait_ssh NAME, fleet_stop NAME,
+# fleet_on_exit CMD. Host names are 1-6 of [a-z0-9-]; they are also each
+# host's hostname, and every host's /etc/hosts knows the others booted
+# before or with it, and fleet-gw (this machine).
 #
 # Everything started is stopped by fleet_cleanup, which fleet_init
 # installs as the EXIT trap: hosts by the nspawn PID recorded at boot
@@ -191,9 +201,17 @@ fleet_ip() {
 	printf '%s\n' "${FLEET_IP[$1]}"
 }
 
-# fleet_leader NAME: the host's PID 1, as a PID of this machine.
+# fleet_leader NAME: the host's PID 1, as a PID of this machine. After
+# a reboot (nspawn restarted by fleet__start's loop) it is found again.
 fleet_leader() {
-	cat "$FLEET_DIR/hosts/$1/leader"
+	local h=$FLEET_DIR/hosts/$1 p
+	[ -d "$h" ] || return 1
+	p=$(cat "$h/leader" 2>/dev/null) || p=
+	if [ -z "$p" ] || ! grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$p/status" 2>/dev/null; then
+		fleet__find_leader "$1" || return 1
+		p=$(cat "$h/leader")
+	fi
+	echo "$p"
 }
 
 # Prepare NAME's overlay root and its network and name files.
@@ -252,7 +270,8 @@ fleet__start() {
 # descendants of its nspawn.
 fleet__find_leader() {
 	local h=$FLEET_DIR/hosts/$1 np p kids i
-	for i in $(seq 1 100); do
+	rm -f "$h/leader"
+	for i in $(seq 1 150); do
 		np=$(cat "$h/nspawn.pid" 2>/dev/null) || np=
 		if [ -n "$np" ]; then
 			kids=$(pgrep -P "$np" || true)
@@ -347,6 +366,28 @@ fleet_copy_in() {
 	root=$(fleet_root "$1")
 	mkdir -p "$(dirname "$root/$3")"
 	cp -a "$2" "$root/$3"
+}
+
+# fleet_authorize_key NAME PUBKEY_FILE: let that key log in as root over
+# SSH (the image's sshd allows root by key only), e.g. for Ansible.
+fleet_authorize_key() {
+	local root
+	root=$(fleet_root "$1")
+	install -d -m 0700 "$root/root/.ssh"
+	cat "$2" >>"$root/root/.ssh/authorized_keys"
+	chmod 0600 "$root/root/.ssh/authorized_keys"
+}
+
+# fleet_wait_ssh NAME [SECONDS]: until the host's sshd accepts connections.
+fleet_wait_ssh() {
+	local i
+	for i in $(seq 1 $((${2:-30} * 5))); do
+		fleet_run "$1" systemctl is-active -q ssh.service 2>/dev/null &&
+			timeout 1 bash -c "exec 3<>/dev/tcp/${FLEET_IP[$1]}/22" 2>/dev/null &&
+			return 0
+		sleep 0.2
+	done
+	fleet_die "no sshd on $1 after ${2:-30} s"
 }
 
 # fleet_stop NAME: power the host off (SIGTERM to its nspawn asks

@@ -91,9 +91,9 @@ step "booting two Debian 12 hosts"
 fleet_boot h1 h2
 ssh-keygen -q -t ed25519 -N '' -f "$FLEET_DIR/id" -C fleet-test
 for h in h1 h2; do
-	fleet_copy_in "$h" "$FLEET_DIR/id.pub" /root/.ssh/authorized_keys
-	fleet_sh "$h" 'chmod 700 /root/.ssh; chmod 600 /root/.ssh/authorized_keys
-		echo "deb [trusted=yes] file:/srv/booktape-repo ./" >/etc/apt/sources.list.d/booktape-test.list
+	fleet_authorize_key "$h" "$FLEET_DIR/id.pub"
+	fleet_wait_ssh "$h"
+	fleet_sh "$h" 'echo "deb [trusted=yes] file:/srv/booktape-repo ./" >/etc/apt/sources.list.d/booktape-test.list
 		rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.sources
 		apt-get -qq update'
 done

@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct gateio_parser *p;
 	const char *buf = (const char *)data;
-	struct sync_cfg cfg = { .depth_limit = 20,
+	struct sync_cfg cfg = { .window = 20,
 				.buffer_msgs = 16,
 				.buffer_bytes = 4096 };
 	struct fz f = { .resub = { 0, 0 } };

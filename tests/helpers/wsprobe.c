@@ -17,7 +17,7 @@
 #include "banned.h"
 
 #define PROG	     "wsprobe"
-#define MAX_SENDS    64
+#define MAX_SENDS    128
 #define RX_MAX	     (64u * 1024 * 1024)
 #define PRINT_MAX    65536
 #define EXIT_TIMEOUT 3
@@ -29,6 +29,7 @@ struct probe {
 	long count, got;
 	double timeout_s;
 	int quiet, done, rc, connected;
+	int binhex, rx_binary; /* --binary-hex; the frame being read is */
 	char *rx;
 	size_t rxlen, rxcap;
 	uint64_t bytes;
@@ -47,6 +48,7 @@ static const char usage_text[] =
 	"  --ca-file F        trust this CA for wss\n"
 	"  --host NAME        Host header, SNI and name checked (default: HOST)\n"
 	"  --quiet            count frames instead of printing them\n"
+	"  --binary-hex       print binary frames as '#binary HEX'\n"
 	"exit: 0 ok (count reached, or closed/timed out with no --count),\n"
 	"      1 connection failed or closed before --count, 2 usage,\n"
 	"      3 timeout before --count\n";
@@ -89,6 +91,14 @@ static int rx_add(struct probe *p, const char *in, size_t len)
 	return 0;
 }
 
+static void print_hex(const struct probe *p)
+{
+	fputs("#binary ", stdout);
+	for (size_t i = 0; i < p->rxlen; i++)
+		printf("%02x", (unsigned char)p->rx[i]);
+	putchar('\n');
+}
+
 static void frame_done(struct probe *p)
 {
 	p->got++;
@@ -96,6 +106,8 @@ static void frame_done(struct probe *p)
 	if (!p->quiet) {
 		if (p->rxlen > PRINT_MAX)
 			printf("#frame %zu bytes\n", p->rxlen);
+		else if (p->binhex && p->rx_binary)
+			print_hex(p);
 		else if (fwrite(p->rx, 1, p->rxlen, stdout) != p->rxlen ||
 			 putchar('\n') == EOF)
 			finish(p, 1);
@@ -154,6 +166,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (lws_is_first_fragment(wsi))
+			p->rx_binary = lws_frame_is_binary(wsi);
 		if (rx_add(p, in, len) < 0) {
 			log_err("frame over %u bytes", RX_MAX);
 			finish(p, 1);
@@ -201,11 +215,11 @@ static int parse_args(int argc, char **argv, struct probe *p, char **url,
 		      const char **ca, const char **host)
 {
 	static const struct option opts[] = {
-		{ "url", 1, NULL, 'u' },     { "send", 1, NULL, 's' },
-		{ "send-at", 1, NULL, 'a' }, { "count", 1, NULL, 'c' },
-		{ "timeout", 1, NULL, 't' }, { "ca-file", 1, NULL, 'C' },
-		{ "host", 1, NULL, 'H' },    { "quiet", 0, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
+		{ "url", 1, NULL, 'u' },	{ "send", 1, NULL, 's' },
+		{ "send-at", 1, NULL, 'a' },	{ "count", 1, NULL, 'c' },
+		{ "timeout", 1, NULL, 't' },	{ "ca-file", 1, NULL, 'C' },
+		{ "host", 1, NULL, 'H' },	{ "quiet", 0, NULL, 'q' },
+		{ "binary-hex", 0, NULL, 'x' }, { NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
@@ -239,6 +253,9 @@ static int parse_args(int argc, char **argv, struct probe *p, char **url,
 			break;
 		case 'q':
 			p->quiet = 1;
+			break;
+		case 'x':
+			p->binhex = 1;
 			break;
 		default:
 			return -1;

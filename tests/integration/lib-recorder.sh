@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # Shared helpers for the t-recorder-*.sh scripts (sourced after
 # tests/sim/lib.sh, whose start_sim, fail, pass and $TMP they use).
-REC=$BUILD/booktape-recorder
+REC=${REC:-$BUILD/booktape-recorder}
 CHECK=$ROOT/tests/integration/recorder_check.py
 REC_PIDS=()
 

@@ -10,9 +10,18 @@ book must equal the truth at that id. The files must also be whole: one
 header, every line complete, every hourly L2 file opening with a snapshot
 block.
 
+With --window W the book is a window stream's: after each message the
+rebuilt book keeps its best W levels per side (the reader's rule, see the
+README) and is compared with the truth's best W. With --exact K (a
+whole-book stream such as MEXC's, where the recorder guarantees the best
+depth_limit/2 levels) nothing is trimmed and only the best K levels a
+side are compared. With --top-n N the book_snapshot_N rows are checked too: each must equal the truth's best N
+at the update its local_timestamp names, and carry the exchange time of
+that update's rows.
+
 usage: recorder_check.py DATA_DIR TRUTH_DIR EXCHANGE SYMBOL... [--min-checks N]
        [--expect-events gap,resync] [--forbid-events gap] [--allow-crossed]
-       [--no-truth]
+       [--no-truth] [--window W] [--top-n N]
 Prints a summary line per symbol; exit 0 when everything matched.
 """
 import argparse
@@ -53,6 +62,22 @@ def hour_files(data, exchange, symbol, dataset):
     pat = os.path.join(data, "live", exchange, "*", "*",
                        "%s.%s.csv" % (symbol, dataset))
     return sorted(glob.glob(pat))
+
+
+def top(book, w):
+    """The best w levels of each side (all of them when w is 0)."""
+    if not w:
+        return book
+    bids = sorted(book["bid"], reverse=True)[:w]
+    asks = sorted(book["ask"])[:w]
+    return {"bid": {p: book["bid"][p] for p in bids},
+            "ask": {p: book["ask"][p] for p in asks}}
+
+
+def trim(book, w):
+    if w:
+        t = top(book, w)
+        book["bid"], book["ask"] = t["bid"], t["ask"]
 
 
 class Truth:
@@ -123,25 +148,29 @@ def check_symbol(args, symbol):
                 else:
                     book[r[5]][px] = amt
                 i += 1
+            trim(book, args.window)
             uid = ids.get(int(ts))
             if uid is None:
                 continue
             want = truth.at(uid) if truth else book
+            if want is not None:
+                want = top(want, args.window or args.exact)
             if want is None:
                 continue
-            if book != want and args.crash_tolerant and i < len(rows) \
+            got = top(book, args.exact) if args.exact else book
+            if got != want and args.crash_tolerant and i < len(rows) \
                     and rows[i][4] == "true":
                 # A kill can leave part of a message's rows on disk; the
                 # snapshot block written after the restart repairs it.
                 torn += 1
                 continue
-            if book != want:
+            if got != want:
                 diff = []
                 for side in ("bid", "ask"):
-                    for px in sorted(set(book[side]) | set(want[side])):
-                        if book[side].get(px) != want[side].get(px):
+                    for px in sorted(set(got[side]) | set(want[side])):
+                        if got[side].get(px) != want[side].get(px):
                             diff.append("%s %s: recorded %s, truth %s" % (
-                                side, px, book[side].get(px),
+                                side, px, got[side].get(px),
                                 want[side].get(px)))
                 fail("%s at update %d (local %s): book differs from truth: "
                      "%s" % (symbol, uid, ts, "; ".join(diff[:5])))
@@ -152,6 +181,9 @@ def check_symbol(args, symbol):
     if checks < args.min_checks:
         fail("%s: only %d points checked (want >= %d)" % (
             symbol, checks, args.min_checks))
+    top_checks = 0
+    if args.top_n:
+        top_checks = check_top_n(args, symbol, ids, l2_times(l2_files))
     for ev in args.forbid_events:
         if ev in events:
             fail("%s: unexpected '%s' event in book_events" % (symbol, ev))
@@ -159,9 +191,71 @@ def check_symbol(args, symbol):
         if ev not in events:
             fail("%s: no '%s' event in book_events" % (symbol, ev))
     print("ok: %s: %d points checked against %s (%d torn before a snapshot block), "
-          "events: %s" % (symbol, checks,
-                          "the truth" if truth else "themselves", torn,
-                          ",".join(sorted(set(events)))))
+          "%d book_snapshot_%d rows, events: %s" % (
+              symbol, checks, "the truth" if truth else "themselves", torn,
+              top_checks, args.top_n, ",".join(sorted(set(events)))))
+
+
+def l2_times(l2_files):
+    """local_timestamp -> exchange timestamp of the diff rows at it."""
+    times = {}
+    for p in l2_files:
+        for r in read_csv(p, L2_HEADER):
+            if r[4] == "false":
+                times[int(r[3])] = r[2]
+    return times
+
+
+def check_top_n(args, symbol, ids, times):
+    n = args.top_n
+    header = ["exchange", "symbol", "timestamp", "local_timestamp"]
+    for i in range(n):
+        header += ["asks[%d].price" % i, "asks[%d].amount" % i,
+                   "bids[%d].price" % i, "bids[%d].amount" % i]
+    files = hour_files(args.data, args.exchange, symbol, "book_snapshot_%d" % n)
+    if not files:
+        fail("%s: no book_snapshot_%d file" % (symbol, n))
+    truth = Truth(os.path.join(args.truth, symbol + ".truth.csv"))
+    checks = 0
+    last = {}  # messages received in the same µs: the last row counts
+    for p in files:
+        for r in read_csv(p, header):
+            last[int(r[3])] = r
+    for lts in sorted(last):
+        r = last[lts]
+        uid = ids.get(lts)
+        if uid is None:
+            continue
+        if lts in times and r[2] != times[lts]:
+            fail("%s: book_snapshot_%d at local %d has timestamp %s, "
+                 "the update's rows %s" % (symbol, n, lts, r[2],
+                                           times[lts]))
+        want = truth.at(uid)
+        if want is None:
+            continue
+        # Beyond the stream's window nothing is known: empty fields.
+        deep = args.window or args.exact
+        want = top(want, min(n, deep) if deep else n)
+        asks = sorted(want["ask"])
+        bids = sorted(want["bid"], reverse=True)
+        for i in range(n):
+            exp = []
+            for lv, side in ((asks, "ask"), (bids, "bid")):
+                if i < len(lv):
+                    exp += [lv[i], want[side][lv[i]]]
+                else:
+                    exp += [None, None]
+            got = [Decimal(x) if x else None
+                   for x in r[4 + 4 * i:8 + 4 * i]]
+            if got != exp:
+                fail("%s: book_snapshot_%d at update %d level %d: "
+                     "recorded %s, truth %s" % (symbol, n, uid, i,
+                                                got, exp))
+        checks += 1
+    if checks < args.min_checks:
+        fail("%s: only %d book_snapshot_%d rows checked (want >= %d)" % (
+            symbol, checks, n, args.min_checks))
+    return checks
 
 
 def main():
@@ -174,6 +268,13 @@ def main():
     ap.add_argument("--expect-events", default="",
                     type=lambda s: [x for x in s.split(",") if x])
     ap.add_argument("--allow-crossed", action="store_true")
+    ap.add_argument("--window", type=int, default=0,
+                    help="levels per side the stream maintains")
+    ap.add_argument("--exact", type=int, default=0,
+                    help="a whole-book stream: compare only the best N "
+                    "levels a side (no trim)")
+    ap.add_argument("--top-n", type=int, default=0,
+                    help="check book_snapshot_N rows against the truth")
     ap.add_argument("--crash-tolerant", action="store_true",
                     help="a message may be torn just before a snapshot "
                     "block that follows a kill or a write error")

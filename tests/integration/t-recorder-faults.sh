@@ -15,16 +15,17 @@ mkdir -p "$TMP/truth"
 script="2:gap:BTC_USDT:3,2.5:dup:ETH_USDT,3:reorder:SOL_USDT,3.5:badjson"
 script+=",4:rest_429:2,4.2:gap:ETH_USDT:2,6:rest_error:2,6.2:gap:SOL_USDT:1"
 script+=",8:stale_snapshot:40,8.2:gap:BTC_USDT:1,10:oversize:20000000"
-script+=",13:drop,16:close:0,19:stall:8"
+script+=",13:drop,16:close:0,22:stall:8"
 start_sim sim --truth-dir "$TMP/truth" --pairs BTC_USDT,ETH_USDT,SOL_USDT \
 	--rate 200 --seed 11 --script "$script"
 write_config "$TMP/rec.yml" '"BTC-USDT", "ETH-USDT", "SOL-USDT"' \
 	"stale_after: 3"
 start_rec rec "$TMP/rec.yml"
 wait_healthy 10
-# Faults are over at 19 s; the stall ends in a watchdog reconnect ~3 s
-# later, and the books must then be synced again.
-sleep $((24 * MULT))
+# Faults are over at 22 s (the reconnects before it back off for up to
+# ~3 s, and a stall must meet a live connection); the stall ends in a
+# watchdog reconnect ~3 s later, and the books must then be synced again.
+sleep $((27 * MULT))
 wait_healthy 15
 G='{exchange="gateio"'
 wait_metric "orderbook_collector_reconnections_total$G}" 4 5

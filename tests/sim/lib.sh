@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-SIM=$BUILD/booktape-sim
+SIM=${SIM:-$BUILD/booktape-sim}
 PROBE=$BUILD/helpers/wsprobe
 MULT=${BOOKTAPE_TIMEOUT_MULTIPLIER:-1}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/t-sim.XXXXXX")

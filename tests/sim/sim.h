@@ -1,8 +1,11 @@
 /*
- * The booktape exchange simulator: a local Gate.io spot v4 server (WS and
- * REST on one lws vhost) with a seeded order book per pair, ground truth
- * files, faults on demand, a flood mode and a replay mode. This header
- * holds the types every sim module shares; see tests/sim/README.md.
+ * The booktape exchange simulator: a local exchange server (WS and REST
+ * on one lws vhost) with a seeded order book per pair, ground truth
+ * files, faults on demand, a flood mode and a replay mode. What differs
+ * per exchange sits behind one table of operations, struct sim_venue
+ * (Gate.io spot v4 in sim_gateio.c and sim_sub.c, MEXC spot v3 in
+ * sim_mexc.c); everything else is shared. This header holds the types
+ * every sim module shares; see tests/sim/README.md.
  */
 #ifndef TESTS_SIM_SIM_H
 #define TESTS_SIM_SIM_H
@@ -18,6 +21,7 @@
 #define SIM_MAX_SUBS	1024
 #define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
 #define SIM_PAYLOAD_MAX 8
+#define SIM_PARAMS_MAX	64 /* MEXC "params" items kept per request */
 #define SIM_TICK_US	5000
 
 enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
@@ -109,6 +113,10 @@ int book_truth_open(struct sim_pair *p, const char *dir);
 void book_truth_flush(struct sim_pair *p);
 /* Make exactly one change (one update id). */
 void book_step(struct sim_pair *p, int64_t now_ms);
+/* Is there a level at px on the side now? */
+int book_has(const struct sim_pair *p, int side, int64_t px);
+/* Delete the best n levels of a side (one id each), keeping one. */
+void book_sweep(struct sim_pair *p, int side, uint64_t n, int64_t now_ms);
 /* The change with this id, or NULL when it left the ring (or never was). */
 const struct sim_change *book_change(const struct sim_pair *p, uint64_t id);
 /* Oldest id still in the ring. */
@@ -134,6 +142,11 @@ struct sim_req {
 	int payload_nonstr;	 /* an item was not a string or too long */
 	const char *payload_raw; /* JSON text of the payload, for the echo */
 	size_t payload_raw_len;
+	/* MEXC: {"method":M,"params":[...],"id":N}. */
+	char method[32];
+	char params[SIM_PARAMS_MAX][64];
+	int nparams, has_params;
+	int params_bad; /* an item not a string, too long, or too many */
 };
 
 /* Parse a client request. 0, or -1 when it is not a JSON object. */
@@ -141,11 +154,12 @@ int json_parse_req(const char *s, size_t n, struct sim_req *r);
 
 /* ---------------------------------------------------------------- conns */
 
-enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2 };
+enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2, SIM_CH_MEXC_AGGRE = 3 };
 
 struct sim_msg {
 	struct sim_msg *next;
 	size_t len;
+	int binary;  /* a binary frame (MEXC pushes), else text */
 	char data[]; /* LWS_PRE headroom, then len bytes */
 };
 
@@ -164,6 +178,11 @@ struct sim_sub {
 	struct sbuf held;    /* push held back by reorder */
 	size_t rp_pos;	     /* replay: next captured line */
 	uint64_t flood_left; /* flood: pushes still to send */
+	/*
+	 * Window streams (the book is deeper than `level`): the levels the
+	 * subscriber holds, i.e. the window as of its last push.
+	 */
+	struct sim_book_side win[2];
 };
 
 struct sim;
@@ -184,7 +203,9 @@ struct sim_conn {
 	int drop, closing;
 	int close_status; /* status of the close frame when closing */
 	int flooding;
-	struct sbuf flood; /* flood: the frame being written */
+	struct sbuf flood;    /* flood: the frame being written */
+	int64_t rate_from_us; /* inbound rate limit: this second's start */
+	unsigned rate_n;      /* frames received since rate_from_us */
 };
 
 /* Per-session data lws allocates for every connection (HTTP or WS). */
@@ -210,6 +231,10 @@ enum sim_fault_kind {
 	SIM_F_STALE,
 	SIM_F_PAUSE,
 	SIM_F_RESUME,
+	SIM_F_SWEEP_BID,
+	SIM_F_SWEEP_ASK,
+	SIM_F_SUB_ERROR,
+	SIM_F_BARE_ACK,
 	SIM_F_COUNT
 };
 
@@ -245,17 +270,73 @@ struct sim_opts {
 	uint64_t seed;
 	double rate; /* changes per second per pair */
 	int depth;
-	double duration_s;   /* 0 = until SIGTERM */
-	double full_every_s; /* mean seconds between random full pushes */
-	int ping_s;	     /* server protocol PING period */
-	int idle_close_s;    /* close sockets with no sub and no ping */
-	uint64_t flood;	     /* pushes per subscription, 0 = off */
-	size_t ring;	     /* changes kept per pair */
-	size_t max_queue;    /* bytes queued per connection before a drop */
+	double duration_s;    /* 0 = until SIGTERM */
+	double full_every_s;  /* mean seconds between random full pushes */
+	int ping_s;	      /* server protocol PING period */
+	int idle_close_s;     /* close sockets with no sub and no ping */
+	uint64_t flood;	      /* pushes per subscription, 0 = off */
+	size_t ring;	      /* changes kept per pair */
+	size_t max_queue;     /* bytes queued per connection before a drop */
+	int window_silent;    /* levels pushed out of a window: no delete */
+	const char *exchange; /* --exchange: the venue's name */
+	double lifetime_s;    /* close each connection S s after it opened */
 };
+
+/* A subscription target parsed from a request. */
+struct sim_target {
+	struct sim_pair *pair;
+	enum sim_chan chan;
+	int interval_ms, level;
+};
+
+/*
+ * What differs per exchange, one const table each (after curl's TLS
+ * backends). The generic code (books, ring, truth, faults, flood, WS and
+ * HTTP plumbing, TLS) calls only these.
+ */
+struct sim_venue {
+	const char *name;	   /* --exchange value */
+	const char *default_pairs; /* --pairs default */
+	const char *rest_path;	   /* REST order-book path */
+	int binary_push;	   /* pushes are binary frames */
+	unsigned max_msgs_per_s;   /* inbound frames/s before a close, 0: off */
+	int supports_flood;	   /* --flood works (push_n is set) */
+	int supports_replay;	   /* --replay works */
+	/* Handle one complete client frame (text or binary). */
+	void (*request)(struct sim_conn *c, const char *data, size_t len);
+	/*
+	 * Build the next push of a subscription into b (full when asked
+	 * and the venue has full pushes). Advances sub->next_id. Returns 1
+	 * when b holds a frame, 0 for nothing to send.
+	 */
+	int (*push)(struct sim *sim, struct sim_sub *s, struct sbuf *b,
+		    int full);
+	/* Flood: exactly the next n changes from sub->next_id. */
+	int (*push_n)(struct sim *sim, struct sim_sub *s, struct sbuf *b,
+		      uint64_t n);
+	/*
+	 * Answer a REST order-book request into b; returns the HTTP status
+	 * (the rest_429 and rest_error faults are applied before it).
+	 */
+	int (*rest)(struct sim *sim, struct lws *wsi, struct sbuf *b);
+	/* The body of a 429 (status 429) or 500 (status 500) REST reply. */
+	void (*rest_fault_body)(struct sbuf *b, int status);
+	/* The badjson fault: queue a malformed frame on c. */
+	void (*bad_frame)(struct sim_conn *c);
+};
+
+extern const struct sim_venue sim_venue_gateio;
+extern const struct sim_venue sim_venue_mexc;
+
+/*
+ * Encode the real push of EXCHANGES.md §2.4 with the simulator's MEXC
+ * encoder and compare it with the test vector in path. 0 when equal.
+ */
+int mexc_vector_check(const char *path);
 
 struct sim {
 	struct sim_opts opt;
+	const struct sim_venue *venue;
 	struct lws_context *cx;
 	struct lws_vhost *vh;
 	struct sim_pair *pairs;
@@ -265,6 +346,7 @@ struct sim {
 	struct sim_fault *script;
 	size_t nscript;
 	uint64_t rest_error_left, rest_429_left, stale_back;
+	uint64_t sub_error_left, bare_ack_left, rest_calls;
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
 	lws_sorted_usec_list_t tick;
@@ -280,6 +362,18 @@ struct sim_pair *sim_pair_find(struct sim *sim, const char *name, size_t n);
 int64_t sim_now_us(void);
 
 /* ---------------------------------------------------------------- gateio */
+
+/*
+ * Collapse changes from..to into sim->agg (one entry per level, the last
+ * value, in order of first appearance; sides in sim->agg_side). Returns
+ * the entry count (0 when the scratch cannot grow).
+ */
+size_t agg_collect(struct sim *sim, const struct sim_pair *p, uint64_t from,
+		   uint64_t to);
+/* Grow the collapse scratch to hold n entries. -1 on failure. */
+int agg_reserve(struct sim *sim, size_t n);
+/* Gate.io's client requests (sim_sub.c). */
+void gio_request(struct sim_conn *c, const char *data, size_t len);
 
 /* Subscribe/unsubscribe ack; err_code 0 = success. */
 void gio_ack(struct sim *sim, struct sim_conn *c, struct sbuf *b,
@@ -303,17 +397,29 @@ void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		void *in, size_t len);
-/* Handle one complete client frame (sim_sub.c). */
-void sub_request(struct sim_conn *c, const char *data, size_t len);
+/* Subscription bookkeeping shared by the venues (sim_sub.c). */
 void sub_remove_all(struct sim_conn *c);
+/* Add a subscription (next_id = the pair's next id). 0 or -1. */
+int sub_add(struct sim_conn *c, const struct sim_target *t);
+void sub_free(struct sim_sub *s);
+/* The subscription matching pair, channel and level, or NULL. */
+struct sim_sub *sub_find(struct sim_conn *c, const struct sim_target *t,
+			 size_t *idx);
 /* Queue a copy of a text frame on a connection. 0 or -1 (conn dropped). */
 int ws_queue(struct sim_conn *c, const char *data, size_t len);
+/* Same for a text (binary 0) or binary (1) frame. */
+int ws_queue_frame(struct sim_conn *c, const char *data, size_t len,
+		   int binary);
 /* Send a push now, through the reorder and dup machinery. */
 void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b);
 /* Called every tick: pushes, deadlines, idle closes. */
 void ws_tick(struct sim *sim, int64_t now_us);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		  void *in, size_t len);
+/* A query argument ("name=" form) of the request, or NULL. */
+const char *sim_arg(struct lws *wsi, const char *name, char *buf, int len);
+/* Digits only into *out. 0 or -1. */
+int sim_parse_u64(const char *s, uint64_t *out);
 
 /* ---------------------------------------------------------------- replay */
 

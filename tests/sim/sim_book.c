@@ -107,6 +107,11 @@ static int64_t side_amount(const struct sim_book_side *s, int side, int64_t px)
 	return i >= 0 ? s->lv[i].amt : 0;
 }
 
+int book_has(const struct sim_pair *p, int side, int64_t px)
+{
+	return side_find(&p->side[side], side, px) >= 0;
+}
+
 static void truth_row(struct sim_pair *p, const struct sim_change *c)
 {
 	char row[128];
@@ -223,13 +228,33 @@ void book_step(struct sim_pair *p, int64_t now_ms)
 		step_modify(p, side, now_ms);
 }
 
+void book_sweep(struct sim_pair *p, int side, uint64_t n, int64_t now_ms)
+{
+	struct sim_book_side *s = &p->side[side];
+
+	while (n-- > 0 && s->n > 1)
+		change(p, side, s->lv[0].px, 0, now_ms);
+}
+
+/* A spec names a pair as Gate does ("BTC_USDT"); MEXC's "BTCUSDT" too. */
+static int spec_is(const char *spec, const char *name)
+{
+	while (*spec != '\0') {
+		if (*spec == '_' && *name != '_')
+			spec++;
+		else if (*spec++ != *name++)
+			return 0;
+	}
+	return *name == '\0';
+}
+
 static void pair_spec_apply(struct sim_pair *p, const char *name)
 {
 	uint64_t h = name_hash(name);
 	size_t i;
 
 	for (i = 0; i < CORE_ARRAY_LEN(pair_specs); i++) {
-		if (strcmp(pair_specs[i].name, name) == 0) {
+		if (spec_is(pair_specs[i].name, name)) {
 			p->pdec = pair_specs[i].pdec;
 			p->adec = pair_specs[i].adec;
 			p->mid = pair_specs[i].mid;

@@ -32,6 +32,10 @@ static const struct fault_spec {
 	[SIM_F_STALE] = { "stale_snapshot", 100 },
 	[SIM_F_PAUSE] = { "pause", 3600 },
 	[SIM_F_RESUME] = { "resume", 1 },
+	[SIM_F_SWEEP_BID] = { "sweep_bids", 150 },
+	[SIM_F_SWEEP_ASK] = { "sweep_asks", 150 },
+	[SIM_F_SUB_ERROR] = { "sub_error", 1 },
+	[SIM_F_BARE_ACK] = { "bare_ack", 1 },
 };
 
 int fault_kind_parse(const char *name)
@@ -75,7 +79,8 @@ static void sub_fault(struct sim_conn *c, struct sim_sub *s,
 		break;
 	case SIM_F_DUP:
 		if (s->last.len > 0)
-			ws_queue(c, sbuf_data(&s->last), s->last.len);
+			ws_queue_frame(c, sbuf_data(&s->last), s->last.len,
+				       c->sim->venue->binary_push);
 		break;
 	case SIM_F_REORDER:
 		if (s->reorder == 0)
@@ -109,15 +114,11 @@ static void oversize(struct sim_conn *c, uint64_t n)
 static void conn_fault(struct sim *sim, struct sim_conn *c,
 		       enum sim_fault_kind k, uint64_t n)
 {
-	static const char bad[] =
-		"{\"time\":1,\"channel\":\"spot.order_book_"
-		"update\",\"event\":\"update\",\"result\":{\"t\":";
 	int64_t now = sim_now_us();
 
-	(void)sim;
 	switch (k) {
 	case SIM_F_BADJSON:
-		ws_queue(c, bad, sizeof(bad) - 1);
+		sim->venue->bad_frame(c);
 		break;
 	case SIM_F_OVERSIZE:
 		oversize(c, n);
@@ -167,6 +168,21 @@ void fault_apply(struct sim *sim, const struct sim_fault *f)
 						? 0
 						: sim_now_us() +
 							  (int64_t)n * 1000000;
+		return;
+	case SIM_F_SUB_ERROR:
+		sim->sub_error_left += n;
+		return;
+	case SIM_F_BARE_ACK:
+		sim->bare_ack_left += n;
+		return;
+	case SIM_F_SWEEP_BID:
+	case SIM_F_SWEEP_ASK:
+		for (i = 0; i < sim->npairs; i++)
+			if (pair_match(f, &sim->pairs[i]))
+				book_sweep(&sim->pairs[i],
+					   f->kind == SIM_F_SWEEP_BID ? SIM_BID
+								      : SIM_ASK,
+					   n, sim_now_us() / 1000);
 		return;
 	default:
 		break;

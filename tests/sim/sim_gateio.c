@@ -1,14 +1,17 @@
 /*
  * Gate.io spot v4 wire formats: subscribe acks and errors, spot.pong,
  * spot.order_book_update and spot.obu pushes (incremental pushes carry
- * the last value per level since the previous push), and the REST
- * order_book body. Field order follows the captured samples.
+ * the last value per level since the previous push), the REST
+ * order_book route and body, and the venue table that plugs them (and
+ * the requests of sim_sub.c) into the generic simulator. Field order
+ * follows the captured samples.
  */
 #include "sim.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "banned.h"
 
 #define HASH_EMPTY UINT32_MAX
@@ -61,7 +64,10 @@ void gio_ack(struct sim *sim, struct sim_conn *c, struct sbuf *b,
 	sbuf_adds(b, "\",\"event\":\"");
 	sbuf_add_jstr(b, r->event, strlen(r->event));
 	sbuf_adds(b, "\"");
-	if (r->payload_raw != NULL) {
+	/* bare_ack: a reply that echoes no payload, only the id. */
+	if (sim->bare_ack_left > 0)
+		sim->bare_ack_left--;
+	else if (r->payload_raw != NULL) {
 		sbuf_adds(b, ",\"payload\":");
 		sbuf_add(b, r->payload_raw, r->payload_raw_len);
 	}
@@ -109,8 +115,7 @@ static void add_levels(struct sbuf *b, const struct sim_pair *p,
 	sbuf_addc(b, ']');
 }
 
-/* Grow the collapse scratch to hold n entries. -1 on failure. */
-static int agg_reserve(struct sim *sim, size_t n)
+int agg_reserve(struct sim *sim, size_t n)
 {
 	size_t hc = 16;
 
@@ -140,12 +145,8 @@ static int agg_reserve(struct sim *sim, size_t n)
 	return 0;
 }
 
-/*
- * Collapse changes from..to into sim->agg (one entry per level, the last
- * value, in order of first appearance). Returns the entry count.
- */
-static size_t agg_collect(struct sim *sim, const struct sim_pair *p,
-			  uint64_t from, uint64_t to)
+size_t agg_collect(struct sim *sim, const struct sim_pair *p, uint64_t from,
+		   uint64_t to)
 {
 	size_t n = 0, hc, mask;
 	uint64_t id;
@@ -256,6 +257,96 @@ static void push_tail(struct sbuf *b, const struct sim_sub *s)
 	}
 }
 
+/* True when the book can be deeper than the stream's window. */
+static int windowed(const struct sim_sub *s)
+{
+	return s->pair->depth > s->level;
+}
+
+/* The subscriber now holds the top `level` levels of each side. */
+static void win_take(struct sim_sub *s)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct sim_book_side *bk = &s->pair->side[side];
+		struct sim_book_side *w = &s->win[side];
+		size_t n = bk->n < (size_t)s->level ? bk->n : (size_t)s->level;
+
+		if (w->cap < n) {
+			struct sim_level *lv = realloc(w->lv, n * sizeof(*lv));
+
+			if (lv == NULL) {
+				log_err("window of %s: out of memory",
+					s->pair->name);
+				w->n = 0;
+				return;
+			}
+			w->lv = lv;
+			w->cap = n;
+		}
+		memcpy(w->lv, bk->lv, n * sizeof(*w->lv));
+		w->n = n;
+	}
+}
+
+/* Is a before b in the side's best-first order? */
+static int better(int side, int64_t a, int64_t b)
+{
+	return side == SIM_BID ? a > b : a < b;
+}
+
+static void agg_put(struct sim *sim, size_t *n, int side, int64_t px,
+		    int64_t amt)
+{
+	sim->agg[*n].px = px;
+	sim->agg[*n].amt = amt;
+	sim->agg_side[*n] = (uint8_t)side;
+	(*n)++;
+}
+
+/*
+ * A window stream's push: one entry per level that changed inside the
+ * window, entered it (its amount) or left it (0, unless --window-leave
+ * silent and the level still exists below the window). Built by merging
+ * the window the subscriber holds with the current one. Returns the
+ * entry count in sim->agg.
+ */
+static size_t win_diff(struct sim *sim, struct sim_sub *s)
+{
+	const struct sim_pair *p = s->pair;
+	size_t n = 0, want = s->win[0].n + s->win[1].n + 2 * (size_t)s->level;
+
+	if (agg_reserve(sim, want) < 0)
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		const struct sim_book_side *o = &s->win[side];
+		const struct sim_book_side *bk = &p->side[side];
+		size_t nn = bk->n < (size_t)s->level ? bk->n : (size_t)s->level;
+		size_t i = 0, k = 0;
+
+		while (i < o->n || k < nn) {
+			if (k == nn || (i < o->n && better(side, o->lv[i].px,
+							   bk->lv[k].px))) {
+				/* Left the window: deleted or pushed down. */
+				if (!sim->opt.window_silent ||
+				    !book_has(p, side, o->lv[i].px))
+					agg_put(sim, &n, side, o->lv[i].px, 0);
+				i++;
+			} else if (i == o->n || o->lv[i].px != bk->lv[k].px) {
+				agg_put(sim, &n, side, bk->lv[k].px,
+					bk->lv[k].amt);
+				k++;
+			} else {
+				if (o->lv[i].amt != bk->lv[k].amt)
+					agg_put(sim, &n, side, bk->lv[k].px,
+						bk->lv[k].amt);
+				i++;
+				k++;
+			}
+		}
+	}
+	return n;
+}
+
 static void push_full(struct sbuf *b, struct sim_sub *s)
 {
 	const struct sim_pair *p = s->pair;
@@ -274,6 +365,27 @@ static void push_full(struct sbuf *b, struct sim_sub *s)
 	push_tail(b, s);
 	s->next_id = p->last_id + 1;
 	s->skip = 0;
+	if (windowed(s))
+		win_take(s);
+}
+
+/* An incremental push of a window stream; 0 when the window is as the
+ * subscriber holds it (the ids move on into the next push's U). */
+static int push_window(struct sim *sim, struct sbuf *b, struct sim_sub *s)
+{
+	size_t n = win_diff(sim, s);
+
+	if (n == 0)
+		return 0;
+	push_head(b, s, s->next_id, s->pair->last_id, 0);
+	sbuf_adds(b, ",\"b\":");
+	add_agg_side(sim, b, s->pair, n, SIM_BID);
+	sbuf_adds(b, ",\"a\":");
+	add_agg_side(sim, b, s->pair, n, SIM_ASK);
+	push_tail(b, s);
+	s->next_id = s->pair->last_id + 1;
+	win_take(s);
+	return 1;
 }
 
 static void push_incr(struct sim *sim, struct sbuf *b, struct sim_sub *s,
@@ -315,6 +427,8 @@ int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 		if (s->next_id > p->last_id)
 			return 0;
 	}
+	if (windowed(s))
+		return push_window(sim, b, s);
 	push_incr(sim, b, s, s->next_id, p->last_id);
 	return 1;
 }
@@ -368,3 +482,86 @@ void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 		book_side_release(&st[1]);
 	}
 }
+
+static void err_body(struct sbuf *b, const char *label, const char *msg)
+{
+	sbuf_adds(b, "{\"label\":\"");
+	sbuf_adds(b, label);
+	sbuf_adds(b, "\",\"message\":\"");
+	sbuf_add_jstr(b, msg, strlen(msg));
+	sbuf_adds(b, "\"}");
+}
+
+/* GET /api/v4/spot/order_book; returns the HTTP status. */
+static int gio_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
+{
+	char pbuf[96], lbuf[64], wbuf[64], msg[128];
+	const char *pair = sim_arg(wsi, "currency_pair=", pbuf, sizeof(pbuf));
+	const char *lim = sim_arg(wsi, "limit=", lbuf, sizeof(lbuf));
+	const char *wid = sim_arg(wsi, "with_id=", wbuf, sizeof(wbuf));
+	struct sim_pair *p;
+	uint64_t limit = 10, back;
+
+	if (pair == NULL || *pair == '\0') {
+		err_body(b, "MISSING_REQUIRED_PARAM",
+			 "Missing required parameter: currency_pair");
+		return 400;
+	}
+	if (lim != NULL &&
+	    (sim_parse_u64(lim, &limit) < 0 || limit == 0 || limit > 5000)) {
+		snprintf(msg, sizeof(msg),
+			 "Invalid parameter `limit` "
+			 "with value: %.40s",
+			 lim);
+		err_body(b, "INVALID_PARAM_VALUE", msg);
+		return 400;
+	}
+	p = sim_pair_find(sim, pair, strlen(pair));
+	if (p == NULL) {
+		snprintf(msg, sizeof(msg), "Invalid currency pair %.40s", pair);
+		err_body(b, "INVALID_CURRENCY_PAIR", msg);
+		return 400;
+	}
+	if (p->rp_snap != NULL) {
+		sbuf_add(b, p->rp_snap, p->rp_snap_len);
+		return 200;
+	}
+	back = sim->stale_back;
+	sim->stale_back = 0;
+	gio_rest_book(sim, p, b, (int)limit,
+		      wid != NULL && strcmp(wid, "true") == 0, back);
+	return 200;
+}
+
+static void gio_rest_fault_body(struct sbuf *b, int status)
+{
+	if (status == 429)
+		err_body(b, "TOO_MANY_REQUESTS", "Request Rate limit Exceeded");
+	else
+		err_body(b, "SERVER_ERROR", "Internal server error");
+}
+
+static void gio_bad_frame(struct sim_conn *c)
+{
+	static const char bad[] =
+		"{\"time\":1,\"channel\":\"spot.order_book_"
+		"update\",\"event\":\"update\",\"result\":{\"t\":";
+
+	ws_queue(c, bad, sizeof(bad) - 1);
+}
+
+const struct sim_venue sim_venue_gateio = {
+	.name = "gateio",
+	.default_pairs = "BTC_USDT,ETH_USDT",
+	.rest_path = "/api/v4/spot/order_book",
+	.binary_push = 0,
+	.max_msgs_per_s = 0,
+	.supports_flood = 1,
+	.supports_replay = 1,
+	.request = gio_request,
+	.push = gio_push,
+	.push_n = gio_push_n,
+	.rest = gio_rest,
+	.rest_fault_body = gio_rest_fault_body,
+	.bad_frame = gio_bad_frame,
+};

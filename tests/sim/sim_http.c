@@ -1,8 +1,9 @@
 /*
  * The HTTP side of the simulator on the same vhost as the WS endpoint:
- * REST GET /api/v4/spot/order_book (with the rest_error, rest_429 and
- * stale_snapshot faults), and the control endpoints /_sim/fault and
- * /_sim/status that tests use to script faults and read the state.
+ * the venue's REST order-book path (the rest_error and rest_429 faults
+ * are applied here, before the venue answers), and the control endpoints
+ * /_sim/fault and /_sim/status that tests use to script faults and read
+ * the state.
  */
 #include "sim.h"
 
@@ -13,16 +14,15 @@
 #include "log.h"
 #include "banned.h"
 
-#define PATH_BOOK   "/api/v4/spot/order_book"
 #define PATH_FAULT  "/_sim/fault"
 #define PATH_STATUS "/_sim/status"
 
-static const char *arg(struct lws *wsi, const char *name, char *buf, int len)
+const char *sim_arg(struct lws *wsi, const char *name, char *buf, int len)
 {
 	return lws_get_urlarg_by_name(wsi, name, buf, len);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+int sim_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -37,78 +37,35 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static void err_body(struct sbuf *b, const char *label, const char *msg)
-{
-	sbuf_adds(b, "{\"label\":\"");
-	sbuf_adds(b, label);
-	sbuf_adds(b, "\",\"message\":\"");
-	sbuf_add_jstr(b, msg, strlen(msg));
-	sbuf_adds(b, "\"}");
-}
-
-/* Build the REST reply into pss->body; returns the HTTP status. */
+/* REST faults first, then the venue's answer. */
 static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 		     int *retry_after)
 {
-	char pbuf[96], lbuf[64], wbuf[64], msg[128];
-	const char *pair = arg(wsi, "currency_pair=", pbuf, sizeof(pbuf));
-	const char *lim = arg(wsi, "limit=", lbuf, sizeof(lbuf));
-	const char *wid = arg(wsi, "with_id=", wbuf, sizeof(wbuf));
-	struct sim_pair *p;
-	uint64_t limit = 10, back;
-
+	sim->rest_calls++;
 	if (sim->rest_429_left > 0) {
 		sim->rest_429_left--;
 		*retry_after = 1;
-		err_body(b, "TOO_MANY_REQUESTS", "Request Rate limit Exceeded");
+		sim->venue->rest_fault_body(b, 429);
 		return 429;
 	}
 	if (sim->rest_error_left > 0) {
 		sim->rest_error_left--;
-		err_body(b, "SERVER_ERROR", "Internal server error");
+		sim->venue->rest_fault_body(b, 500);
 		return 500;
 	}
-	if (pair == NULL || *pair == '\0') {
-		err_body(b, "MISSING_REQUIRED_PARAM",
-			 "Missing required parameter: currency_pair");
-		return 400;
-	}
-	if (lim != NULL &&
-	    (parse_u64(lim, &limit) < 0 || limit == 0 || limit > 5000)) {
-		snprintf(msg, sizeof(msg),
-			 "Invalid parameter `limit` "
-			 "with value: %.40s",
-			 lim);
-		err_body(b, "INVALID_PARAM_VALUE", msg);
-		return 400;
-	}
-	p = sim_pair_find(sim, pair, strlen(pair));
-	if (p == NULL) {
-		snprintf(msg, sizeof(msg), "Invalid currency pair %.40s", pair);
-		err_body(b, "INVALID_CURRENCY_PAIR", msg);
-		return 400;
-	}
-	if (p->rp_snap != NULL) {
-		sbuf_add(b, p->rp_snap, p->rp_snap_len);
-		return 200;
-	}
-	back = sim->stale_back;
-	sim->stale_back = 0;
-	gio_rest_book(sim, p, b, (int)limit,
-		      wid != NULL && strcmp(wid, "true") == 0, back);
-	return 200;
+	return sim->venue->rest(sim, wsi, b);
 }
 
 static int ctl_fault(struct sim *sim, struct lws *wsi, struct sbuf *b)
 {
 	char kbuf[64], pbuf[96], nbuf[64];
-	const char *kind = arg(wsi, "kind=", kbuf, sizeof(kbuf));
-	const char *pair = arg(wsi, "pair=", pbuf, sizeof(pbuf));
-	const char *n = arg(wsi, "n=", nbuf, sizeof(nbuf));
+	const char *kind = sim_arg(wsi, "kind=", kbuf, sizeof(kbuf));
+	const char *pair = sim_arg(wsi, "pair=", pbuf, sizeof(pbuf));
+	const char *n = sim_arg(wsi, "n=", nbuf, sizeof(nbuf));
 	struct sim_fault f = { 0 };
 	int k = kind ? fault_kind_parse(kind) : -1;
 
-	if (k < 0 || (n != NULL && parse_u64(n, &f.n) < 0) ||
+	if (k < 0 || (n != NULL && sim_parse_u64(n, &f.n) < 0) ||
 	    (pair != NULL && snprintf(f.pair, sizeof(f.pair), "%s", pair) >=
 				     (int)sizeof(f.pair))) {
 		sbuf_adds(b, "bad fault request\n");
@@ -126,6 +83,8 @@ static int ctl_status(struct sim *sim, struct sbuf *b)
 
 	sbuf_adds(b, "{\"conns\":");
 	sbuf_add_u64(b, sim->nconns);
+	sbuf_adds(b, ",\"rest_calls\":");
+	sbuf_add_u64(b, sim->rest_calls);
 	sbuf_adds(b, ",\"pairs\":{");
 	for (i = 0; i < sim->npairs; i++) {
 		struct sim_pair *p = &sim->pairs[i];
@@ -149,7 +108,7 @@ static int http_request(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 	const char *ctype = "application/json";
 
 	sbuf_reset(&pss->body);
-	if (strcmp(path, PATH_BOOK) == 0) {
+	if (strcmp(path, sim->venue->rest_path) == 0) {
 		status = rest_book(sim, wsi, &pss->body, &retry_after);
 	} else if (strcmp(path, PATH_FAULT) == 0) {
 		status = ctl_fault(sim, wsi, &pss->body);
@@ -157,7 +116,8 @@ static int http_request(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 	} else if (strcmp(path, PATH_STATUS) == 0) {
 		status = ctl_status(sim, &pss->body);
 	} else {
-		err_body(&pss->body, "NOT_FOUND", "not found");
+		sbuf_adds(&pss->body, "{\"label\":\"NOT_FOUND\","
+				      "\"message\":\"not found\"}");
 		status = 404;
 	}
 	if (pss->body.oom)

@@ -1,8 +1,8 @@
 /*
  * A small strict JSON reader for client requests: validates the whole
  * frame and pulls out the envelope fields Gate.io defines (time, id,
- * channel, event, payload). Anything that is not one JSON object is
- * "invalid request body format".
+ * channel, event, payload) and MEXC's (method, params, id). Anything
+ * that is not one JSON object is "invalid request body format".
  */
 #include "sim.h"
 
@@ -262,10 +262,60 @@ static int jpayload(struct jp *j, struct sim_req *r)
 	return 0;
 }
 
+/* MEXC "params": an array of strings, kept up to SIM_PARAMS_MAX. */
+static int jparams(struct jp *j, struct sim_req *r)
+{
+	const char *s;
+
+	jws(j);
+	s = j->p;
+	if (jvalue(j) < 0)
+		return -1;
+	r->has_params = 1;
+	if (*s != '[') {
+		r->params_bad = 1;
+		return 0;
+	}
+	{
+		struct jp k = { s + 1, j->p, 0 };
+
+		for (;;) {
+			int toolong = 0;
+
+			jws(&k);
+			if (k.p >= k.e || *k.p == ']')
+				break;
+			if (*k.p != '"' || r->nparams == SIM_PARAMS_MAX) {
+				r->params_bad = 1;
+				if (jvalue(&k) < 0)
+					break;
+			} else if (jstring(&k, r->params[r->nparams],
+					   sizeof(r->params[0]),
+					   &toolong) == 0) {
+				r->params_bad |= toolong;
+				r->nparams++;
+			}
+			jws(&k);
+			if (k.p < k.e && *k.p == ',')
+				k.p++;
+		}
+	}
+	return 0;
+}
+
 static int jfield(struct jp *j, const char *key, struct sim_req *r)
 {
 	int toolong = 0;
 
+	if (strcmp(key, "method") == 0) {
+		jws(j);
+		if (j->p < j->e && *j->p == '"')
+			return jstring(j, r->method, sizeof(r->method),
+				       &toolong);
+		return jvalue(j);
+	}
+	if (strcmp(key, "params") == 0)
+		return jparams(j, r);
 	if (strcmp(key, "time") == 0)
 		return jint_field(j, &r->time, &r->has_time);
 	if (strcmp(key, "id") == 0)

@@ -1,7 +1,8 @@
 /*
- * booktape-sim: a local Gate.io spot v4 exchange for tests and benchmarks.
- * One process, one lws context, one vhost on 127.0.0.1 serving WS (any
- * path) and REST, TLS when given a certificate. See tests/sim/README.md.
+ * booktape-sim: a local exchange (Gate.io spot v4 or MEXC spot v3, by
+ * --exchange) for tests and benchmarks. One process, one lws context, one
+ * vhost on 127.0.0.1 serving WS (any path) and REST, TLS when given a
+ * certificate. See tests/sim/README.md.
  */
 #include "sim.h"
 
@@ -27,12 +28,16 @@ static struct lws_context *sim_sig_cx;
 
 static const char usage_text[] =
 	"usage: " PROG " [options]\n"
+	"  --exchange X        gateio (default) or mexc\n"
+	"  --check-vector F    compare the MEXC encoder with the protobuf\n"
+	"                      test vector F, then exit (0 equal, 1 not)\n"
 	"  --port N            listen port (0 = any, default)\n"
 	"  --listen ADDR       IPv4 address to listen on (127.0.0.1); a test\n"
 	"                      host bridge's own address, never another\n"
 	"  --port-file F       write the listening port to F\n"
 	"  --tls-cert F --tls-key F   serve wss/https\n"
-	"  --pairs A,B         pairs to simulate (BTC_USDT,ETH_USDT)\n"
+	"  --pairs A,B         pairs to simulate (gateio: BTC_USDT,ETH_USDT;\n"
+	"                      mexc: BTCUSDT,ETHUSDT)\n"
 	"  --seed N            PRNG seed (1)\n"
 	"  --rate R            book changes per second per pair (100)\n"
 	"  --depth N           max levels per side (50)\n"
@@ -46,6 +51,10 @@ static const char usage_text[] =
 	"  --ring N            changes kept per pair (65536)\n"
 	"  --max-queue BYTES   per-connection send queue cap (64 MiB)\n"
 	"  --duration S        exit after S seconds\n"
+	"  --lifetime S        close each connection S seconds after it\n"
+	"                      opened (MEXC's 24 h, compressed; 0 = never)\n"
+	"  --window-leave M    a level pushed out of a stream's window is\n"
+	"                      sent as a delete (zero, default) or not (silent)\n"
 	"exit: 0 ok (also on SIGTERM), 1 failure, 2 usage\n";
 
 static void on_signal(int sig)
@@ -105,6 +114,10 @@ enum {
 	O_RING,
 	O_MAXQ,
 	O_DURATION,
+	O_WINDOW_LEAVE,
+	O_LIFETIME,
+	O_EXCHANGE,
+	O_CHECK_VECTOR,
 	O_HELP,
 	O_LISTEN
 };
@@ -128,6 +141,10 @@ static const struct option long_opts[] = {
 	{ "ring", 1, NULL, O_RING },
 	{ "max-queue", 1, NULL, O_MAXQ },
 	{ "duration", 1, NULL, O_DURATION },
+	{ "window-leave", 1, NULL, O_WINDOW_LEAVE },
+	{ "lifetime", 1, NULL, O_LIFETIME },
+	{ "exchange", 1, NULL, O_EXCHANGE },
+	{ "check-vector", 1, NULL, O_CHECK_VECTOR },
 	{ "help", 0, NULL, O_HELP },
 	{ "listen", 1, NULL, O_LISTEN },
 	{ NULL, 0, NULL, 0 },
@@ -169,6 +186,9 @@ static int set_num(struct sim_opts *o, int opt, double v)
 	case O_DURATION:
 		o->duration_s = v;
 		break;
+	case O_LIFETIME:
+		o->lifetime_s = v;
+		break;
 	default:
 		return -1;
 	}
@@ -208,6 +228,19 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_REPLAY:
 			o->replay_dir = optarg;
 			break;
+		case O_EXCHANGE:
+			o->exchange = optarg;
+			break;
+		case O_CHECK_VECTOR:
+			exit(mexc_vector_check(optarg) == 0 ? 0 : 1);
+		case O_WINDOW_LEAVE:
+			if (strcmp(optarg, "zero") != 0 &&
+			    strcmp(optarg, "silent") != 0) {
+				log_err("--window-leave: zero or silent");
+				return -1;
+			}
+			o->window_silent = strcmp(optarg, "silent") == 0;
+			break;
 		case O_LISTEN:
 			if (inet_pton(AF_INET, optarg, &a4) != 1) {
 				log_err("--listen '%s': not an IPv4 address",
@@ -239,6 +272,34 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	}
 	if (o->depth < 2)
 		o->depth = 2;
+	return 0;
+}
+
+static const struct sim_venue *const venues[] = {
+	&sim_venue_gateio,
+	&sim_venue_mexc,
+};
+
+/* Pick the venue by --exchange and check the options it supports. */
+static int venue_init(struct sim *sim)
+{
+	struct sim_opts *o = &sim->opt;
+	size_t i;
+
+	for (i = 0; i < CORE_ARRAY_LEN(venues); i++)
+		if (strcmp(venues[i]->name, o->exchange) == 0)
+			sim->venue = venues[i];
+	if (sim->venue == NULL) {
+		log_err("--exchange: gateio or mexc, not '%s'", o->exchange);
+		return -1;
+	}
+	if ((o->flood > 0 && !sim->venue->supports_flood) ||
+	    (o->replay_dir != NULL && !sim->venue->supports_replay)) {
+		log_err("--flood and --replay are for gateio only");
+		return -1;
+	}
+	if (o->pairs == NULL)
+		o->pairs = sim->venue->default_pairs;
 	return 0;
 }
 
@@ -429,8 +490,8 @@ int main(int argc, char **argv)
 
 	log_init(PROG);
 	memset(&sim, 0, sizeof(sim));
-	sim.opt = (struct sim_opts){ .listen = "127.0.0.1",
-				     .pairs = "BTC_USDT,ETH_USDT",
+	sim.opt = (struct sim_opts){ .exchange = "gateio",
+				     .listen = "127.0.0.1",
 				     .seed = 1,
 				     .rate = 100,
 				     .depth = 50,
@@ -438,7 +499,7 @@ int main(int argc, char **argv)
 				     .idle_close_s = 30,
 				     .ring = 65536,
 				     .max_queue = 64u * 1024 * 1024 };
-	if (parse_args(argc, argv, &sim.opt) < 0) {
+	if (parse_args(argc, argv, &sim.opt) < 0 || venue_init(&sim) < 0) {
 		fputs(usage_text, stderr);
 		return 2;
 	}

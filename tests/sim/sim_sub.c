@@ -1,5 +1,6 @@
 /*
- * Client requests on a WS connection: spot.ping, and subscribe and
+ * Subscriptions on a WS connection, shared by the venues (add, find,
+ * free), and Gate.io's client requests: spot.ping, and subscribe and
  * unsubscribe for spot.order_book_update and spot.obu with the error
  * replies Gate.io documents (code 1 bad body, code 2 bad argument).
  */
@@ -14,13 +15,6 @@
 #define CH_UPD "spot.order_book_update"
 #define CH_OBU "spot.obu"
 
-/* A parsed subscription target: pair, channel and level/interval. */
-struct target {
-	struct sim_pair *pair;
-	enum sim_chan chan;
-	int interval_ms, level;
-};
-
 static void reply(struct sim_conn *c, const struct sim_req *r, int code,
 		  const char *msg)
 {
@@ -31,8 +25,8 @@ static void reply(struct sim_conn *c, const struct sim_req *r, int code,
 	ws_queue(c, sbuf_data(&sim->scratch), sim->scratch.len);
 }
 
-static struct sim_sub *sub_find(struct sim_conn *c, const struct target *t,
-				size_t *idx)
+struct sim_sub *sub_find(struct sim_conn *c, const struct sim_target *t,
+			 size_t *idx)
 {
 	size_t i;
 
@@ -49,12 +43,14 @@ static struct sim_sub *sub_find(struct sim_conn *c, const struct target *t,
 	return NULL;
 }
 
-static void sub_free(struct sim_sub *s)
+void sub_free(struct sim_sub *s)
 {
 	if (s == NULL)
 		return;
 	sbuf_release(&s->last);
 	sbuf_release(&s->held);
+	book_side_release(&s->win[0]);
+	book_side_release(&s->win[1]);
 	free(s);
 }
 
@@ -64,7 +60,7 @@ void sub_remove_all(struct sim_conn *c)
 		sub_free(c->subs[--c->nsubs]);
 }
 
-static int sub_add(struct sim_conn *c, const struct target *t)
+int sub_add(struct sim_conn *c, const struct sim_target *t)
 {
 	struct sim *sim = c->sim;
 	struct sim_sub *s;
@@ -98,7 +94,7 @@ static int sub_add(struct sim_conn *c, const struct target *t)
 
 /* Parse an order_book_update payload [pair, interval]. 0 or error code. */
 static int target_upd(struct sim *sim, const struct sim_req *r,
-		      struct target *t, char *msg, size_t msz)
+		      struct sim_target *t, char *msg, size_t msz)
 {
 	const char *iv;
 
@@ -128,7 +124,7 @@ static int target_upd(struct sim *sim, const struct sim_req *r,
 }
 
 /* Parse one obu stream name "ob.PAIR.LEVEL". 0 or error code. */
-static int target_obu(struct sim *sim, const char *name, struct target *t,
+static int target_obu(struct sim *sim, const char *name, struct sim_target *t,
 		      char *msg, size_t msz)
 {
 	const char *dot;
@@ -160,7 +156,7 @@ static int target_obu(struct sim *sim, const char *name, struct target *t,
 
 static void req_update(struct sim_conn *c, const struct sim_req *r, int sub)
 {
-	struct target t = { 0 };
+	struct sim_target t = { 0 };
 	char msg[160];
 	size_t idx;
 	int code = target_upd(c->sim, r, &t, msg, sizeof(msg));
@@ -174,6 +170,11 @@ static void req_update(struct sim_conn *c, const struct sim_req *r, int sub)
 		sub_free(c->subs[idx]);
 		c->subs[idx] = c->subs[--c->nsubs];
 	}
+	if (sub && c->sim->sub_error_left > 0) {
+		c->sim->sub_error_left--;
+		reply(c, r, 3, "server error: please try again");
+		return;
+	}
 	if (sub && sub_add(c, &t) < 0) {
 		reply(c, r, 3, "server error: too many subscriptions");
 		return;
@@ -183,7 +184,7 @@ static void req_update(struct sim_conn *c, const struct sim_req *r, int sub)
 
 static void req_obu(struct sim_conn *c, const struct sim_req *r, int sub)
 {
-	struct target t[SIM_PAYLOAD_MAX];
+	struct sim_target t[SIM_PAYLOAD_MAX];
 	char msg[160];
 	size_t idx;
 	int i, code;
@@ -205,6 +206,11 @@ static void req_obu(struct sim_conn *c, const struct sim_req *r, int sub)
 			return;
 		}
 	}
+	if (sub && c->sim->sub_error_left > 0) {
+		c->sim->sub_error_left--;
+		reply(c, r, 3, "server error: please try again");
+		return;
+	}
 	for (i = 0; i < r->npayload; i++) {
 		if (!sub && sub_find(c, &t[i], &idx) != NULL) {
 			sub_free(c->subs[idx]);
@@ -217,7 +223,7 @@ static void req_obu(struct sim_conn *c, const struct sim_req *r, int sub)
 	reply(c, r, 0, NULL);
 }
 
-void sub_request(struct sim_conn *c, const char *data, size_t len)
+void gio_request(struct sim_conn *c, const char *data, size_t len)
 {
 	struct sim *sim = c->sim;
 	struct sim_req r;

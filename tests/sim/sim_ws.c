@@ -1,8 +1,10 @@
 /*
- * The WS side of the simulator: connection lifetime, the outgoing queue
- * (one frame per writeable callback), fragment assembly of requests, the
+ * The WS side of the simulator: connection lifetime (--lifetime), the
+ * outgoing queue (one text or binary frame per writeable callback),
+ * fragment assembly of requests and the venue's inbound rate limit, the
  * per-tick push schedule, flood writing and the connection-level faults
- * (stall, drop without a close frame, close after a deadline).
+ * (stall, drop without a close frame, close after a deadline). What a
+ * frame means is the venue's business (sim->venue).
  */
 #include "sim.h"
 
@@ -23,6 +25,11 @@ static struct sim *sim_of(struct lws *wsi)
 
 int ws_queue(struct sim_conn *c, const char *data, size_t len)
 {
+	return ws_queue_frame(c, data, len, 0);
+}
+
+int ws_queue_frame(struct sim_conn *c, const char *data, size_t len, int binary)
+{
 	struct sim_msg *m;
 
 	if (c->drop)
@@ -42,6 +49,7 @@ int ws_queue(struct sim_conn *c, const char *data, size_t len)
 	}
 	m->next = NULL;
 	m->len = len;
+	m->binary = binary;
 	memcpy(m->data + LWS_PRE, data, len);
 	if (c->qtail != NULL)
 		c->qtail->next = m;
@@ -67,6 +75,8 @@ static void queue_free(struct sim_conn *c)
 
 void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b)
 {
+	int bin = c->sim->venue->binary_push;
+
 	if (b->oom)
 		return;
 	sbuf_reset(&s->last);
@@ -77,9 +87,9 @@ void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b)
 		s->reorder = 2;
 		return;
 	}
-	ws_queue(c, sbuf_data(b), b->len);
+	ws_queue_frame(c, sbuf_data(b), b->len, bin);
 	if (s->reorder == 2) {
-		ws_queue(c, sbuf_data(&s->held), s->held.len);
+		ws_queue_frame(c, sbuf_data(&s->held), s->held.len, bin);
 		s->reorder = 0;
 	}
 }
@@ -126,6 +136,26 @@ static void conn_close(struct sim *sim, struct sim_pss *pss)
 	pss->conn = NULL;
 }
 
+/* The venue's inbound limit: more frames in one second close the socket. */
+static int rate_exceeded(struct sim_conn *c)
+{
+	unsigned max = c->sim->venue->max_msgs_per_s;
+	int64_t now = sim_now_us();
+
+	if (max == 0)
+		return 0;
+	if (now - c->rate_from_us >= 1000000) {
+		c->rate_from_us = now;
+		c->rate_n = 0;
+	}
+	if (++c->rate_n <= max)
+		return 0;
+	log_info("conn %s: over %u messages/s, closing", c->conn_id, max);
+	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			 (unsigned char *)"rate limit", 10);
+	return 1;
+}
+
 static int conn_receive(struct sim_conn *c, const char *in, size_t len)
 {
 	if (lws_is_first_fragment(c->wsi))
@@ -138,7 +168,9 @@ static int conn_receive(struct sim_conn *c, const char *in, size_t len)
 	sbuf_add(&c->rx, in, len);
 	if (!lws_is_final_fragment(c->wsi))
 		return 0;
-	sub_request(c, sbuf_data(&c->rx), c->rx.len);
+	if (rate_exceeded(c))
+		return -1;
+	c->sim->venue->request(c, sbuf_data(&c->rx), c->rx.len);
 	sbuf_reset(&c->rx);
 	return 0;
 }
@@ -207,11 +239,11 @@ static int flood_write(struct sim_conn *c)
 
 		if (s->need_full) {
 			s->need_full = 0;
-			gio_push(sim, s, &sim->scratch, 1);
+			sim->venue->push(sim, s, &sim->scratch, 1);
 		} else {
 			while (p->last_id < s->next_id + 4)
 				book_step(p, now_ms);
-			gio_push_n(sim, s, &sim->scratch, 5);
+			sim->venue->push_n(sim, s, &sim->scratch, 5);
 			s->flood_left--;
 		}
 		frame_append(&c->flood, sbuf_data(&sim->scratch),
@@ -251,7 +283,8 @@ static int conn_writeable(struct sim_conn *c)
 	if (m == NULL)
 		return c->flooding ? flood_write(c) : 0;
 	if (lws_write(c->wsi, (unsigned char *)m->data + LWS_PRE, m->len,
-		      LWS_WRITE_TEXT) < (int)m->len)
+		      m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
+	    (int)m->len)
 		return -1;
 	c->qhead = m->next;
 	if (c->qhead == NULL)
@@ -320,7 +353,7 @@ static void sub_tick(struct sim_conn *c, struct sim_sub *s, int64_t now)
 		s->next_full_us = jitter_full(sim, now);
 	}
 	s->need_full = 0;
-	if (gio_push(sim, s, &sim->scratch, full))
+	if (sim->venue->push(sim, s, &sim->scratch, full))
 		ws_deliver(c, s, &sim->scratch);
 }
 
@@ -330,6 +363,12 @@ static void conn_tick(struct sim_conn *c, int64_t now)
 	int64_t idle_from;
 	size_t i;
 
+	/* --lifetime: the exchange's 24 h connection limit, compressed. */
+	if (sim->opt.lifetime_s > 0 && !c->closing &&
+	    now - c->opened_us >= (int64_t)(sim->opt.lifetime_s * 1e6)) {
+		log_info("conn %s: lifetime over, closing", c->conn_id);
+		c->close_at_us = now;
+	}
 	if (c->close_at_us != 0 && now >= c->close_at_us) {
 		c->close_at_us = 0;
 		c->closing = 1;

@@ -475,9 +475,9 @@ static const struct err_case rec_errors[] = {
 	{ BASE "  buffer_size: 100001\n",
 	  "t.yml:4:16: buffer_size: must be between 1 and 100000, got "
 	  "'100001'" },
-	{ BASE "  snapshot_depth: 1001\n",
-	  "t.yml:4:19: snapshot_depth: must be between 1 and 1000, got "
-	  "'1001'" },
+	{ BASE "  snapshot_depth: 401\n",
+	  "t.yml:4:19: snapshot_depth: must be between 1 and 400, got "
+	  "'401'" },
 	{ BASE "  stale_after: 0\n",
 	  "t.yml:4:16: stale_after: must be greater than 0 and at most 86400, "
 	  "got '0'" },

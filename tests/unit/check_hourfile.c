@@ -762,6 +762,259 @@ START_TEST(test_fsync_failure_reopens)
 }
 END_TEST
 
+/* ------------------------------------------------------------ blocks */
+
+/* An incremental_book_L2 writer that knows its blocks. */
+static struct hourfile *mkb(size_t rows)
+{
+	struct hourfile_opts o = {
+		.data_dir = dir,
+		.exchange = "gateio",
+		.symbol = "BTC_USDT",
+		.schema = l2,
+		.buffer_size = rows,
+		.flush_interval_us = 3600 * US_PER_SEC,
+		.fsync_interval_us = 3600 * US_PER_SEC,
+		.clock_us = fake_clock,
+		.block_column = "is_snapshot",
+	};
+	struct hourfile *hf;
+
+	ck_assert_int_eq(hourfile_new(&hf, &o), 0);
+	return hf;
+}
+
+/* Row i of a block ("true") or diff ("false") at local+i; its text is
+ * appended to `text` when not NULL. */
+static void add_row(struct hourfile *hf, int64_t local, bool snap, int i,
+		    char *text, size_t size)
+{
+	char ts[32], price[32], line[256];
+	const char *f[8] = { "gateio",
+			     "BTC_USDT",
+			     ts,
+			     ts,
+			     snap ? "true" : "false",
+			     i % 2 ? "ask" : "bid",
+			     price,
+			     "1.5" };
+	size_t l[8];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)local);
+	snprintf(price, sizeof(price), "%d.%d", 100 + i, i % 10);
+	for (int k = 0; k < 8; k++)
+		l[k] = strlen(f[k]);
+	ck_assert_int_eq(hourfile_append(hf, local, f, l, 8), 0);
+	if (text == NULL)
+		return;
+	snprintf(line, sizeof(line), "gateio,BTC_USDT,%s,%s,%s,%s,%s,1.5\n", ts,
+		 ts, f[4], f[5], price);
+	ck_assert_uint_lt(strlen(text) + strlen(line), size);
+	memcpy(text + strlen(text), line, strlen(line) + 1);
+}
+
+static void add_rows(struct hourfile *hf, int64_t local, bool snap, int n,
+		     char *text, size_t size)
+{
+	for (int i = 0; i < n; i++)
+		add_row(hf, local, snap, i, text, size);
+}
+
+START_TEST(test_block_column_checked)
+{
+	struct hourfile_opts o = { .data_dir = dir,
+				   .exchange = "gateio",
+				   .symbol = "BTC_USDT",
+				   .schema = l2,
+				   .block_column = "side" };
+	struct hourfile *hf = NULL;
+
+	/* Not a bool column, or none of that name. */
+	ck_assert_int_eq(hourfile_new(&hf, &o), CORE_EINVAL);
+	o.block_column = "nope";
+	ck_assert_int_eq(hourfile_new(&hf, &o), CORE_EINVAL);
+	ck_assert_ptr_null(hf);
+}
+END_TEST
+
+/* A block superseded while (partly) buffered never reaches the file. */
+START_TEST(test_block_superseded)
+{
+	char p[512], want[8192] = L2_HDR;
+	struct hourfile *hf = mkb(4);
+	struct hourfile_stats st;
+
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	add_rows(hf, base_us + 1, true, 4, want, sizeof(want));
+	add_rows(hf, base_us + 2, false, 2, want, sizeof(want));
+	/* Two of these five are written with the diffs, three buffered. */
+	add_rows(hf, base_us + 3, true, 5, NULL, 0);
+	hourfile_begin_block(hf);
+	add_rows(hf, base_us + 4, true, 3, want, sizeof(want));
+	/* A diff right after begin_block cancels it: nothing is cut. */
+	hourfile_begin_block(hf);
+	add_rows(hf, base_us + 5, false, 1, want, sizeof(want));
+	hourfile_begin_block(hf);
+	add_rows(hf, base_us + 6, true, 2, want, sizeof(want));
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.rows_superseded, 3);
+	ck_assert_uint_eq(st.rows_cut, 2);
+	hourfile_free(hf);
+	assert_file(p, want);
+	/* Reopened: the file ends in a block; a diff keeps it, then a new
+	 * block cuts nothing but the rows after that diff. */
+	hf = mkb(1);
+	add_rows(hf, base_us + 7, false, 1, want, sizeof(want));
+	hourfile_begin_block(hf);
+	add_rows(hf, base_us + 8, true, 2, want, sizeof(want));
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.rows_cut + st.rows_superseded, 0);
+	hourfile_free(hf);
+	assert_file(p, want);
+}
+END_TEST
+
+/* The text add_row writes for the same arguments, appended to `text`. */
+static void row_text(char *text, size_t size, int64_t local, bool snap, int i)
+{
+	size_t used = strlen(text);
+
+	snprintf(text + used, size - used,
+		 "gateio,BTC_USDT,%lld,%lld,%s,%s,%d.%d,1.5\n",
+		 (long long)local, (long long)local, snap ? "true" : "false",
+		 i % 2 ? "ask" : "bid", 100 + i, i % 10);
+	ck_assert_uint_lt(strlen(text) + 1, size);
+}
+
+/*
+ * A power cut can leave any prefix of what was written (and garbage
+ * after it). Whatever part of a trailing block is on disk, a restarted
+ * writer's new block replaces it, and the rows before it stay.
+ */
+START_TEST(test_block_power_cut_every_byte)
+{
+	static const char junk[] = "\0\0x,\"\n1";
+	static char whole[8192], want[8192], buf[8192];
+	char p[512], d[512];
+	size_t pre, len, cases = 0;
+
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	ck_assert_int_eq(fs_dirname(d, sizeof(d), p), 0);
+	ck_assert_int_eq(fs_mkdir_p(d, 0750), 0);
+	snprintf(whole, sizeof(whole), "%s", L2_HDR);
+	for (int i = 0; i < 4; i++)
+		row_text(whole, sizeof(whole), base_us + 1, true, i);
+	for (int i = 0; i < 3; i++)
+		row_text(whole, sizeof(whole), base_us + 2, false, i);
+	pre = strlen(whole);
+	memcpy(want, whole, pre + 1);
+	for (int i = 0; i < 6; i++)
+		row_text(whole, sizeof(whole), base_us + 3, true, i);
+	len = strlen(whole);
+	for (int i = 0; i < 2; i++)
+		row_text(want, sizeof(want), base_us + 10, true, i);
+	row_text(want, sizeof(want), base_us + 11, false, 0);
+	for (size_t t = pre; t <= len; t++) {
+		for (int j = 0; j < 2; j++) {
+			struct hourfile *hf;
+
+			memcpy(buf, whole, t);
+			if (j == 1)
+				memcpy(buf + t, junk, sizeof(junk) - 1);
+			tu_write(p, buf, t + (j ? sizeof(junk) - 1 : 0));
+			hf = mkb(1);
+			hourfile_begin_block(hf);
+			add_rows(hf, base_us + 10, true, 2, NULL, 0);
+			add_rows(hf, base_us + 11, false, 1, NULL, 0);
+			hourfile_free(hf);
+			assert_file(p, want);
+			cases++;
+		}
+	}
+	ck_assert_uint_gt(cases, 600);
+}
+END_TEST
+
+/* A block longer than the recovery's read window is found whole, also
+ * when it is the only thing in the file. */
+START_TEST(test_block_cut_long)
+{
+	static char want[4096];
+	char p[512];
+	struct hourfile *hf;
+	struct hourfile_stats st;
+
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	for (int diff = 0; diff <= 1; diff++) {
+		snprintf(want, sizeof(want), "%s", L2_HDR);
+		hf = mkb(100);
+		if (diff) {
+			add_rows(hf, base_us + 1, false, 1, want, sizeof(want));
+			add_rows(hf, base_us + 2, true, 1, NULL, 0);
+		}
+		add_rows(hf, base_us + 3, true, 3000, NULL, 0);
+		hourfile_free(hf);
+		hf = mkb(100);
+		hourfile_begin_block(hf);
+		add_rows(hf, base_us + 4, true, 2, want, sizeof(want));
+		hourfile_get_stats(hf, &st);
+		ck_assert_uint_eq(st.rows_cut, 3000u + (unsigned)diff);
+		hourfile_free(hf);
+		assert_file(p, want);
+		ck_assert_int_eq(unlink(p), 0);
+	}
+}
+END_TEST
+
+/* A write that fails in the middle of a block (a full disk) leaves part
+ * of it in the file; the block written once there is room replaces it. */
+START_TEST(test_block_write_error)
+{
+	static char want[4096];
+	struct hourfile *hf = mkb(1);
+	struct hourfile_stats st;
+	struct rlimit rl, old;
+	struct stat sb;
+	char p[512];
+	int fails = 0;
+
+	signal(SIGXFSZ, SIG_IGN);
+	path_of(p, sizeof(p), "incremental_book_L2", base_us);
+	snprintf(want, sizeof(want), "%s", L2_HDR);
+	add_rows(hf, base_us + 1, true, 4, want, sizeof(want));
+	add_rows(hf, base_us + 2, false, 2, want, sizeof(want));
+	ck_assert_int_eq(hourfile_sync(hf), 0);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	/* Room for two and a half rows of the next block. */
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)sb.st_size + 170; /* rows: 68 bytes */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (int i = 0; i < 6; i++) {
+		char ts[32], price[32];
+		const char *f[8] = { "gateio", "BTC_USDT", ts,	  ts,
+				     "true",   "bid",	   price, "2" };
+		size_t l[8];
+
+		snprintf(ts, sizeof(ts), "%lld", (long long)base_us + 3);
+		snprintf(price, sizeof(price), "%d.%d", 200 + i, i);
+		for (int k = 0; k < 8; k++)
+			l[k] = strlen(f[k]);
+		fails += hourfile_append(hf, base_us + 3, f, l, 8) != 0;
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_gt(fails, 0);
+	ck_assert(hourfile_take_gap(hf));
+	hourfile_begin_block(hf);
+	add_rows(hf, base_us + 4, true, 3, want, sizeof(want));
+	add_rows(hf, base_us + 5, false, 1, want, sizeof(want));
+	hourfile_get_stats(hf, &st);
+	ck_assert_uint_eq(st.rows_cut, 2);
+	hourfile_free(hf);
+	assert_file(p, want);
+}
+END_TEST
+
 /* ------------------------------------------------------------ crash loop */
 
 #define CRASH_ROWS_PER_HOUR 400
@@ -1126,10 +1379,16 @@ static Suite *hourfile_suite(void)
 	tcase_add_test(tc, test_row_too_big);
 	tcase_add_test(tc, test_write_failure);
 	tcase_add_test(tc, test_fsync_failure_reopens);
+	tcase_add_test(tc, test_block_column_checked);
+	tcase_add_test(tc, test_block_superseded);
+	tcase_add_test(tc, test_block_cut_long);
+	tcase_add_test(tc, test_block_write_error);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(crash, setup, teardown);
 	tcase_set_timeout(crash, 60);
 	tcase_add_test(crash, test_crash_kill_loop);
+	/* Over 600 reopen-and-fsync cases: seconds on a loaded machine. */
+	tcase_add_test(crash, test_block_power_cut_every_byte);
 	suite_add_tcase(s, crash);
 	return s;
 }

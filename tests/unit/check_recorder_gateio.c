@@ -183,13 +183,16 @@ START_TEST(test_acks)
 	parse_sample("docs_ws_obu_subscribe_ack.json", &m, &buf);
 	ck_assert_int_eq(m.type, GATEIO_MSG_ACK);
 	ck_assert_str_eq(m.pair, "BTC_USDT");
+	ck_assert(!m.has_req_id);
 	free(buf);
 	parse_sample("docs_ws_obu_unsubscribe_ack.json", &m, &buf);
 	ck_assert_int_eq(m.type, GATEIO_MSG_ACK);
 	ck_assert(m.unsubscribe);
+	ck_assert(m.has_req_id && m.req_id == 1);
 	free(buf);
 	parse_sample("ccxt_ws_unsubscribe_ack.json", &m, &buf);
 	ck_assert_int_eq(m.type, GATEIO_MSG_ACK);
+	ck_assert(m.has_req_id && m.req_id == 2);
 	ck_assert_int_eq(m.channel, GATEIO_CH_OTHER);
 	ck_assert(m.unsubscribe);
 	ck_assert_str_eq(m.pair, "LTC_USDT");

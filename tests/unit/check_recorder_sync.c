@@ -108,6 +108,7 @@ struct rec {
 	struct shadow sh;
 	bool new_block;
 	size_t rows, snap_rows, delta_rows;
+	size_t blocks; /* rows flagged block_start */
 	size_t ev[SYNC_EV_UPDATE + 1];
 	struct sync_event last_gap, last_resync, last_dropped;
 	char last_resync_detail[64];
@@ -120,6 +121,10 @@ static void on_row(void *ctx, const struct sync_row *r)
 	struct rec *rc = ctx;
 
 	rc->rows++;
+	if (r->block_start) {
+		ck_assert(r->is_snapshot);
+		rc->blocks++;
+	}
 	if (r->is_snapshot) {
 		rc->snap_rows++;
 		if (rc->new_block) {
@@ -178,7 +183,7 @@ static struct rec *rec_new(const char *sym, enum sync_mode mode, size_t depth,
 			   size_t bufmsgs, size_t bufbytes)
 {
 	struct rec *rc = calloc(1, sizeof(*rc));
-	struct sync_cfg cfg = { .depth_limit = depth,
+	struct sync_cfg cfg = { .window = depth,
 				.buffer_msgs = bufmsgs,
 				.buffer_bytes = bufbytes };
 	struct sync_cbs cbs = { .ctx = rc,
@@ -677,10 +682,13 @@ END_TEST
 START_TEST(test_disconnect_and_hour_snapshot)
 {
 	struct rec *rc = synced_at_10();
-	size_t snap_rows = rc->snap_rows;
+	size_t snap_rows = rc->snap_rows, blocks = rc->blocks;
 
+	/* Two blocks of one receive time: the flag tells them apart. */
 	ck_assert_int_eq(sync_emit_snapshot(rc->s, 777), 0);
-	ck_assert_uint_eq(rc->snap_rows - snap_rows, 4);
+	ck_assert_int_eq(sync_emit_snapshot(rc->s, 777), 0);
+	ck_assert_uint_eq(rc->snap_rows - snap_rows, 8);
+	ck_assert_uint_eq(rc->blocks - blocks, 2);
 	ck_assert(rc->last_local == 777);
 	sync_on_disconnect(rc->s, 800);
 	ck_assert_uint_eq(rc->ev[SYNC_EV_DISCONNECT], 1);
@@ -714,6 +722,132 @@ START_TEST(test_depth_trim)
 	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_BID), 2);
 	ck_assert_str_eq(book_level(sync_book(rc->s), BOOK_BID, 1)->price,
 			 "9.7");
+	rec_free(rc);
+}
+END_TEST
+
+/*
+ * A sweep through more levels than the window in one message, with the
+ * refill from below listed before the deletes: the book is the new
+ * window, and the snapshot block after a later resync carries it whole.
+ */
+START_TEST(test_window_sweep)
+{
+	struct rec *rc = rec_new("A_B", SYNC_MODE_SNAPSHOT, 3, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	snap(rc, 10, "b10=1 b9=1 b8=1 a11=1 a12=1 a13=1");
+	feed(rc, 11, 11,
+	     "b5=2 b6=2 b7=2 b4=2 b10=0 b9=0 b8=0 a14=1 a15=1 a16=1 a17=1");
+	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_BID), 3);
+	ck_assert_str_eq(best(rc, BOOK_BID), "7");
+	ck_assert_str_eq(book_level(sync_book(rc->s), BOOK_BID, 2)->price, "5");
+	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_ASK), 3);
+	ck_assert_int_eq(sync_emit_snapshot(rc->s, 99), 0);
+	check_book(rc);
+	rec_free(rc);
+}
+END_TEST
+
+/*
+ * After a resubscribe, the full push may overtake the subscribe ack: the
+ * ack must not throw the synced book away (the pair would then wait for
+ * a full push that already came).
+ */
+START_TEST(test_ack_after_full_push_keeps_book)
+{
+	struct rec *rc = rec_new("A_B", SYNC_MODE_FULLPUSH, 10, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, 10, "b10=1 a11=1");
+	feed(rc, 12, 12, "b9=1"); /* gap: resubscribe */
+	ck_assert_int_eq(rc->resubs, 1);
+	ck_assert_int_eq(sync_state(rc->s), SYNC_WAIT_FULL);
+	ck_assert(sync_state_since(rc->s) == 120);
+	feed_full(rc, 0, 20, "b10=2 a11=2");
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_book_ts(rc->s) == (1700000000000 + 20) * 1000);
+	sync_on_subscribed(rc->s, 300);
+	ck_assert(sync_synced(rc->s));
+	feed(rc, 21, 21, "b9=1");
+	ck_assert(sync_last_id(rc->s) == 21);
+	ck_assert_uint_eq(sync_counters(rc->s)->applied, 3);
+	rec_free(rc);
+}
+END_TEST
+
+/*
+ * spot.order_book_update's first push is full: a snapshot asked for at
+ * subscribe time is no longer needed, and cancelling it must not stop a
+ * later resync from asking again.
+ */
+START_TEST(test_fetch_cancel_after_full_push)
+{
+	struct rec *rc = rec_new("A_B", SYNC_MODE_SNAPSHOT, 10, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	ck_assert_int_eq(rc->fetches, 1);
+	ck_assert(sync_fetch_wanted(rc->s));
+	sync_fetch_cancel(rc->s); /* still waiting: ignored */
+	ck_assert(sync_fetch_wanted(rc->s));
+	feed_full(rc, 10, 10, "b10=1 a11=1");
+	ck_assert(sync_synced(rc->s));
+	ck_assert(!sync_fetch_wanted(rc->s));
+	sync_fetch_cancel(rc->s);
+	feed(rc, 13, 13, "b9=1"); /* gap: a new snapshot is asked for */
+	ck_assert_int_eq(rc->fetches, 2);
+	ck_assert(sync_fetch_wanted(rc->s));
+	rec_free(rc);
+}
+END_TEST
+
+/*
+ * A whole-book stream (MEXC): the book is as deep as its snapshot. A
+ * level inserted below the deepest known price is not kept (levels
+ * between may be unknown); a level above pushes the deepest one out and
+ * moves the bound; a sweep that leaves less than half the window known
+ * is not written and resyncs.
+ */
+START_TEST(test_full_depth_bounds)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+	struct sync_cfg cfg = { .window = 4, .full_depth = true };
+	struct sync_cbs cbs = { .ctx = rc,
+				.row = on_row,
+				.event = on_event,
+				.fetch_snapshot = on_fetch,
+				.resubscribe = on_resub };
+	const struct book *b;
+	size_t rows;
+
+	ck_assert_ptr_nonnull(rc);
+	rc->new_block = true;
+	rc->s = sync_new("AB", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
+	ck_assert_ptr_nonnull(rc->s);
+	b = sync_book(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	snap(rc, 10, "b10=1 b9=1 b8=1 b7=1 a11=1 a12=1");
+	feed(rc, 11, 11, "b5=1"); /* below the bound: not kept */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 4);
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->price, "7");
+	feed(rc, 12, 12, "b10.5=1"); /* pushes 7 out: the bound is 8 */
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->price, "8");
+	feed(rc, 13, 13, "b7=2"); /* 7 is below the bound now */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 4);
+	feed(rc, 14, 14, "b10.5=0 b10=0"); /* half the window: kept */
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 2);
+	ck_assert(sync_synced(rc->s));
+	/* The asks side never held the window: unbounded, all known. */
+	feed(rc, 15, 15, "a20=1 a30=1");
+	ck_assert_uint_eq(book_count(b, BOOK_ASK), 4);
+	rows = rc->rows;
+	feed(rc, 16, 16, "b9=0"); /* one of four known: resync */
+	ck_assert_uint_eq(rc->rows, rows);
+	ck_assert_int_eq(sync_state(rc->s), SYNC_WAIT_SNAPSHOT);
+	ck_assert_int_eq(rc->fetches, 2);
+	ck_assert_str_eq(rc->last_resync_detail,
+			 "book shallower than half its snapshot");
+	ck_assert_uint_eq(sync_counters(rc->s)->shallow, 1);
 	rec_free(rc);
 }
 END_TEST
@@ -1185,6 +1319,10 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_invalid_update);
 	tcase_add_test(rules, test_disconnect_and_hour_snapshot);
 	tcase_add_test(rules, test_depth_trim);
+	tcase_add_test(rules, test_window_sweep);
+	tcase_add_test(rules, test_full_depth_bounds);
+	tcase_add_test(rules, test_ack_after_full_push_keeps_book);
+	tcase_add_test(rules, test_fetch_cancel_after_full_push);
 	tcase_add_test(rules, test_obu_real_full_then_incremental);
 	tcase_add_test(rules, test_obu_gap_resubscribes);
 	tcase_add_test(rules, test_obu_strict_contiguity);

@@ -1,7 +1,10 @@
 /*
- * The Gate.io spot feed: one WebSocket for every pair, subscriptions,
- * REST snapshots, and the glue between the per-symbol sync machines
- * (sync.c) and the writer (sink.c).
+ * The generic exchange feed: pairs and their connections (one WebSocket,
+ * or as many as the exchange's streams-per-connection limit needs),
+ * subscriptions, REST snapshots, and the glue between the per-symbol
+ * sync machines (sync.c) and the writer (sink.c). Everything that names
+ * an exchange is behind its venue (venue.h: venue_gateio.c,
+ * venue_mexc.c).
  *
  * Rows and hours: before a message is applied, a pair whose last
  * incremental row was in an earlier UTC hour first writes its whole book
@@ -29,26 +32,23 @@
 
 #include "book.h"
 #include "core.h"
-#include "gateio.h"
 #include "log.h"
 #include "rec.h"
 #include "rest.h"
 #include "sink.h"
 #include "sync.h"
 #include "timeutil.h"
+#include "venue.h"
 #include "wsconn.h"
 #include "banned.h"
 
-#define DEFAULT_WS	     "wss://api.gateio.ws/ws/v4/"
-#define DEFAULT_REST	     "https://api.gateio.ws/api/v4"
-#define PING_EVERY_US	     (10 * US_PER_SEC)
 #define MAX_INFLIGHT_FETCH   4
-#define MAX_FETCH_PER_SEC    15
 #define FETCH_TIMEOUT_S	     15
 #define FETCH_BACKOFF_CAP_US (30 * US_PER_SEC)
 #define PAUSE_AT_PERCENT     75
 #define RESUME_AT_PERCENT    40
 #define PAUSE_MAX_US	     (2 * US_PER_SEC)
+#define SYNC_DEADLINE_US     (15 * US_PER_SEC)
 
 /* A timestamp's text, kept while the rows of one message reuse it. */
 struct tstext {
@@ -57,10 +57,35 @@ struct tstext {
 	char s[24];
 };
 
+/*
+ * One snapshot request. It points at its pair, not at a name: a pair
+ * removed by a reload while its request is in flight detaches it (p =
+ * NULL) and is freed at once, and the late reply reaches nobody, not
+ * even a pair of the same name added again.
+ */
+struct fetch_ctx {
+	struct feed *f;
+	struct gpair *p;
+};
+
+/* One WebSocket and the pairs subscribed on it. */
+struct fconn {
+	struct feed *f;
+	struct wsconn *ws;
+	struct wsconn_hooks hooks;
+	unsigned no;	      /* 0, 1, ... for the logs */
+	size_t npairs;	      /* pairs assigned, removed ones too */
+	int connections;      /* established so far */
+	int data_seen;	      /* a book push since the last tick */
+	int64_t last_ping_us; /* mono µs */
+	int64_t last_data_us; /* mono µs; data = book pushes */
+};
+
 struct gpair {
 	struct feed *f;
-	char norm[GATEIO_PAIR_MAX]; /* BTC-USDT */
-	char sym[GATEIO_PAIR_MAX];  /* BTC_USDT */
+	struct fconn *c; /* the connection it is subscribed on */
+	char norm[VENUE_SYMBOL_MAX * 2]; /* BTC-USDT */
+	char sym[VENUE_SYMBOL_MAX];	 /* BTC_USDT, BTCUSDT */
 	size_t symlen;
 	struct tstext ts, lts; /* of the last incremental_book_L2 row */
 	struct sync *sync;
@@ -68,6 +93,10 @@ struct gpair {
 	int rejected;	  /* the exchange refused the subscription */
 	int fetch_wanted; /* a snapshot fetch is queued */
 	int fetch_inflight;
+	struct fetch_ctx *fetch;   /* the request in flight, to detach */
+	uint64_t sub_id, unsub_id; /* ids of our last requests */
+	int64_t sub_sent_us;	   /* wall µs of an unacked subscribe, 0 */
+	int64_t kicked_us;	   /* wall µs of the last deadline action */
 	unsigned fetch_failures;
 	int64_t fetch_not_before; /* mono µs */
 	int64_t last_msg_us;	  /* wall µs, 0 = never */
@@ -75,6 +104,8 @@ struct gpair {
 	int64_t next_snap_us;	  /* next book_snapshot row, wall µs */
 	uint64_t top_sig;	  /* top-N signature (snapshot_interval 0) */
 	uint64_t lost_rows;	  /* rows the queue refused, not yet reported */
+	int64_t lost_since_us;	  /* local_timestamp of the first of them */
+	int holding;		  /* L2 diffs held back until a new block */
 	int resnap;		  /* a snapshot block is owed */
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
 	uint64_t msgs_unpub; /* messages not yet in s_msgs (feed_publish) */
@@ -84,22 +115,22 @@ struct gpair {
 struct feed {
 	struct rec *r;
 	const struct recorder_config *cfg;
-	struct wsconn *ws;
-	struct wsconn_hooks hooks;
-	enum gateio_channel ch;
-	const char *speed;
+	const struct venue *v;
+	struct venue_stream st; /* the stream depth_limit picked */
+	char ws_url[512];
+	struct fconn **conns;
+	size_t nconns;
 	size_t exlen; /* strlen(r->exchange) */
-	struct gateio_parser *parser;
+	void *parser; /* the venue's */
 	struct gpair **pairs;
 	size_t npairs;
 	struct gpair **index; /* open addressing by symbol; NULL: scan */
 	size_t index_mask;
 	char rest_base[512];
 	uint64_t req_id;
-	int64_t last_ping_us, last_data_us; /* mono µs; data = book pushes */
-	int data_seen; /* a book push since the last tick */
-	int connections, inflight;
-	int paused; /* reading stopped: the writer queue is filling */
+	int inflight;
+	int started; /* feed_start() ran: new connections start at once */
+	int paused;  /* reading stopped: the writer queue is filling */
 	int64_t fetch_window_us; /* mono µs; REST rate limit window */
 	unsigned fetches_in_window;
 	uint64_t seen_write_errors;  /* the sink's count at the last tick */
@@ -195,10 +226,19 @@ static const char *ts_text(struct tstext *t, int64_t v, size_t *len)
 	return t->s;
 }
 
-static void count_lost(struct gpair *p, int rc)
+/*
+ * A row the writer queue refused is a hole in that file. From the first
+ * one on, the pair's later diffs are held back (counted as lost too), so
+ * nothing is written on top of the hole, until the tick writes the
+ * "dropped" event stamped at the first loss and a fresh snapshot block.
+ */
+static void count_lost(struct gpair *p, int rc, int64_t local_us)
 {
 	if (rc == CORE_ENOSPACE) {
+		if (p->lost_rows == 0)
+			p->lost_since_us = local_us;
 		p->lost_rows++;
+		p->holding = 1;
 		metric_inc(p->f->s_qdrop);
 	}
 }
@@ -208,7 +248,7 @@ static int queue_row(struct gpair *p, enum sink_dataset ds, int64_t local_us,
 {
 	int rc = sink_row(p->f->r->sink, p->sym, ds, local_us, fields, n);
 
-	count_lost(p, rc);
+	count_lost(p, rc, local_us);
 	return rc;
 }
 
@@ -241,6 +281,10 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	p->last_l2_hour = time_hour_floor(r->local_us);
 	if (!(f->cfg->datasets & DATASET_INCREMENTAL_L2))
 		return;
+	if (p->holding) {
+		count_lost(p, CORE_ENOSPACE, r->local_us);
+		return;
+	}
 	fields[0] = f->r->exchange;
 	lens[0] = f->exlen;
 	fields[1] = p->sym;
@@ -255,8 +299,12 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	lens[6] = r->price_len;
 	fields[7] = r->amount;
 	lens[7] = r->amount_len;
-	count_lost(p, sink_row_n(f->r->sink, p->sym, p->symlen, SINK_L2,
-				 r->local_us, fields, lens, 8));
+	count_lost(p,
+		   sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2,
+			      r->local_us,
+			      r->block_start ? SINK_ROW_BLOCK_START : 0, fields,
+			      lens, 8),
+		   r->local_us);
 }
 
 static void cb_event(void *ctx, const struct sync_event *ev)
@@ -264,10 +312,14 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 	struct gpair *p = ctx;
 	char a[24], b[24], c[24];
 	const char *name = sync_event_name(ev->kind);
+	const char *detail = ev->detail;
 	unsigned supp;
 
 	if (ev->kind == SYNC_EV_UPDATE && !p->f->cfg->update_events)
 		return;
+	/* Readers keep the best `window` levels a side: say which. */
+	if (ev->kind == SYNC_EV_SUBSCRIBED)
+		detail = p->f->st.desc;
 	if (ev->kind == SYNC_EV_GAP) {
 		uint64_t missed = ev->has_first && ev->has_expected &&
 						  ev->first_id > ev->expected_id
@@ -295,7 +347,7 @@ static void cb_event(void *ctx, const struct sync_event *ev)
 	snprintf(c, sizeof(c), "%llu", (unsigned long long)ev->expected_id);
 	write_event(p, ev->local_us, name, ev->has_first ? a : NULL,
 		    ev->has_last ? b : NULL, ev->has_expected ? c : NULL,
-		    ev->detail);
+		    detail);
 }
 
 static void cb_fetch(void *ctx, const char *symbol)
@@ -306,22 +358,44 @@ static void cb_fetch(void *ctx, const char *symbol)
 	p->fetch_wanted = 1;
 }
 
-static void send_sub(struct feed *f, struct gpair *p, int subscribe)
+/*
+ * One (un)subscribe request for n pairs of one connection (n at most the
+ * venue's max_per_request). Replies are matched to the pairs by the id
+ * sent, which they all share.
+ */
+static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
+		      int subscribe)
 {
-	char buf[512];
+	const char *syms[64];
+	char buf[4096];
 	size_t len;
-	char speed[16];
+	uint64_t id = ++f->req_id;
 	int rc;
 
-	snprintf(speed, sizeof(speed), "%s", f->speed);
-	rc = gateio_build_subscribe(buf, sizeof(buf), f->ch, p->sym, speed,
-				    subscribe, time_now_us() / US_PER_SEC,
-				    ++f->req_id, &len);
+	if (n == 0 || n > CORE_ARRAY_LEN(syms))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		syms[i] = ps[i]->sym;
+		if (subscribe) {
+			ps[i]->sub_id = id;
+			ps[i]->sub_sent_us = time_now_us();
+		} else {
+			ps[i]->unsub_id = id;
+		}
+	}
+	rc = f->v->build_subscribe(&f->st, buf, sizeof(buf), syms, n, subscribe,
+				   id, &len);
 	if (rc == 0)
-		rc = wsconn_send(f->ws, buf, len);
+		rc = wsconn_send(ps[0]->c->ws, buf, len);
 	if (rc != 0)
-		log_err_r(rc, "%s: queue %s", p->sym,
+		log_err_r(rc, "%s%s: queue %s", ps[0]->sym,
+			  n > 1 ? " and others" : "",
 			  subscribe ? "subscribe" : "unsubscribe");
+}
+
+static void send_sub(struct feed *f, struct gpair *p, int subscribe)
+{
+	send_subs(f, &p, 1, subscribe);
 }
 
 static void cb_resubscribe(void *ctx, const char *symbol)
@@ -333,6 +407,8 @@ static void cb_resubscribe(void *ctx, const char *symbol)
 	send_sub(p->f, p, 1);
 }
 
+static struct fconn *conn_for_pair(struct feed *f);
+
 static struct gpair *pair_new(struct feed *f, const char *norm)
 {
 	struct gpair *p = calloc(1, sizeof(*p));
@@ -343,23 +419,27 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 		return NULL;
 	p->f = f;
 	snprintf(p->norm, sizeof(p->norm), "%s", norm);
-	if (gateio_pair_from_normalized(norm, p->sym, sizeof(p->sym)) != 0)
+	if (f->v->symbol(norm, p->sym, sizeof(p->sym)) != 0)
 		goto fail;
 	p->symlen = strlen(p->sym);
 	memset(&sc, 0, sizeof(sc));
-	sc.depth_limit = (size_t)f->cfg->depth_limit;
+	sc.window = f->st.window;
+	sc.full_depth = f->st.full_depth;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;
 	cbs.event = cb_event;
 	cbs.fetch_snapshot = cb_fetch;
 	cbs.resubscribe = cb_resubscribe;
-	p->sync = sync_new(p->sym,
-			   f->ch == GATEIO_CH_OBU ? SYNC_MODE_FULLPUSH
-						  : SYNC_MODE_SNAPSHOT,
-			   &sc, &cbs);
+	p->sync = sync_new(p->sym, f->st.mode, &sc, &cbs);
 	if (p->sync == NULL)
 		goto fail;
+	p->c = conn_for_pair(f);
+	if (p->c == NULL) {
+		sync_free(p->sync);
+		goto fail;
+	}
+	p->c->npairs++;
 	p->s_msgs = rec_series(f->r, f->r->m.messages, p->sym);
 	p->s_gaps = rec_series(f->r, f->r->m.gaps, p->sym);
 	p->s_resyncs = rec_series(f->r, f->r->m.resyncs, p->sym);
@@ -376,16 +456,15 @@ static void pair_free(struct gpair *p)
 {
 	if (p == NULL)
 		return;
+	if (p->fetch != NULL)
+		p->fetch->p = NULL;
+	if (p->c != NULL)
+		p->c->npairs--;
 	sync_free(p->sync);
 	free(p);
 }
 
 /* ---- snapshots over REST ---- */
-
-struct fetch_ctx {
-	struct feed *f;
-	char sym[GATEIO_PAIR_MAX];
-};
 
 static void fetch_failed(struct gpair *p, const char *why, int retry_after)
 {
@@ -410,16 +489,19 @@ static void fetch_done(void *ud, int status, const char *body, size_t len,
 {
 	struct fetch_ctx *fc = ud;
 	struct feed *f = fc->f;
-	struct gpair *p = pair_find(f, fc->sym);
+	struct gpair *p = fc->p;
 	struct sync_snapshot snap;
 	char why[160];
 	int rc;
 
 	f->inflight--;
 	free(fc);
-	if (p == NULL || p->removed)
+	if (p == NULL)
 		return;
+	p->fetch = NULL;
 	p->fetch_inflight = 0;
+	if (p->removed)
+		return;
 	if (error != NULL || status != 200) {
 		if (error == NULL)
 			snprintf(why, sizeof(why), "HTTP %d", status);
@@ -429,7 +511,7 @@ static void fetch_done(void *ud, int status, const char *body, size_t len,
 			     status == 429 || status == 418 ? retry_after : -1);
 		return;
 	}
-	rc = gateio_parse_snapshot(f->parser, body, len, &snap);
+	rc = f->v->parse_snapshot(f->parser, body, len, &snap);
 	if (rc != 0) {
 		fetch_failed(p, "unparsable body", -1);
 		return;
@@ -449,23 +531,31 @@ static void start_fetch(struct feed *f, struct gpair *p)
 	if (fc == NULL)
 		return;
 	fc->f = f;
-	snprintf(fc->sym, sizeof(fc->sym), "%s", p->sym);
-	rc = gateio_build_snapshot_path(path, sizeof(path), p->sym,
-					(unsigned)f->cfg->depth_limit, &len);
+	fc->p = p;
+	/* The snapshot covers exactly the window the stream maintains. */
+	rc = f->v->snapshot_path(&f->st, path, sizeof(path), p->sym, &len);
 	if (rc == 0 && snprintf(url, sizeof(url), "%s%s", f->rest_base, path) >=
 			       (int)sizeof(url))
 		rc = CORE_ETOOBIG;
+	/*
+	 * In flight before the call: a request that fails inside it reports
+	 * through fetch_done() before rest_get() returns, and must find the
+	 * state it undoes (else the pair would wait forever for it).
+	 */
+	p->fetch_wanted = 0;
+	p->fetch_inflight = 1;
+	p->fetch = fc;
+	f->inflight++;
 	if (rc == 0)
 		rc = rest_get(f->r->cx, f->r->client, url, FETCH_TIMEOUT_S,
 			      fetch_done, fc);
 	if (rc != 0) {
+		p->fetch_inflight = 0;
+		p->fetch = NULL;
+		f->inflight--;
 		free(fc);
 		fetch_failed(p, core_strerror(rc), -1);
-		return;
 	}
-	p->fetch_wanted = 0;
-	p->fetch_inflight = 1;
-	f->inflight++;
 }
 
 /* Start queued fetches, a few at a time, honouring backoff. */
@@ -473,17 +563,22 @@ static void pump_fetches(struct feed *f)
 {
 	int64_t now = time_mono_us();
 
-	/* Gate.io allows 200 public REST requests per 10 s per endpoint:
-	 * after a reconnect of many pairs, stay well under it. */
+	/* The venue's own REST limit, with room to spare. */
 	if (now - f->fetch_window_us >= US_PER_SEC) {
 		f->fetch_window_us = now;
 		f->fetches_in_window = 0;
 	}
 	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
-			   f->fetches_in_window < MAX_FETCH_PER_SEC;
+			   f->fetches_in_window < f->v->max_fetch_per_s;
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
+		/* Synced meanwhile (a full push): the snapshot is moot. */
+		if (p->fetch_wanted && !sync_fetch_wanted(p->sync)) {
+			p->fetch_wanted = 0;
+			sync_fetch_cancel(p->sync);
+			continue;
+		}
 		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
 		    now >= p->fetch_not_before) {
 			f->fetches_in_window++;
@@ -527,8 +622,10 @@ static void write_top_n(struct gpair *p, int64_t now_us)
 		goto out;
 	fields[0] = p->f->r->exchange;
 	fields[1] = p->sym;
+	/* The exchange time of the message that made this book. */
 	fields[2] = fmt_i64(ts, sizeof(ts),
-			    p->last_msg_us ? p->last_msg_us : now_us);
+			    sync_book_ts(p->sync) > 0 ? sync_book_ts(p->sync)
+						      : now_us);
 	fields[3] = fmt_i64(lts, sizeof(lts), now_us);
 	for (size_t i = 0; i < n; i++)
 		for (int side = 1; side >= 0; side--) {
@@ -577,35 +674,68 @@ static void maybe_top_n(struct gpair *p, int64_t now_us)
 	}
 }
 
-/* ---- the WebSocket ---- */
+/* ---- the WebSocket connections ---- */
 
-static void on_established(void *ud)
+static int conns_all_up(const struct feed *f)
 {
-	struct feed *f = ud;
-	int64_t now = time_now_us();
+	for (size_t i = 0; i < f->nconns; i++)
+		if (!wsconn_is_up(f->conns[i]->ws))
+			return 0;
+	return f->nconns > 0;
+}
 
-	f->connections++;
-	f->paused = 0;
-	metric_set(f->s_conn, 1);
-	if (f->connections > 1)
-		metric_inc(f->s_reconn);
-	f->last_data_us = time_mono_us();
+static void pause_all(struct feed *f, int pause)
+{
+	for (size_t i = 0; i < f->nconns; i++)
+		wsconn_pause(f->conns[i]->ws, pause);
+}
+
+/* Subscribe every live pair of c, in requests of max_per_request. */
+static void subscribe_conn(struct feed *f, struct fconn *c, int64_t now)
+{
+	struct gpair *batch[64];
+	size_t n = 0, max = f->v->max_per_request;
+
+	if (max == 0 || max > CORE_ARRAY_LEN(batch))
+		max = CORE_ARRAY_LEN(batch);
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (p->removed)
+		if (p->c != c || p->removed)
 			continue;
 		p->rejected = 0;
-		if (f->connections > 1)
+		if (c->connections > 1)
 			write_event(p, now, "reconnect", NULL, NULL, NULL,
 				    "connection re-established");
-		send_sub(f, p, 1);
+		batch[n++] = p;
+		if (n == max) {
+			send_subs(f, batch, n, 1);
+			n = 0;
+		}
 	}
+	if (n > 0)
+		send_subs(f, batch, n, 1);
+}
+
+static void on_established(void *ud)
+{
+	struct fconn *c = ud;
+	struct feed *f = c->f;
+
+	c->connections++;
+	if (c->connections > 1)
+		metric_inc(f->s_reconn);
+	metric_set(f->s_conn, conns_all_up(f));
+	c->last_data_us = time_mono_us();
+	if (f->paused)
+		wsconn_pause(c->ws, 1);
+	subscribe_conn(f, c, time_now_us());
 }
 
 static void on_closed(void *ud, const char *reason)
 {
-	struct feed *f = ud;
+	struct fconn *c = ud;
+	struct feed *f = c->f;
 	int64_t now = time_now_us();
 
 	metric_set(f->s_conn, 0);
@@ -613,7 +743,10 @@ static void on_closed(void *ud, const char *reason)
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
+		if (p->c != c)
+			continue;
 		p->fetch_wanted = 0;
+		p->sub_sent_us = 0;
 		if (sync_state(p->sync) != SYNC_IDLE)
 			sync_on_disconnect(p->sync, now);
 		metric_set(p->s_synced, 0);
@@ -621,45 +754,90 @@ static void on_closed(void *ud, const char *reason)
 	sink_commit(f->r->sink);
 }
 
-static void on_ack(struct feed *f, const struct gateio_msg *m, int64_t now)
+/*
+ * Does a reply concern p, and is it about an unsubscribe? By the request
+ * id we sent (unique, never 0, shared by the pairs of one request), else
+ * by the symbols the reply names (the 2021 Gate.io protocol echoed no
+ * id; MEXC may answer with id 0). Returns 0 (not p's), 1 (p's
+ * subscribe) or 2 (p's unsubscribe).
+ */
+static int reply_is_for(const struct gpair *p, const struct fconn *c,
+			const struct venue_msg *m)
 {
-	struct gpair *p = pair_find(f, m->pair);
+	int named;
 
-	if (p == NULL)
-		return;
-	if (m->unsubscribe) {
-		if (p->removed)
-			p->removed = 2; /* freed by the next tick */
-		return;
+	if (p->c != c)
+		return 0;
+	if (m->has_req_id && m->req_id != 0) {
+		if (p->sub_id == m->req_id)
+			return 1;
+		return p->unsub_id == m->req_id ? 2 : 0;
 	}
-	if (!p->removed)
-		sync_on_subscribed(p->sync, now);
+	named = strcmp(p->sym, m->symbol) == 0;
+	for (size_t i = 0; i < m->nsymbols && !named; i++)
+		named = strcmp(p->sym, m->symbols[i]) == 0;
+	if (!named)
+		return 0;
+	return m->unsubscribe ? 2 : 1;
 }
 
-static void on_error(struct feed *f, const struct gateio_msg *m)
+static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 {
-	char msg[GATEIO_TEXT_MAX * 4];
-	struct gpair *p = pair_find(f, m->pair);
+	struct feed *f = c->f;
 
-	log_escape(msg, sizeof(msg), m->err_message, strlen(m->err_message));
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		int what = reply_is_for(p, c, m);
+
+		if (what == 0)
+			continue;
+		if (what == 2) {
+			if (p->removed)
+				p->removed = 2; /* freed by the next tick */
+			continue;
+		}
+		p->sub_sent_us = 0;
+		if (!p->removed)
+			sync_on_subscribed(p->sync, now);
+	}
+}
+
+static void on_error(struct fconn *c, const struct venue_msg *m)
+{
+	struct feed *f = c->f;
+	char msg[sizeof(m->err_text) * 4];
+	const char *who = "?";
+
+	log_escape(msg, sizeof(msg), m->err_text, strlen(m->err_text));
 	metric_inc(rec_series(f->r, f->r->m.failed, "exchange_error"));
-	if (p != NULL && !m->unsubscribe && strstr(m->err_message, "unknown"))
-		p->rejected = 1;
-	log_err("%s: exchange refused %s: code %lld: %s", p ? p->sym : "?",
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		int what = reply_is_for(p, c, m);
+
+		if (what == 0)
+			continue;
+		who = p->sym;
+		if (m->refused && what == 1)
+			p->rejected = 1;
+	}
+	log_err("%s: exchange refused %s: code %lld: %s", who,
 		m->unsubscribe ? "unsubscribe" : "request",
 		(long long)m->err_code, msg);
 }
 
-static void on_update(struct feed *f, struct gateio_msg *m, int64_t recv_us)
+static void on_update(struct fconn *c, struct venue_msg *m, int64_t recv_us)
 {
-	struct gpair *p = pair_find(f, m->pair);
+	struct feed *f = c->f;
+	struct gpair *p = pair_find(f, m->symbol);
 	int64_t hour = time_hour_floor(recv_us);
 
 	if (p == NULL || p->removed)
 		return;
 	/* Only book pushes feed the watchdog: pongs prove the socket, not
 	 * the feed. The tick reads the clock, not every message. */
-	f->data_seen = 1;
+	c->data_seen = 1;
 	p->msgs_unpub++;
 	p->last_msg_us = recv_us;
 	/* Each hourly file opens with the whole book. */
@@ -672,34 +850,46 @@ static void on_update(struct feed *f, struct gateio_msg *m, int64_t recv_us)
 		maybe_top_n(p, recv_us);
 }
 
-static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
+static void on_unparsable(struct fconn *c, const char *msg, size_t len,
+			  int binary)
 {
-	struct feed *f = ud;
-	struct gateio_msg m;
-	int rc;
+	static struct log_ratelimit rl;
+	struct feed *f = c->f;
+	char esc[96];
+	unsigned supp;
 
-	rc = gateio_parse_frame(f->parser, msg, len, &m);
-	if (rc != 0) {
-		static struct log_ratelimit rl;
-		char esc[96];
-		unsigned supp;
+	metric_inc(rec_series(f->r, f->r->m.failed, "parse"));
+	if (log_ratelimit_ok(&rl, 5, 60, &supp))
+		log_warn("unparsable %s message (%zu bytes): %s",
+			 binary ? "binary" : "text", len,
+			 log_escape(esc, sizeof(esc), msg,
+				    len < 60 ? len : 60));
+	/* An overflowing server interleaves frames (EXCHANGES.md §1.8):
+	 * nothing after this one can be trusted. */
+	wsconn_drop(c->ws, "unparsable frame");
+}
 
-		metric_inc(rec_series(f->r, f->r->m.failed, "parse"));
-		if (log_ratelimit_ok(&rl, 5, 60, &supp))
-			log_warn("unparsable message (%zu bytes): %s", len,
-				 log_escape(esc, sizeof(esc), msg,
-					    len < 60 ? len : 60));
+static void on_message(void *ud, const char *msg, size_t len, int binary,
+		       int64_t recv_us)
+{
+	struct fconn *c = ud;
+	struct feed *f = c->f;
+	struct venue_msg m;
+
+	if (f->v->parse_frame(f->parser, (const unsigned char *)msg, len,
+			      binary != 0, &m) != 0) {
+		on_unparsable(c, msg, len, binary);
 		return;
 	}
 	switch (m.type) {
-	case GATEIO_MSG_UPDATE:
-		on_update(f, &m, recv_us);
+	case VENUE_MSG_UPDATE:
+		on_update(c, &m, recv_us);
 		break;
-	case GATEIO_MSG_ACK:
-		on_ack(f, &m, recv_us);
+	case VENUE_MSG_ACK:
+		on_ack(c, &m, recv_us);
 		break;
-	case GATEIO_MSG_ERROR:
-		on_error(f, &m);
+	case VENUE_MSG_ERROR:
+		on_error(c, &m);
 		break;
 	default:
 		break;
@@ -709,9 +899,51 @@ static void on_message(void *ud, const char *msg, size_t len, int64_t recv_us)
 	if (!f->paused && sink_fill_percent(f->r->sink) >= PAUSE_AT_PERCENT) {
 		f->paused = 1;
 		f->paused_at = time_mono_us();
-		wsconn_pause(f->ws, 1);
+		pause_all(f, 1);
 		metric_inc(rec_series(f->r, f->r->m.read_pauses, NULL));
 	}
+}
+
+static struct fconn *conn_new(struct feed *f)
+{
+	struct fconn *c = calloc(1, sizeof(*c)), **nc;
+
+	if (c == NULL)
+		return NULL;
+	nc = realloc(f->conns, (f->nconns + 1) * sizeof(*nc));
+	if (nc == NULL) {
+		free(c);
+		return NULL;
+	}
+	f->conns = nc;
+	c->f = f;
+	c->no = (unsigned)f->nconns;
+	c->hooks.established = on_established;
+	c->hooks.message = on_message;
+	c->hooks.closed = on_closed;
+	c->hooks.ud = c;
+	c->ws = wsconn_new(f->r->cx, f->r->client, f->ws_url, &c->hooks);
+	if (c->ws == NULL) {
+		free(c);
+		return NULL;
+	}
+	f->conns[f->nconns++] = c;
+	if (f->started)
+		wsconn_start(c->ws);
+	return c;
+}
+
+/*
+ * The connection a new pair goes on: the first with room under the
+ * venue's streams-per-connection limit (MEXC: 30), or a new one.
+ */
+static struct fconn *conn_for_pair(struct feed *f)
+{
+	for (size_t i = 0; i < f->nconns; i++)
+		if (f->v->max_streams == 0 ||
+		    f->conns[i]->npairs < f->v->max_streams)
+			return f->conns[i];
+	return conn_new(f);
 }
 
 /*
@@ -727,7 +959,7 @@ static void maybe_resume(struct feed *f, int64_t mono)
 	    mono - f->paused_at < PAUSE_MAX_US)
 		return;
 	f->paused = 0;
-	wsconn_pause(f->ws, 0);
+	pause_all(f, 0);
 }
 
 /* ---- periodic work ---- */
@@ -740,30 +972,90 @@ static void owe_snapshot(void *ud, const char *symbol)
 		p->resnap = 1;
 }
 
-/* Report rows lost to a full queue and make the data whole again. */
+/*
+ * Report rows lost to a full queue, stamped at the first loss, and make
+ * the data whole again: the pair's next rows are a fresh snapshot block
+ * (written here, or by the sync itself once a resync completes).
+ */
 static void settle_losses(struct gpair *p, int64_t now)
 {
 	char detail[96];
 
 	if (p->lost_rows != 0) {
 		uint64_t n = p->lost_rows;
+		int64_t since = p->lost_since_us;
 
 		p->lost_rows = 0;
 		snprintf(detail, sizeof(detail),
 			 "%llu rows lost: writer queue full",
 			 (unsigned long long)n);
-		write_event(p, now, "dropped", NULL, NULL, NULL, detail);
+		write_event(p, since, "dropped", NULL, NULL, NULL, detail);
 		if (p->lost_rows != 0) {
-			p->lost_rows += n; /* still full: try next tick */
+			/* Still full: try next tick, from the same start. */
+			p->lost_rows += n;
+			p->lost_since_us = since;
 			return;
 		}
 		log_warn("%s: %s", p->sym, detail);
 		p->resnap = 1;
 	}
-	if (p->resnap && sync_synced(p->sync)) {
-		p->resnap = 0;
+	if (!p->resnap)
+		return;
+	p->resnap = 0;
+	p->holding = 0;
+	if (sync_synced(p->sync))
 		(void)sync_emit_snapshot(p->sync, now);
+}
+
+/*
+ * Every wait has a deadline: a subscribe never acked, a refused or lost
+ * resubscribe, a full push that never comes, a snapshot request lost on
+ * the way. Past SYNC_DEADLINE_US (or stale_after, when shorter: such a
+ * pair is stale anyway) the pair starts over, and says so.
+ */
+static void check_deadline(struct feed *f, struct gpair *p, int64_t now)
+{
+	enum sync_state st = sync_state(p->sync);
+	int64_t since = sync_state_since(p->sync);
+	int64_t limit = (int64_t)(f->cfg->stale_after * 1e6);
+
+	if (st == SYNC_SYNCED || p->rejected || p->fetch_inflight ||
+	    (st == SYNC_IDLE && p->sub_sent_us == 0))
+		return;
+	if (st == SYNC_WAIT_SNAPSHOT && p->sub_sent_us == 0) {
+		/* The fetch machinery retries with backoff; re-queue a
+		 * request that was asked for and then lost. */
+		if (!p->fetch_wanted && sync_fetch_wanted(p->sync))
+			p->fetch_wanted = 1;
+		return;
 	}
+	if (p->sub_sent_us > since)
+		since = p->sub_sent_us;
+	if (p->kicked_us > since)
+		since = p->kicked_us;
+	if (limit > SYNC_DEADLINE_US)
+		limit = SYNC_DEADLINE_US;
+	if (now - since < limit)
+		return;
+	p->kicked_us = now;
+	log_warn("%s: not synced %.1f s after %s: subscribing again", p->sym,
+		 (double)limit / 1e6,
+		 p->sub_sent_us ? "subscribing" : "resyncing");
+	metric_inc(p->s_resyncs);
+	write_event(p, now, "resync", NULL, NULL, NULL,
+		    p->sub_sent_us ? "no subscribe ack in time"
+				   : "no full push in time");
+	send_sub(f, p, 0);
+	send_sub(f, p, 1);
+}
+
+/* Every hourly file opens with the book, quiet pairs' files too. */
+static void hour_start_block(struct gpair *p, int64_t now)
+{
+	if (p->holding || !sync_synced(p->sync) || p->last_l2_hour == 0 ||
+	    time_hour_floor(now) == p->last_l2_hour)
+		return;
+	(void)sync_emit_snapshot(p->sync, now);
 }
 
 static void reap_removed(struct feed *f)
@@ -773,11 +1065,9 @@ static void reap_removed(struct feed *f)
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (p->removed == 2 || (p->removed && !wsconn_is_up(f->ws))) {
-			if (p->fetch_inflight)
-				f->pairs[j++] = p; /* wait for the fetch */
-			else
-				pair_free(p);
+		if (p->removed == 2 ||
+		    (p->removed && !wsconn_is_up(p->c->ws))) {
+			pair_free(p); /* detaches a fetch in flight */
 			continue;
 		}
 		f->pairs[j++] = p;
@@ -821,6 +1111,33 @@ static void note_write_errors(struct feed *f, int64_t now_us)
 	}
 }
 
+/* A connection's watchdog and keepalive. */
+static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
+		      int64_t now_us)
+{
+	char buf[256];
+	size_t len;
+
+	if (c->data_seen) {
+		c->data_seen = 0;
+		c->last_data_us = mono;
+	}
+	if (!wsconn_is_up(c->ws) || c->npairs == 0)
+		return;
+	/* A silent feed is a dead feed, whatever TCP thinks. */
+	if (mono - c->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
+		c->last_data_us = mono;
+		wsconn_drop(c->ws, "no data within stale_after");
+		return;
+	}
+	if (f->v->ping_every_us <= 0 ||
+	    mono - c->last_ping_us < f->v->ping_every_us)
+		return;
+	c->last_ping_us = mono;
+	if (f->v->build_ping(buf, sizeof(buf), now_us, &len) == 0)
+		(void)wsconn_send(c->ws, buf, len);
+}
+
 void feed_tick(struct feed *f, int64_t now_us)
 {
 	int64_t mono = time_mono_us();
@@ -835,32 +1152,16 @@ void feed_tick(struct feed *f, int64_t now_us)
 		if (p->removed)
 			continue;
 		settle_losses(p, now_us);
+		hour_start_block(p, now_us);
+		if (wsconn_is_up(p->c->ws))
+			check_deadline(f, p, now_us);
 		if (f->cfg->snapshot_interval > 0)
 			maybe_top_n(p, now_us);
 	}
 	pump_fetches(f);
 	reap_removed(f);
-	if (f->data_seen) {
-		f->data_seen = 0;
-		f->last_data_us = mono;
-	}
-	if (!wsconn_is_up(f->ws))
-		return;
-	/* A silent feed is a dead feed, whatever TCP thinks. */
-	if (mono - f->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
-		f->last_data_us = mono;
-		wsconn_drop(f->ws, "no data within stale_after");
-		return;
-	}
-	if (mono - f->last_ping_us >= PING_EVERY_US) {
-		char buf[128];
-		size_t len;
-
-		f->last_ping_us = mono;
-		if (gateio_build_ping(buf, sizeof(buf), now_us / US_PER_SEC,
-				      &len) == 0)
-			(void)wsconn_send(f->ws, buf, len);
-	}
+	for (size_t i = 0; i < f->nconns; i++)
+		conn_tick(f, f->conns[i], mono, now_us);
 }
 
 /* ---- health ---- */
@@ -914,7 +1215,7 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 	int64_t stale = (int64_t)(f->cfg->stale_after * 1e6);
 	size_t len = 0, cap = 1024;
 	char *buf = malloc(cap);
-	int ok = wsconn_is_up(f->ws), rc = 0, first = 1;
+	int up = conns_all_up(f), ok = up, rc = 0, first = 1;
 	/* Receiving is not recording: a recent write error is unhealthy
 	 * too (the old collector's check said yes whatever the disk did). */
 	int writing = f->last_write_error_us == 0 ||
@@ -937,8 +1238,7 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 			"{\"status\":\"%s\",\"exchange\":\"%s\","
 			"\"connected\":%s,\"writing\":%s,\"pairs\":[",
 			ok ? "ok" : "degraded", f->r->exchange,
-			wsconn_is_up(f->ws) ? "true" : "false",
-			writing ? "true" : "false");
+			up ? "true" : "false", writing ? "true" : "false");
 	for (size_t i = 0; rc == 0 && i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 		double age = p->last_msg_us
@@ -992,7 +1292,7 @@ int feed_set_pairs(struct feed *f, char *const *pairs, size_t npairs)
 			p->removed = 1;
 			write_event(p, time_now_us(), "shutdown", NULL, NULL,
 				    NULL, "pair removed by reload");
-			if (wsconn_is_up(f->ws))
+			if (wsconn_is_up(p->c->ws))
 				send_sub(f, p, 0);
 			log_notice("%s: removed", p->sym);
 		}
@@ -1012,7 +1312,7 @@ int feed_set_pairs(struct feed *f, char *const *pairs, size_t npairs)
 		f->pairs[f->npairs++] = p;
 		if (n > 0)
 			log_notice("%s: added", p->sym);
-		if (wsconn_is_up(f->ws))
+		if (wsconn_is_up(p->c->ws))
 			send_sub(f, p, 1);
 	}
 	index_rebuild(f);
@@ -1024,35 +1324,34 @@ struct feed *feed_new(struct rec *r)
 {
 	struct feed *f = calloc(1, sizeof(*f));
 	const struct recorder_config *c = r->cfg;
-	char url[512];
 
 	if (f == NULL)
 		return NULL;
 	f->r = r;
 	f->cfg = c;
 	f->exlen = strlen(r->exchange);
-	if (c->channel != NULL && strcmp(c->channel, "spot.obu") == 0) {
-		f->ch = GATEIO_CH_OBU;
-		f->speed = c->depth_limit > 50 ? "400" : "50";
-	} else {
-		f->ch = GATEIO_CH_ORDER_BOOK_UPDATE;
-		f->speed = c->depth_limit > 20 ? "100ms" : "20ms";
+	f->v = venue_find(c->exchange);
+	if (f->v == NULL || f->v->stream(c, &f->st) != 0) {
+		log_err("%s: no %s stream for channel '%s'", c->path,
+			r->exchange, c->channel ? c->channel : "(default)");
+		free(f);
+		return NULL;
 	}
+	/* depth_limit picks the stream; the book is its whole window. */
+	if ((size_t)c->depth_limit > f->st.window)
+		log_notice("depth_limit %ld is deeper than the stream: "
+			   "recording %s",
+			   (long)c->depth_limit, f->st.desc);
 	snprintf(f->rest_base, sizeof(f->rest_base), "%s",
-		 c->rest_url ? c->rest_url : DEFAULT_REST);
-	snprintf(url, sizeof(url), "%s", c->ws_url ? c->ws_url : DEFAULT_WS);
-	f->parser = gateio_parser_new(GATEIO_DEFAULT_TOKENS);
-	f->hooks.established = on_established;
-	f->hooks.message = on_message;
-	f->hooks.closed = on_closed;
-	f->hooks.ud = f;
-	f->ws = wsconn_new(r->cx, r->client, url, &f->hooks);
+		 c->rest_url ? c->rest_url : f->v->rest_url);
+	snprintf(f->ws_url, sizeof(f->ws_url), "%s",
+		 c->ws_url ? c->ws_url : f->v->ws_url);
+	f->parser = f->v->parser_new();
 	f->s_conn = rec_series(r, r->m.conn_status, NULL);
 	f->s_reconn = rec_series(r, r->m.reconnections, NULL);
 	f->s_lat = rec_series(r, r->m.latency, NULL);
 	f->s_qdrop = rec_series(r, r->m.rows_dropped, "queue_full");
-	if (f->parser == NULL || f->ws == NULL ||
-	    feed_set_pairs(f, c->pairs, c->npairs) != 0) {
+	if (f->parser == NULL || feed_set_pairs(f, c->pairs, c->npairs) != 0) {
 		feed_free(f);
 		return NULL;
 	}
@@ -1062,7 +1361,9 @@ struct feed *feed_new(struct rec *r)
 int feed_start(struct feed *f)
 {
 	metric_set(f->s_conn, 0);
-	wsconn_start(f->ws);
+	f->started = 1;
+	for (size_t i = 0; i < f->nconns; i++)
+		wsconn_start(f->conns[i]->ws);
 	return 0;
 }
 
@@ -1072,7 +1373,8 @@ void feed_stop(struct feed *f)
 
 	if (f == NULL)
 		return;
-	wsconn_stop(f->ws);
+	for (size_t i = 0; i < f->nconns; i++)
+		wsconn_stop(f->conns[i]->ws);
 	for (size_t i = 0; i < f->npairs; i++)
 		if (!f->pairs[i]->removed)
 			write_event(f->pairs[i], now, "shutdown", NULL, NULL,
@@ -1088,7 +1390,12 @@ void feed_free(struct feed *f)
 		pair_free(f->pairs[i]);
 	free(f->pairs);
 	free(f->index);
-	wsconn_free(f->ws);
-	gateio_parser_free(f->parser);
+	for (size_t i = 0; i < f->nconns; i++) {
+		wsconn_free(f->conns[i]->ws);
+		free(f->conns[i]);
+	}
+	free(f->conns);
+	if (f->parser != NULL)
+		f->v->parser_free(f->parser);
 	free(f);
 }

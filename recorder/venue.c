@@ -1,0 +1,20 @@
+/*
+ * The table of venues: which exchange each connector records with.
+ */
+#include "venue.h"
+
+#include <stddef.h>
+
+#include "banned.h"
+
+const struct venue *venue_find(enum exchange ex)
+{
+	switch (ex) {
+	case EXCHANGE_GATEIO:
+		return &venue_gateio;
+	case EXCHANGE_MEXC:
+		return &venue_mexc;
+	default:
+		return NULL;
+	}
+}
