@@ -16,7 +16,10 @@ packages=(
 	# (tests/fleet/lib-fleet.sh, ../shared/reference/FLEET.md)
 	systemd-container mmdebstrap iptables
 	# lint
-	clang-format cppcheck shellcheck clang-tidy
+	clang-format cppcheck shellcheck clang-tidy pyflakes3 ansible-lint
+	# make deb, make fleet-check (Debian 12 test hosts under systemd-nspawn,
+	# driven by Ansible; ansible-core 2.14 comes with Debian's ansible)
+	dpkg-dev fakeroot lintian ansible ansible-core apt-utils
 	# make fuzz (clang + libFuzzer), make valgrind-check
 	clang libclang-rt-14-dev valgrind
 )

@@ -93,7 +93,8 @@ struct sim_pair {
 	struct sim_change *ring; /* the newest ring_cap changes, by id */
 	size_t ring_cap;
 	uint64_t rng;
-	double rate, accum; /* changes per second, fractional carry */
+	double rate, accum;	 /* changes per second, fractional carry */
+	int64_t paused_until_us; /* "pause" fault: no changes before this */
 	FILE *truth;
 	/* Replay mode: captured REST body and WS frames, served verbatim. */
 	char *rp_snap;
@@ -228,6 +229,8 @@ enum sim_fault_kind {
 	SIM_F_REST_ERROR,
 	SIM_F_REST_429,
 	SIM_F_STALE,
+	SIM_F_PAUSE,
+	SIM_F_RESUME,
 	SIM_F_SWEEP_BID,
 	SIM_F_SWEEP_ASK,
 	SIM_F_SUB_ERROR,

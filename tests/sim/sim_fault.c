@@ -30,6 +30,8 @@ static const struct fault_spec {
 	[SIM_F_REST_ERROR] = { "rest_error", 1 },
 	[SIM_F_REST_429] = { "rest_429", 1 },
 	[SIM_F_STALE] = { "stale_snapshot", 100 },
+	[SIM_F_PAUSE] = { "pause", 3600 },
+	[SIM_F_RESUME] = { "resume", 1 },
 	[SIM_F_SWEEP_BID] = { "sweep_bids", 150 },
 	[SIM_F_SWEEP_ASK] = { "sweep_asks", 150 },
 	[SIM_F_SUB_ERROR] = { "sub_error", 1 },
@@ -155,6 +157,17 @@ void fault_apply(struct sim *sim, const struct sim_fault *f)
 		return;
 	case SIM_F_STALE:
 		sim->stale_back = n;
+		return;
+	case SIM_F_PAUSE:
+	case SIM_F_RESUME:
+		/* The pair's market goes quiet: no change, so no push. */
+		for (i = 0; i < sim->npairs; i++)
+			if (pair_match(f, &sim->pairs[i]))
+				sim->pairs[i].paused_until_us =
+					f->kind == SIM_F_RESUME
+						? 0
+						: sim_now_us() +
+							  (int64_t)n * 1000000;
 		return;
 	case SIM_F_SUB_ERROR:
 		sim->sub_error_left += n;

@@ -347,6 +347,11 @@ static void evolve(struct sim *sim, double dt)
 		int64_t now_ms = sim_now_us() / 1000;
 		double n;
 
+		if (p->paused_until_us != 0 &&
+		    sim_now_us() < p->paused_until_us) {
+			p->accum = 0;
+			continue;
+		}
 		if (p->rp_n == 0 && sim->opt.flood == 0) {
 			p->accum += p->rate * dt;
 			n = floor(p->accum);
