@@ -16,7 +16,8 @@ FT=$(find /usr/lib -name libfaketimeMT.so.1 2>/dev/null | head -n 1)
 start_sim sim --pairs BTC_USDT --rate 0 --seed 3
 write_config "$TMP/rec.yml" '"BTC-USDT"' "channel: spot.obu" \
 	"stale_after: 3600"
-LD_PRELOAD=$FT FAKETIME="@2026-03-01 09:59:57" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+	LD_PRELOAD=$FT FAKETIME="@2026-03-01 09:59:57" FAKETIME_DONT_FAKE_MONOTONIC=1 \
 	FAKETIME_NO_CACHE=1 start_rec rec "$TMP/rec.yml"
 wait_healthy 10
 # Past 10:00:00 by a few ticks.
