@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <csv.h>
 
+#include "buf.h"
 #include "core.h"
 #include "banned.h"
 
@@ -119,33 +119,10 @@ int manifest__csv_each(const char *buf, size_t len, manifest__row_fn fn,
 
 /* ------------------------------------------------------------ writing */
 
-int manifest__buf_add(struct manifest__buf *b, const char *s, size_t n)
-{
-	if (n + 1 > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (n + 1 > cap - b->len) {
-			if (cap > SIZE_MAX / 2)
-				return CORE_ENOMEM;
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (p == NULL)
-			return CORE_ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int manifest__buf_field(struct manifest__buf *b, const char *s)
+/* Append field `s`, CSV-quoted only when it needs to be. */
+static int add_field(struct buf *b, const char *s)
 {
 	size_t n = strlen(s), need;
-	char *tmp;
 	int rc;
 
 	/* libcsv trims spaces and tabs around unquoted fields, so those
@@ -153,46 +130,29 @@ int manifest__buf_field(struct manifest__buf *b, const char *s)
 	if (strpbrk(s, ",\"\r\n") == NULL &&
 	    (n == 0 || (s[0] != ' ' && s[0] != '\t' && s[n - 1] != ' ' &&
 			s[n - 1] != '\t')))
-		return manifest__buf_add(b, s, n);
+		return buf_add(b, s, n);
 	need = csv_write(NULL, 0, s, n);
-	tmp = malloc(need);
-	if (tmp == NULL)
-		return CORE_ENOMEM;
-	csv_write(tmp, need, s, n);
-	rc = manifest__buf_add(b, tmp, need);
-	free(tmp);
-	return rc;
-}
-
-static int buf_printf(struct manifest__buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int buf_printf(struct manifest__buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return CORE_EINVAL;
-	return manifest__buf_add(b, tmp, (size_t)n);
+	if ((rc = buf_reserve(b, need)) != 0)
+		return rc;
+	csv_write(buf_tail(b), need, s, n);
+	buf_commit(b, need);
+	return 0;
 }
 
 int manifest_render(const struct manifest *m, char **out, size_t *len)
 {
-	struct manifest__buf b = { 0 };
-	int rc = manifest__buf_add(&b, MANIFEST_HEADER "\n",
-				   strlen(MANIFEST_HEADER) + 1);
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 0);
+	rc = buf_addstr(&b, MANIFEST_HEADER "\n");
 
 	*out = NULL;
 	*len = 0;
 	for (size_t i = 0; rc == 0 && i < m->n; i++) {
 		const struct manifest_entry *e = &m->e[i];
 
-		rc = manifest__buf_field(&b, e->file);
+		rc = add_field(&b, e->file);
 		if (rc == 0)
 			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
 					e->bytes, e->rows, e->sha256);
@@ -200,47 +160,47 @@ int manifest_render(const struct manifest *m, char **out, size_t *len)
 			rc = buf_printf(&b, "%" PRId64 ",%" PRId64, e->first_ts,
 					e->last_ts);
 		else if (rc == 0)
-			rc = manifest__buf_add(&b, ",", 1);
+			rc = buf_add(&b, ",", 1);
 		if (rc == 0)
-			rc = manifest__buf_add(&b, "\n", 1);
+			rc = buf_add(&b, "\n", 1);
 	}
 	if (rc != 0) {
-		free(b.p);
+		buf_release(&b);
 		return rc;
 	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	*out = buf_detach(&b, len);
+	return *out != NULL ? 0 : CORE_ENOMEM;
 }
 
 int manifest_render_cuts(const struct manifest *m, char **out, size_t *len)
 {
-	struct manifest__buf b = { 0 };
-	int rc = manifest__buf_add(&b, CUTS_HEADER "\n",
-				   strlen(CUTS_HEADER) + 1);
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 0);
+	rc = buf_addstr(&b, CUTS_HEADER "\n");
 
 	*out = NULL;
 	*len = 0;
 	for (size_t i = 0; rc == 0 && i < m->nc; i++) {
 		const struct manifest_cut *c = &m->c[i];
 
-		rc = manifest__buf_field(&b, c->file);
+		rc = add_field(&b, c->file);
 		if (rc == 0)
 			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
 					c->kept_bytes, c->cut_bytes,
 					c->cut_sha256);
 		if (rc == 0)
-			rc = manifest__buf_field(&b, c->reason);
+			rc = add_field(&b, c->reason);
 		if (rc == 0)
-			rc = manifest__buf_add(&b, "\n", 1);
+			rc = buf_add(&b, "\n", 1);
 	}
 	if (rc != 0) {
-		free(b.p);
+		buf_release(&b);
 		return rc;
 	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	*out = buf_detach(&b, len);
+	return *out != NULL ? 0 : CORE_ENOMEM;
 }
 
 /* ------------------------------------------------------------ model */
@@ -283,24 +243,6 @@ static int name_ok(const char *s)
 	return n > 0 && n <= MANIFEST_NAME_MAX;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / elem)
-		return CORE_ENOMEM;
-	q = realloc(*p, ncap * elem);
-	if (q == NULL)
-		return CORE_ENOMEM;
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
-
 int manifest_add(struct manifest *m, const struct manifest_entry *e)
 {
 	struct manifest_entry *d;
@@ -312,7 +254,7 @@ int manifest_add(struct manifest *m, const struct manifest_entry *e)
 		return CORE_EINVAL;
 	if (manifest_find(m, e->file) != NULL)
 		return CORE_EEXIST;
-	rc = grow((void **)&m->e, &m->cap, m->n, sizeof(*m->e));
+	rc = BUF_GROW(m->e, m->cap, m->n + 1);
 	if (rc != 0)
 		return rc;
 	d = &m->e[m->n];
@@ -336,7 +278,7 @@ int manifest_add_cut(struct manifest *m, const struct manifest_cut *c)
 		return CORE_EINVAL;
 	if (manifest_cut_find(m, c->file) != NULL)
 		return CORE_EEXIST;
-	rc = grow((void **)&m->c, &m->capc, m->nc, sizeof(*m->c));
+	rc = BUF_GROW(m->c, m->capc, m->nc + 1);
 	if (rc != 0)
 		return rc;
 	d = &m->c[m->nc];
