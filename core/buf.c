@@ -156,6 +156,11 @@ size_t buf_len(const struct buf *b)
 	return b->len;
 }
 
+size_t buf_room(const struct buf *b)
+{
+	return b->max - b->len;
+}
+
 int buf_error(const struct buf *b)
 {
 	return b->err;

@@ -66,6 +66,8 @@ const char *buf_str(const struct buf *b);
 /* Writable contents (NULL before the first add). Same lifetime. */
 char *buf_ptr(struct buf *b);
 size_t buf_len(const struct buf *b);
+/* How many more bytes the maximum allows. */
+size_t buf_room(const struct buf *b);
 /* The sticky error: 0 or the first CORE_E* an add returned. */
 int buf_error(const struct buf *b);
 /* Drop everything after the first `len` bytes (no-op when longer). */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
 #include "banned.h"
 
@@ -239,6 +240,30 @@ out:
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+int fs_read_fd(int fd, struct buf *b)
+{
+	for (;;) {
+		size_t want = buf_room(b) < 4096 ? buf_room(b) : 4096;
+		char probe;
+		ssize_t n;
+		int rc;
+
+		if (want > 0 && (rc = buf_reserve(b, want)) != 0)
+			return rc;
+		/* At the maximum, one more byte means the input is too big. */
+		n = read(fd, want > 0 ? buf_tail(b) : &probe, want > 0 ? want : 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return CORE_ESYS;
+		if (n == 0)
+			return 0;
+		if (want == 0)
+			return CORE_ETOOBIG;
+		buf_commit(b, (size_t)n);
+	}
 }
 
 int fs_clean_stale_temps(const char *dir)
