@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
 #include "fsutil.h"
 #include "manifest.h"
@@ -192,18 +193,8 @@ static int add_record(struct ledger *l, const struct ledger_record *r)
 {
 	struct ledger_record *d;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *p;
-
-		if (cap > SIZE_MAX / sizeof(*l->r))
-			return CORE_ENOMEM;
-		p = realloc(l->r, cap * sizeof(*l->r));
-		if (p == NULL)
-			return CORE_ENOMEM;
-		l->r = p;
-		l->cap = cap;
-	}
+	if (BUF_GROW(l->r, l->cap, l->n + 1) != 0)
+		return CORE_ENOMEM;
 	d = &l->r[l->n];
 	*d = *r;
 	d->archive = strdup(r->archive);

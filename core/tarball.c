@@ -20,6 +20,7 @@
 #include <archive_entry.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "core.h"
 #include "fsutil.h"
 #include "manifest.h"
@@ -812,8 +813,7 @@ struct seen {
 struct vstate {
 	struct seen *v;
 	size_t n, cap;
-	char *manifest, *cuts; /* member contents */
-	size_t manifest_len, cuts_len;
+	struct buf manifest, cuts; /* member contents */
 	int has_manifest, has_cuts;
 };
 
@@ -822,24 +822,8 @@ static void vstate_release(struct vstate *st)
 	for (size_t i = 0; i < st->n; i++)
 		free(st->v[i].name);
 	free(st->v);
-	free(st->manifest);
-	free(st->cuts);
-}
-
-static int keep_meta(char **dst, size_t *dlen, const void *buf, size_t n)
-{
-	char *p;
-
-	if (n > MANIFEST_MAX_BYTES - *dlen)
-		return CORE_ETOOBIG;
-	p = realloc(*dst, *dlen + n + 1);
-	if (p == NULL)
-		return CORE_ENOMEM;
-	memcpy(p + *dlen, buf, n);
-	*dlen += n;
-	p[*dlen] = '\0';
-	*dst = p;
-	return 0;
+	buf_release(&st->manifest);
+	buf_release(&st->cuts);
 }
 
 static int safe_name(const char *name)
@@ -885,10 +869,9 @@ static int hash_member(struct archive *a, struct gzsrc *s, struct vstate *st,
 		if ((rc = sha256_update(h, buf, n)) != 0)
 			break;
 		if (meta == 1)
-			rc = keep_meta(&st->manifest, &st->manifest_len, buf,
-				       n);
+			rc = buf_add(&st->manifest, buf, n);
 		else if (meta == 2)
-			rc = keep_meta(&st->cuts, &st->cuts_len, buf, n);
+			rc = buf_add(&st->cuts, buf, n);
 		if (rc != 0)
 			break;
 	}
@@ -927,15 +910,8 @@ static int verify_member(struct archive *a, struct gzsrc *s,
 		core_set_why(why, whysize, "member '%s': appears twice", name);
 		return CORE_ECORRUPT;
 	}
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 32;
-		void *p = realloc(st->v, cap * sizeof(*st->v));
-
-		if (p == NULL)
-			return CORE_ENOMEM;
-		st->v = p;
-		st->cap = cap;
-	}
+	if (BUF_GROW(st->v, st->cap, st->n + 1) != 0)
+		return CORE_ENOMEM;
 	cur = &st->v[st->n];
 	memset(cur, 0, sizeof(*cur));
 	cur->name = strdup(name);
@@ -990,11 +966,11 @@ static int embedded_manifest(struct vstate *st, struct manifest **out,
 		core_set_why(why, whysize, "no %s member", MANIFEST_NAME);
 		return CORE_ECORRUPT;
 	}
-	rc = manifest_parse(st->manifest ? st->manifest : "", st->manifest_len,
+	rc = manifest_parse(buf_str(&st->manifest), buf_len(&st->manifest),
 			    out, sub, sizeof(sub));
 	if (rc == 0 && st->has_cuts)
-		rc = manifest_parse_cuts(*out, st->cuts ? st->cuts : "",
-					 st->cuts_len, sub, sizeof(sub));
+		rc = manifest_parse_cuts(*out, buf_str(&st->cuts),
+					 buf_len(&st->cuts), sub, sizeof(sub));
 	if (rc != 0) {
 		core_set_why(why, whysize, "%s: %s",
 			     st->has_cuts ? "MANIFEST.csv/CUTS.csv"
@@ -1058,6 +1034,8 @@ int tarball_verify(const char *path, const struct manifest *expect,
 	char hex[SHA256_HEX_LEN], sub[200];
 	int rc;
 
+	buf_init(&st.manifest, MANIFEST_MAX_BYTES);
+	buf_init(&st.cuts, MANIFEST_MAX_BYTES);
 	if (embedded != NULL)
 		*embedded = NULL;
 	rc = gzsrc_open(&s, path);
