@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "buf.h"
 #include "core.h"
 #include "banned.h"
 
@@ -113,18 +114,8 @@ int transport_list_add(struct transport_list *l, const char *name,
 {
 	char *copy;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		struct transport_entry *nv;
-
-		if (ncap > SIZE_MAX / sizeof(*nv))
-			return CORE_ENOMEM;
-		nv = realloc(l->v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return CORE_ENOMEM;
-		l->v = nv;
-		l->cap = ncap;
-	}
+	if (BUF_GROW(l->v, l->cap, l->n + 1) != 0)
+		return CORE_ENOMEM;
 	copy = strndup(name, namelen);
 	if (copy == NULL)
 		return CORE_ENOMEM;
