@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
 #include "fsutil.h"
 #include "banned.h"
@@ -611,92 +612,56 @@ double metric_value(const struct metric_series *s)
 
 /* ------------------------------------------------------------ render */
 
-/* A growing output buffer; an allocation failure sticks until the end. */
-struct dbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void db_add(struct dbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (n >= b->cap - b->len || b->p == NULL) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (n >= cap - b->len) {
-			if (cap > SIZE_MAX / 2) {
-				b->oom = true;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void db_str(struct dbuf *b, const char *s)
-{
-	db_add(b, s, strlen(s));
-}
+/* Rendering appends to a buf without checking each add: its error is
+ * sticky, and metrics_render checks it once at the end. */
 
 /* HELP escapes \ and newline; label values also escape ". */
-static void db_esc(struct dbuf *b, const char *s, bool label)
+static void db_esc(struct buf *b, const char *s, bool label)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == '\\')
-			db_add(b, "\\\\", 2);
+			buf_add(b, "\\\\", 2);
 		else if (*s == '\n')
-			db_add(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 		else if (*s == '"' && label)
-			db_add(b, "\\\"", 2);
+			buf_add(b, "\\\"", 2);
 		else
-			db_add(b, s, 1);
+			buf_add(b, s, 1);
 	}
 }
 
-static void put_sample(struct dbuf *b, const struct metric_series *s,
+static void put_sample(struct buf *b, const struct metric_series *s,
 		       const char *suffix, const char *le, double v)
 {
 	const struct metric *f = s->fam;
 	char num[METRICS_NUM_MAX];
 
-	db_str(b, f->name);
-	db_str(b, suffix);
+	buf_addstr(b, f->name);
+	buf_addstr(b, suffix);
 	if (f->nlabels > 0 || le != NULL) {
-		db_add(b, "{", 1);
+		buf_add(b, "{", 1);
 		for (size_t i = 0; i < f->nlabels; i++) {
 			if (i > 0)
-				db_add(b, ",", 1);
-			db_str(b, f->labels[i]);
-			db_add(b, "=\"", 2);
+				buf_add(b, ",", 1);
+			buf_addstr(b, f->labels[i]);
+			buf_add(b, "=\"", 2);
 			db_esc(b, s->values[i], true);
-			db_add(b, "\"", 1);
+			buf_add(b, "\"", 1);
 		}
 		if (le != NULL) {
-			db_str(b, f->nlabels > 0 ? ",le=\"" : "le=\"");
-			db_str(b, le);
-			db_add(b, "\"", 1);
+			buf_addstr(b, f->nlabels > 0 ? ",le=\"" : "le=\"");
+			buf_addstr(b, le);
+			buf_add(b, "\"", 1);
 		}
-		db_add(b, "}", 1);
+		buf_add(b, "}", 1);
 	}
 	fmt_num(num, sizeof(num), v);
-	db_add(b, " ", 1);
-	db_str(b, num);
-	db_add(b, "\n", 1);
+	buf_add(b, " ", 1);
+	buf_addstr(b, num);
+	buf_add(b, "\n", 1);
 }
 
-static void put_histogram(struct dbuf *b, const struct metric_series *s)
+static void put_histogram(struct buf *b, const struct metric_series *s)
 {
 	const struct metric *f = s->fam;
 	uint64_t cum = 0;
@@ -711,7 +676,7 @@ static void put_histogram(struct dbuf *b, const struct metric_series *s)
 	put_sample(b, s, "_count", NULL, (double)s->count);
 }
 
-static void put_family(struct dbuf *b, const struct metric *f)
+static void put_family(struct buf *b, const struct metric *f)
 {
 	static const char *const type_name[] = {
 		[METRIC_COUNTER] = "counter",
@@ -722,17 +687,17 @@ static void put_family(struct dbuf *b, const struct metric *f)
 	if (f->series == NULL)
 		return;
 	if (f->help[0] != '\0') {
-		db_str(b, "# HELP ");
-		db_str(b, f->name);
-		db_add(b, " ", 1);
+		buf_addstr(b, "# HELP ");
+		buf_addstr(b, f->name);
+		buf_add(b, " ", 1);
 		db_esc(b, f->help, false);
-		db_add(b, "\n", 1);
+		buf_add(b, "\n", 1);
 	}
-	db_str(b, "# TYPE ");
-	db_str(b, f->name);
-	db_add(b, " ", 1);
-	db_str(b, type_name[f->type]);
-	db_add(b, "\n", 1);
+	buf_addstr(b, "# TYPE ");
+	buf_addstr(b, f->name);
+	buf_add(b, " ", 1);
+	buf_addstr(b, type_name[f->type]);
+	buf_add(b, "\n", 1);
 	for (const struct metric_series *s = f->series; s != NULL;
 	     s = s->next) {
 		if (f->type == METRIC_HISTOGRAM)
@@ -744,24 +709,20 @@ static void put_family(struct dbuf *b, const struct metric *f)
 
 int metrics_render(struct metrics *m, char **out, size_t *len)
 {
-	struct dbuf b = { 0 };
+	struct buf b;
 
 	*out = NULL;
 	*len = 0;
 	if (m == NULL)
 		return CORE_EINVAL;
-	db_add(&b, "", 0); /* an empty registry renders as "" */
+	buf_init(&b, 0);
 	pthread_mutex_lock(&m->lock);
 	for (const struct metric *f = m->head; f != NULL; f = f->next)
 		put_family(&b, f);
 	pthread_mutex_unlock(&m->lock);
-	if (b.oom) {
-		free(b.p);
-		return CORE_ENOMEM;
-	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	/* An empty registry renders as "". */
+	*out = buf_detach(&b, len);
+	return *out != NULL ? 0 : CORE_ENOMEM;
 }
 
 /* ------------------------------------------------------------ textfile */
