@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "buf.h"
 #include "core.h"
 #include "hourfile.h"
 #include "log.h"
@@ -316,15 +317,8 @@ static struct symfiles *sym_lookup(struct sink *s, const char *name, size_t len)
 			s->last_sym = i;
 			return &s->syms[i];
 		}
-	if (s->nsyms == s->capsyms) {
-		size_t cap = s->capsyms ? s->capsyms * 2 : 16;
-
-		n = realloc(s->syms, cap * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		s->syms = n;
-		s->capsyms = cap;
-	}
+	if (BUF_GROW(s->syms, s->capsyms, s->nsyms + 1) != 0)
+		return NULL;
 	s->last_sym = s->nsyms;
 	n = &s->syms[s->nsyms++];
 	memset(n, 0, sizeof(*n));
@@ -378,17 +372,10 @@ static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 	if (dup == NULL)
 		return;
 	pthread_mutex_lock(&s->mu);
-	if (s->nresnap == s->capresnap) {
-		size_t cap = s->capresnap ? s->capresnap * 2 : 8;
-		char **n = realloc(s->resnap, cap * sizeof(*n));
-
-		if (n == NULL) {
-			pthread_mutex_unlock(&s->mu);
-			free(dup);
-			return;
-		}
-		s->resnap = n;
-		s->capresnap = cap;
+	if (BUF_GROW(s->resnap, s->capresnap, s->nresnap + 1) != 0) {
+		pthread_mutex_unlock(&s->mu);
+		free(dup);
+		return;
 	}
 	s->resnap[s->nresnap++] = dup;
 	pthread_mutex_unlock(&s->mu);
