@@ -196,9 +196,10 @@ static int perform(struct transport *t, const char *what, const char *name,
 	rc = curlutil_classify_http(code);
 	if (rc == 0)
 		return 0;
-	return transport_fail(t, rc, "%s '%s': HTTP %ld%s%.300s", what, name,
-			      code, errbody != NULL && buf_len(&errbody->b) ? ": " : "",
-			      errbody != NULL ? buf_str(&errbody->b) : "");
+	return transport_fail(
+		t, rc, "%s '%s': HTTP %ld%s%.300s", what, name, code,
+		errbody != NULL && buf_len(&errbody->b) ? ": " : "",
+		errbody != NULL ? buf_str(&errbody->b) : "");
 }
 
 static int s3_put(struct transport *t, const char *local, const char *name,
@@ -457,7 +458,8 @@ static int s3_list(struct transport *t, struct transport_list *out)
 		rc = list_page(t, prefix, token, &sink);
 		if (rc == 0) {
 			rc = listing_parse_s3(buf_str(&sink.b),
-					      buf_len(&sink.b), on_key, &c, &page);
+					      buf_len(&sink.b), on_key, &c,
+					      &page);
 			if (rc == CORE_EPARSE)
 				rc = transport_fail(t, CORE_EREMOTE,
 						    "list: malformed "

@@ -313,8 +313,8 @@ static int list_one(struct transport *t, struct list_ctx *c, const char *rel)
 		return fail_curl(t, cc, "list", rel[0] ? rel : "/");
 	}
 	c->rel = rel;
-	rc = listing_parse_sftp(buf_str(&sink.b), buf_len(&sink.b),
-				on_entry, c);
+	rc = listing_parse_sftp(buf_str(&sink.b), buf_len(&sink.b), on_entry,
+				c);
 	curlutil_sink_release(&sink);
 	return rc;
 }

@@ -253,7 +253,8 @@ int fs_read_fd(int fd, struct buf *b)
 		if (want > 0 && (rc = buf_reserve(b, want)) != 0)
 			return rc;
 		/* At the maximum, one more byte means the input is too big. */
-		n = read(fd, want > 0 ? buf_tail(b) : &probe, want > 0 ? want : 1);
+		n = read(fd, want > 0 ? buf_tail(b) : &probe,
+			 want > 0 ? want : 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

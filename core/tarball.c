@@ -966,8 +966,8 @@ static int embedded_manifest(struct vstate *st, struct manifest **out,
 		core_set_why(why, whysize, "no %s member", MANIFEST_NAME);
 		return CORE_ECORRUPT;
 	}
-	rc = manifest_parse(buf_str(&st->manifest), buf_len(&st->manifest),
-			    out, sub, sizeof(sub));
+	rc = manifest_parse(buf_str(&st->manifest), buf_len(&st->manifest), out,
+			    sub, sizeof(sub));
 	if (rc == 0 && st->has_cuts)
 		rc = manifest_parse_cuts(*out, buf_str(&st->cuts),
 					 buf_len(&st->cuts), sub, sizeof(sub));

@@ -75,8 +75,8 @@ static void req_report(struct rest_req *r, const char *error)
 	if (r->reported)
 		return;
 	r->reported = 1;
-	r->done(r->ud, error ? 0 : r->status, buf_str(&r->body), buf_len(&r->body),
-		r->retry_after, error);
+	r->done(r->ud, error ? 0 : r->status, buf_str(&r->body),
+		buf_len(&r->body), r->retry_after, error);
 }
 
 static void req_timeout(lws_sorted_usec_list_t *sul)
@@ -100,7 +100,6 @@ static void req_timeout(lws_sorted_usec_list_t *sul)
 	lws_set_opaque_user_data(r->wsi, r);
 	lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
-
 
 static void read_retry_after(struct rest_req *r, struct lws *wsi)
 {
