@@ -1,5 +1,5 @@
-/* Unit suite for the recorder's network helpers: listen parsing, backoff,
- * the resolver thread and its cache. */
+/* Unit suite for the recorder's network helpers: backoff, the resolver
+ * thread and its cache (listen parsing is check_hostport). */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,48 +11,6 @@
 #include "resolve.h"
 #include "wsconn.h"
 #include "banned.h"
-
-START_TEST(test_split_listen)
-{
-	char host[64];
-	int port = -1;
-
-	ck_assert_int_eq(httpd_split_listen("127.0.0.1:8000", host,
-					    sizeof(host), &port),
-			 0);
-	ck_assert_str_eq(host, "127.0.0.1");
-	ck_assert_int_eq(port, 8000);
-	ck_assert_int_eq(
-		httpd_split_listen("[::1]:9101", host, sizeof(host), &port), 0);
-	ck_assert_str_eq(host, "::1");
-	ck_assert_int_eq(port, 9101);
-	ck_assert_int_eq(httpd_split_listen("localhost:0", host, sizeof(host),
-					    &port),
-			 0);
-	ck_assert_int_eq(port, 0);
-}
-END_TEST
-
-START_TEST(test_split_listen_bad)
-{
-	static const char *const bad[] = {
-		"127.0.0.1",  ":8000",	 "127.0.0.1:", "127.0.0.1:x",
-		"host:65536", "host:-1", "[::1]9101",  "[::1",
-		"h:8000 ",    "",
-	};
-	char host[8];
-	int port;
-
-	for (size_t i = 0; i < CORE_ARRAY_LEN(bad); i++)
-		ck_assert_msg(httpd_split_listen(bad[i], host, sizeof(host),
-						 &port) == CORE_EINVAL,
-			      "accepted '%s'", bad[i]);
-	/* A host longer than the buffer is refused, not cut. */
-	ck_assert_int_eq(httpd_split_listen("averylonghostname:1", host,
-					    sizeof(host), &port),
-			 CORE_EINVAL);
-}
-END_TEST
 
 START_TEST(test_backoff)
 {
@@ -168,8 +126,6 @@ int main(void)
 	SRunner *sr;
 	int failed, run;
 
-	tcase_add_test(tc, test_split_listen);
-	tcase_add_test(tc, test_split_listen_bad);
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_resolve);
 	tcase_set_timeout(tc, 60);
