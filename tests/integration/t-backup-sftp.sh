@@ -7,7 +7,7 @@
 . "$HERE/backup_sshd.sh"
 
 if [ ! -x /usr/sbin/sshd ]; then
-	echo "SKIP: no /usr/sbin/sshd (apt-get install openssh-server)"
+	skip "no /usr/sbin/sshd (apt-get install openssh-server)"
 	exit 0
 fi
 sshd_setup "$T/k"
