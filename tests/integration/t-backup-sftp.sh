@@ -3,8 +3,8 @@
 # a changed host key refused, SIGKILL during an upload then a rerun.
 # shellcheck source=tests/helpers/backup_testlib.sh
 . "$(dirname "$0")/../helpers/backup_testlib.sh"
-# shellcheck source=tests/helpers/backup_sshd.sh
-. "$HERE/backup_sshd.sh"
+# shellcheck source=tests/sim/sshd.sh
+. "$HERE/../sim/sshd.sh"
 
 if [ ! -x /usr/sbin/sshd ]; then
 	skip "no /usr/sbin/sshd (apt-get install openssh-server)"
