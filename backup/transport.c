@@ -47,6 +47,7 @@ int transport_fail(struct transport *t, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* CORE_EINVAL (with t->err) for a name transport_name_ok refuses. */
 static int name_check(struct transport *t, const char *name)
 {
 	if (!transport_name_ok(name))
@@ -135,6 +136,7 @@ void transport_list_release(struct transport_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* qsort order of transport_list_sort: by name, bytewise. */
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct transport_entry *x = a, *y = b;
