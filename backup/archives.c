@@ -189,6 +189,16 @@ int sidecar_parse(const char *buf, size_t len, const char *name,
 	return 0;
 }
 
+int sidecar_match(const char *hex, const char *side, char *why, size_t whysize)
+{
+	if (strcmp(hex, side) == 0)
+		return 0;
+	snprintf(why, whysize,
+		 "sha256 %.16s... does not match the sidecar's %.16s...", hex,
+		 side);
+	return CORE_ECORRUPT;
+}
+
 int sidecar_read(const char *path, char hex[SHA256_HEX_LEN])
 {
 	char sc[4200], *buf = NULL;

@@ -103,31 +103,37 @@ int buf_addch(struct buf *b, char c)
 	return buf_add(b, &c, 1);
 }
 
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+/* Format into the free room; the length the whole text needs, or -1. */
+static int format_tail(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list aq;
-	int n, rc;
+	int n;
 
-	if ((rc = buf_reserve(b, 0)) != 0)
-		return rc;
 	va_copy(aq, ap);
 	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, aq);
 	va_end(aq);
-	if (n < 0)
-		return b->err = CORE_EINVAL;
-	if ((size_t)n >= b->cap - b->len) {
-		if ((rc = buf_reserve(b, (size_t)n)) != 0) {
-			b->p[b->len] = '\0';
+	return n;
+}
+
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	int n, rc;
+
+	/* The first try usually fits; the second has the room it asked. */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((rc = buf_reserve(b, pass == 0 ? 0 : (size_t)n)) != 0) {
+			if (b->p != NULL)
+				b->p[b->len] = '\0';
 			return rc;
 		}
-		va_copy(aq, ap);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, aq);
-		va_end(aq);
-		if (n < 0)
+		if ((n = format_tail(b, fmt, ap)) < 0)
 			return b->err = CORE_EINVAL;
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
 	}
-	b->len += (size_t)n;
-	return 0;
+	return b->err = CORE_EINVAL; /* the text changed between passes */
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)

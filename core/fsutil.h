@@ -54,6 +54,9 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len);
  */
 int fs_read_fd(int fd, struct buf *b);
 
+/* read(2) that retries on EINTR: bytes read, 0 at the end, -1 (errno). */
+ssize_t fs_read_retry(int fd, void *buf, size_t n);
+
 /*
  * Remove stale temp files ".<anything>.tmp.<pid>" left in `dir` by a
  * crashed fs_write_atomic whose pid no longer runs. Returns the count

@@ -91,7 +91,7 @@ static ssize_t gzsrc_read(struct gzsrc *s)
 	}
 }
 
-int gzsrc_drain(struct gzsrc *s)
+static int drain(struct gzsrc *s)
 {
 	ssize_t n;
 
@@ -113,6 +113,16 @@ int gzsrc_drain(struct gzsrc *s)
 		}
 	}
 	return 0;
+}
+
+int gzsrc_drain(struct gzsrc *s, char *why, size_t whysize)
+{
+	int rc = drain(s);
+
+	if (rc == 0)
+		return 0;
+	core_set_why(why, whysize, "%s", s->msg);
+	return rc == CORE_ESYS ? CORE_ESYS : CORE_ECORRUPT;
 }
 
 static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
@@ -141,7 +151,7 @@ void gzsrc_close(struct gzsrc *s)
 	s->fd = -1;
 }
 
-int gzsrc_open(struct gzsrc *s, const char *path)
+static int open_source(struct gzsrc *s, const char *path)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -158,6 +168,16 @@ int gzsrc_open(struct gzsrc *s, const char *path)
 		return CORE_ESYS;
 	(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
+}
+
+int gzsrc_open(struct gzsrc *s, const char *path, char *why, size_t whysize)
+{
+	int rc = open_source(s, path);
+
+	if (rc != 0)
+		core_set_why(why, whysize, "open '%s': %s", path,
+			     core_strerror(rc));
+	return rc;
 }
 
 int gzsrc_read_failed(struct archive *a, struct gzsrc *s, char *why,

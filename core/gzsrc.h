@@ -29,13 +29,14 @@ struct gzsrc {
 	char msg[160];
 };
 
-/* Open `path`. 0, CORE_ENOMEM or CORE_ESYS; call gzsrc_close either way. */
-int gzsrc_open(struct gzsrc *s, const char *path);
+/* Open `path`. 0, CORE_ENOMEM or CORE_ESYS with why set; call
+ * gzsrc_close either way. */
+int gzsrc_open(struct gzsrc *s, const char *path, char *why, size_t whysize);
 /* Free everything; s may be opened again. */
 void gzsrc_close(struct gzsrc *s);
 /* Read to the end of the gzip stream and of the file: nothing may
- * follow. 0 or the stream's CORE_E*. */
-int gzsrc_drain(struct gzsrc *s);
+ * follow. 0, or CORE_ESYS or CORE_ECORRUPT with why set. */
+int gzsrc_drain(struct gzsrc *s, char *why, size_t whysize);
 /*
  * A libarchive tar reader on the inflated stream (*out; the caller frees
  * it with archive_read_free). Opening already reads (to detect the

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "core.h"
+#include "fsutil.h"
 #include "banned.h"
 
 struct sha256 {
@@ -111,10 +112,8 @@ int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
-		ssize_t n = read(fd, buf, bufsize);
+		ssize_t n = fs_read_retry(fd, buf, bufsize);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			rc = CORE_ESYS;
 			goto out;

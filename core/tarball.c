@@ -192,10 +192,8 @@ static int copy_file(struct tarball_writer *w, int fd, const char *name,
 
 	while (left > 0) {
 		size_t want = left < IO_CHUNK ? (size_t)left : IO_CHUNK;
-		ssize_t n = read(fd, w->buf, want);
+		ssize_t n = fs_read_retry(fd, w->buf, want);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			core_set_why(why, whysize, "read '%s': %s", name,
 				     strerror(errno));

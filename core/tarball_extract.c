@@ -171,13 +171,8 @@ int tarball_extract(const char *path, const char *dest,
 
 	if (nextracted != NULL)
 		*nextracted = 0;
-	rc = gzsrc_open(&s, path);
-	if (rc != 0) {
-		core_set_why(why, whysize, "open '%s': %s", path,
-			     core_strerror(rc));
-		goto out;
-	}
-	if ((rc = gzsrc_reader_open(&s, &a, why, whysize)) != 0)
+	if ((rc = gzsrc_open(&s, path, why, whysize)) != 0 ||
+	    (rc = gzsrc_reader_open(&s, &a, why, whysize)) != 0)
 		goto out;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		if ((rc = extract_check(e, why, whysize)) != 0)
@@ -193,11 +188,8 @@ int tarball_extract(const char *path, const char *dest,
 		rc = gzsrc_read_failed(a, &s, why, whysize);
 		goto out;
 	}
-	if ((rc = gzsrc_drain(&s)) != 0) {
-		core_set_why(why, whysize, "%s", s.msg);
-		rc = rc == CORE_ESYS ? rc : CORE_ECORRUPT;
+	if ((rc = gzsrc_drain(&s, why, whysize)) != 0)
 		goto out;
-	}
 	if (names != NULL && done < count_names(names)) {
 		core_set_why(why, whysize, "%zu requested members not found",
 			     count_names(names) - done);

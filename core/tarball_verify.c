@@ -166,8 +166,8 @@ static int read_all_members(struct gzsrc *s, struct vstate *st, char *why,
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = gzsrc_read_failed(a, s, why, whysize);
 	archive_read_free(a);
-	if (rc == 0 && (rc = gzsrc_drain(s)) != 0)
-		core_set_why(why, whysize, "%s", s->msg);
+	if (rc == 0)
+		rc = gzsrc_drain(s, why, whysize);
 	return rc == CORE_ESYS ? CORE_ESYS : rc ? CORE_ECORRUPT : 0;
 }
 
@@ -254,12 +254,8 @@ int tarball_verify(const char *path, const struct manifest *expect,
 	buf_init(&st.cuts, MANIFEST_MAX_BYTES);
 	if (embedded != NULL)
 		*embedded = NULL;
-	rc = gzsrc_open(&s, path);
-	if (rc != 0) {
-		core_set_why(why, whysize, "open '%s': %s", path,
-			     core_strerror(rc));
+	if ((rc = gzsrc_open(&s, path, why, whysize)) != 0)
 		goto out;
-	}
 	rc = read_all_members(&s, &st, why, whysize);
 	if (rc == 0)
 		rc = embedded_manifest(&st, &m, why, whysize);

@@ -68,6 +68,20 @@ static void ask_resnapshot(struct sink *s, struct symfiles *sf)
 	queue_resnapshot(s, sf);
 }
 
+/* Append a book_events "dropped" row saying `detail`; 0 or CORE_E*. */
+static int put_dropped(struct hourfile *ev, int64_t local_us,
+		       const char *detail)
+{
+	char ts[24];
+	const char *f[6] = { ts, "dropped", "", "", "", detail };
+	size_t lens[6];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(f[i]);
+	return hourfile_append(ev, local_us, f, lens, 6);
+}
+
 /*
  * Before the snapshot block that closes a hole, say in book_events how
  * many rows the hole cost (rows the file refused plus rows held back).
@@ -77,28 +91,18 @@ static void tell_losses(struct sink *s, struct symfiles *sf, int64_t local_us)
 {
 	struct hourfile_stats hs;
 	struct hourfile *ev = sink__sym_file(s, sf, SINK_EVENTS);
-	char ts[24], detail[128];
-	const char *f[6];
-	size_t lens[6];
+	char detail[128];
 	uint64_t lost;
 
 	hourfile_get_stats(sf->hf[SINK_L2], &hs);
 	lost = hs.rows_dropped + sf->held_back - sf->lost_told;
 	if (lost == 0 || ev == NULL)
 		return;
-	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
 	snprintf(
 		detail, sizeof(detail),
 		"%llu incremental_book_L2 rows lost to write errors since %lld",
 		(unsigned long long)lost, (long long)sf->hole_since);
-	f[0] = ts;
-	f[1] = "dropped";
-	f[2] = f[3] = f[4] = "";
-	f[5] = detail;
-	for (int i = 0; i < 6; i++)
-		lens[i] = strlen(f[i]);
-	if (hourfile_append(ev, local_us, f, lens, 6) == 0 &&
-	    !hourfile_take_gap(ev)) {
+	if (put_dropped(ev, local_us, detail) == 0 && !hourfile_take_gap(ev)) {
 		sf->lost_told += lost;
 		log_warn("%s: %s", sf->name, detail);
 	}
@@ -132,26 +136,17 @@ void sink__tell_cut(struct sink *s, struct symfiles *sf, int64_t local_us,
 		    uint64_t rows)
 {
 	struct hourfile *ev;
-	char ts[24], detail[160];
-	const char *f[6];
-	size_t lens[6];
+	char detail[160];
 	int rc;
 
 	if (rows == 0 || !(s->cfg->datasets & DATASET_BOOK_EVENTS) ||
 	    (ev = sink__sym_file(s, sf, SINK_EVENTS)) == NULL)
 		return;
-	snprintf(ts, sizeof(ts), "%lld", (long long)local_us);
 	snprintf(detail, sizeof(detail),
 		 "%llu incremental_book_L2 rows cut: the snapshot block no "
 		 "diff followed is replaced by the next one",
 		 (unsigned long long)rows);
-	f[0] = ts;
-	f[1] = "dropped";
-	f[2] = f[3] = f[4] = "";
-	f[5] = detail;
-	for (int i = 0; i < 6; i++)
-		lens[i] = strlen(f[i]);
-	rc = hourfile_append(ev, local_us, f, lens, 6);
+	rc = put_dropped(ev, local_us, detail);
 	if (rc != 0)
 		sink__note_error(s, sf, SINK_EVENTS, rc);
 	log_info("%s: %s", sf->name, detail);
