@@ -293,6 +293,48 @@ static int rec_defaults(void *obj, const char *name)
 								 : CORE_ENOMEM;
 }
 
+/*
+ * Each exchange's book channels: `channel` must name one of them. A new
+ * exchange adds its row here (the exchange's own code cannot be reached
+ * from core).
+ */
+static const struct {
+	enum exchange ex;
+	const char *venue;	 /* for the message */
+	const char *channels[3]; /* NULL-terminated */
+	const char *expected;	 /* for the message */
+} channel_rules[] = {
+	{ EXCHANGE_GATEIO,
+	  "Gate.io",
+	  { "spot.order_book_update", "spot.obu", NULL },
+	  "spot.order_book_update or spot.obu" },
+	{ EXCHANGE_MEXC,
+	  "MEXC",
+	  { "spot@public.aggre.depth.v3.api.pb", NULL },
+	  "spot@public.aggre.depth.v3.api.pb" },
+};
+
+/* channel (not NULL) against the rule of cfg's exchange, if it has one. */
+static void rec_channel_rules(struct ctx *c, const struct recorder_config *cfg,
+			      yaml_node_t *chan)
+{
+	char q[CFG_QUOTE];
+
+	for (size_t i = 0; i < CORE_ARRAY_LEN(channel_rules); i++) {
+		if (channel_rules[i].ex != cfg->exchange)
+			continue;
+		for (const char *const *ch = channel_rules[i].channels;
+		     *ch != NULL; ch++)
+			if (strcmp(cfg->channel, *ch) == 0)
+				return;
+		err_node(c, chan,
+			 "channel: '%s' is not a %s book channel (expected %s)",
+			 quote(q, chan), channel_rules[i].venue,
+			 channel_rules[i].expected);
+		return;
+	}
+}
+
 /* Rules that involve more than one key. */
 static void rec_cross(struct ctx *c, struct recorder_config *cfg,
 		      const struct seen *seen)
@@ -301,25 +343,8 @@ static void rec_cross(struct ctx *c, struct recorder_config *cfg,
 	yaml_node_t *chan = seen_val(rec_keys, n, seen, "channel");
 	yaml_node_t *depth = seen_val(rec_keys, n, seen, "snapshot_depth");
 
-	if (cfg->exchange == EXCHANGE_GATEIO && cfg->channel != NULL &&
-	    strcmp(cfg->channel, "spot.order_book_update") != 0 &&
-	    strcmp(cfg->channel, "spot.obu") != 0) {
-		char q[CFG_QUOTE];
-
-		err_node(c, chan,
-			 "channel: '%s' is not a Gate.io book channel "
-			 "(expected spot.order_book_update or spot.obu)",
-			 quote(q, chan));
-	}
-	if (cfg->exchange == EXCHANGE_MEXC && cfg->channel != NULL &&
-	    strcmp(cfg->channel, "spot@public.aggre.depth.v3.api.pb") != 0) {
-		char q[CFG_QUOTE];
-
-		err_node(c, chan,
-			 "channel: '%s' is not a MEXC book channel "
-			 "(expected spot@public.aggre.depth.v3.api.pb)",
-			 quote(q, chan));
-	}
+	if (cfg->channel != NULL)
+		rec_channel_rules(c, cfg, chan);
 	if (cfg->snapshot_depth <= cfg->depth_limit)
 		return;
 	/* The default must not break an old file with a shallow book. */

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 struct archive;
+struct archive_entry;
 struct sha256;
 
 /* Embedded by the caller; the fields are private except raw_sha and
@@ -52,5 +53,8 @@ int gzsrc_read_failed(struct archive *a, struct gzsrc *s, char *why,
 /* A member name that is relative, not empty, has no "." or ".."
  * component and fits MANIFEST_NAME_MAX: 1 or 0 (tarball_verify.c). */
 int tarball__safe_name(const char *name);
+/* CORE_ECORRUPT (why: "member 'x': not a safe regular file") unless the
+ * entry is a regular file with a safe name; else 0. */
+int tarball__check_member(struct archive_entry *e, char *why, size_t whysize);
 
 #endif

@@ -460,11 +460,22 @@ static void format_row(struct hourfile *hf, const char *const *fields,
 	hf->row_end[hf->nrows++] = hf->used;
 }
 
+/* The row buffer reallocated to `want` bytes; 0 or CORE_ENOMEM. */
+static int resize_buf(struct hourfile *hf, size_t want)
+{
+	char *nb = realloc(hf->buf, want);
+
+	if (nb == NULL)
+		return CORE_ENOMEM;
+	hf->buf = nb;
+	hf->bufsize = want;
+	return 0;
+}
+
 /* Room for `need` more bytes: write out first, grow only up to the cap. */
 static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 {
 	size_t want;
-	char *nb;
 
 	if (hf->bufsize - hf->used >= need)
 		return 0;
@@ -475,12 +486,7 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 			want *= 2;
 		if (want > hf->planned)
 			want = hf->planned;
-		nb = realloc(hf->buf, want);
-		if (nb == NULL)
-			return CORE_ENOMEM;
-		hf->buf = nb;
-		hf->bufsize = want;
-		return 0;
+		return resize_buf(hf, want);
 	}
 	if (hf->nrows > 0)
 		*flush_rc = write_out(hf);
@@ -491,12 +497,7 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 		want = hf->cap;
 	if (want < need)
 		return CORE_ETOOBIG;
-	nb = realloc(hf->buf, want);
-	if (nb == NULL)
-		return CORE_ENOMEM;
-	hf->buf = nb;
-	hf->bufsize = want;
-	return 0;
+	return resize_buf(hf, want);
 }
 
 /* Is this row, already checked against the schema, a block row? */

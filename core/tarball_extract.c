@@ -136,20 +136,6 @@ static int extract_one(struct archive *a, struct gzsrc *s,
 	return rc;
 }
 
-static int extract_check(struct archive_entry *e, char *why, size_t whysize)
-{
-	const char *name = archive_entry_pathname(e);
-
-	if (name == NULL || !tarball__safe_name(name) ||
-	    archive_entry_filetype(e) != AE_IFREG) {
-		core_set_why(why, whysize,
-			     "member '%s': not a safe regular file",
-			     name ? name : "?");
-		return CORE_ECORRUPT;
-	}
-	return 0;
-}
-
 static size_t count_names(const char *const *names)
 {
 	size_t n = 0;
@@ -175,7 +161,7 @@ int tarball_extract(const char *path, const char *dest,
 	    (rc = gzsrc_reader_open(&s, &a, why, whysize)) != 0)
 		goto out;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if ((rc = extract_check(e, why, whysize)) != 0)
+		if ((rc = tarball__check_member(e, why, whysize)) != 0)
 			goto out;
 		if (!want_member(archive_entry_pathname(e), names, flags))
 			continue;

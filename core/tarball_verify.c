@@ -62,6 +62,20 @@ int tarball__safe_name(const char *name)
 	return 1;
 }
 
+int tarball__check_member(struct archive_entry *e, char *why, size_t whysize)
+{
+	const char *name = archive_entry_pathname(e);
+
+	if (name == NULL || !tarball__safe_name(name) ||
+	    archive_entry_filetype(e) != AE_IFREG) {
+		core_set_why(why, whysize,
+			     "member '%s': not a safe regular file",
+			     name ? name : "?");
+		return CORE_ECORRUPT;
+	}
+	return 0;
+}
+
 /* Hash one member's data; keep it when it is MANIFEST.csv or CUTS.csv. */
 static int hash_member(struct archive *a, struct gzsrc *s, struct vstate *st,
 		       struct seen *cur, int meta, char *why, size_t whysize)
@@ -115,13 +129,8 @@ static int verify_member(struct archive *a, struct gzsrc *s,
 	struct seen *cur;
 	int meta = 0, rc;
 
-	if (name == NULL || !tarball__safe_name(name) ||
-	    archive_entry_filetype(e) != AE_IFREG) {
-		core_set_why(why, whysize,
-			     "member '%s': not a safe regular file",
-			     name ? name : "?");
-		return CORE_ECORRUPT;
-	}
+	if ((rc = tarball__check_member(e, why, whysize)) != 0)
+		return rc;
 	if (seen_find(st, name) >= 0) {
 		core_set_why(why, whysize, "member '%s': appears twice", name);
 		return CORE_ECORRUPT;
