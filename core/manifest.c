@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "buf.h"
 #include "core.h"
+#include "sha256.h"
 #include "banned.h"
 
 struct manifest {
@@ -139,28 +141,50 @@ static int add_field(struct buf *b, const char *s)
 	return 0;
 }
 
-int manifest_render(const struct manifest *m, char **out, size_t *len)
+/* One MANIFEST.csv row. */
+static int render_entry(struct buf *b, const void *v)
+{
+	const struct manifest_entry *e = v;
+	int rc = add_field(b, e->file);
+
+	if (rc == 0)
+		rc = buf_printf(b, ",%" PRIu64 ",%" PRIu64 ",%s,", e->bytes,
+				e->rows, e->sha256);
+	if (rc == 0 && e->has_times)
+		rc = buf_printf(b, "%" PRId64 ",%" PRId64, e->first_ts,
+				e->last_ts);
+	else if (rc == 0)
+		rc = buf_add(b, ",", 1);
+	return rc;
+}
+
+/* One CUTS.csv row. */
+static int render_cut(struct buf *b, const void *v)
+{
+	const struct manifest_cut *c = v;
+	int rc = add_field(b, c->file);
+
+	if (rc == 0)
+		rc = buf_printf(b, ",%" PRIu64 ",%" PRIu64 ",%s,",
+				c->kept_bytes, c->cut_bytes, c->cut_sha256);
+	if (rc == 0)
+		rc = add_field(b, c->reason);
+	return rc;
+}
+
+/* header, then row() of each of v[n] (`size` bytes each), one a line. */
+static int render(const char *header, int (*row)(struct buf *, const void *),
+		  const void *v, size_t n, size_t size, char **out, size_t *len)
 {
 	struct buf b;
 	int rc;
 
-	buf_init(&b, 0);
-	rc = buf_addstr(&b, MANIFEST_HEADER "\n");
-
 	*out = NULL;
 	*len = 0;
-	for (size_t i = 0; rc == 0 && i < m->n; i++) {
-		const struct manifest_entry *e = &m->e[i];
-
-		rc = add_field(&b, e->file);
-		if (rc == 0)
-			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
-					e->bytes, e->rows, e->sha256);
-		if (rc == 0 && e->has_times)
-			rc = buf_printf(&b, "%" PRId64 ",%" PRId64, e->first_ts,
-					e->last_ts);
-		else if (rc == 0)
-			rc = buf_add(&b, ",", 1);
+	buf_init(&b, 0);
+	rc = buf_addstr(&b, header);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = row(&b, (const char *)v + i * size);
 		if (rc == 0)
 			rc = buf_add(&b, "\n", 1);
 	}
@@ -172,35 +196,16 @@ int manifest_render(const struct manifest *m, char **out, size_t *len)
 	return *out != NULL ? 0 : CORE_ENOMEM;
 }
 
+int manifest_render(const struct manifest *m, char **out, size_t *len)
+{
+	return render(MANIFEST_HEADER "\n", render_entry, m->e, m->n,
+		      sizeof(*m->e), out, len);
+}
+
 int manifest_render_cuts(const struct manifest *m, char **out, size_t *len)
 {
-	struct buf b;
-	int rc;
-
-	buf_init(&b, 0);
-	rc = buf_addstr(&b, CUTS_HEADER "\n");
-
-	*out = NULL;
-	*len = 0;
-	for (size_t i = 0; rc == 0 && i < m->nc; i++) {
-		const struct manifest_cut *c = &m->c[i];
-
-		rc = add_field(&b, c->file);
-		if (rc == 0)
-			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
-					c->kept_bytes, c->cut_bytes,
-					c->cut_sha256);
-		if (rc == 0)
-			rc = add_field(&b, c->reason);
-		if (rc == 0)
-			rc = buf_add(&b, "\n", 1);
-	}
-	if (rc != 0) {
-		buf_release(&b);
-		return rc;
-	}
-	*out = buf_detach(&b, len);
-	return *out != NULL ? 0 : CORE_ENOMEM;
+	return render(CUTS_HEADER "\n", render_cut, m->c, m->nc, sizeof(*m->c),
+		      out, len);
 }
 
 /* ------------------------------------------------------------ model */
@@ -225,17 +230,6 @@ void manifest_free(struct manifest *m)
 	free(m);
 }
 
-static int hex64_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
 static int name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -248,7 +242,7 @@ int manifest_add(struct manifest *m, const struct manifest_entry *e)
 	struct manifest_entry *d;
 	int rc;
 
-	if (e->file == NULL || !name_ok(e->file) || !hex64_ok(e->sha256))
+	if (e->file == NULL || !name_ok(e->file) || !sha256_hex_ok(e->sha256))
 		return CORE_EINVAL;
 	if (e->has_times && (e->first_ts < 0 || e->first_ts > e->last_ts))
 		return CORE_EINVAL;
@@ -271,26 +265,24 @@ int manifest_add(struct manifest *m, const struct manifest_entry *e)
 int manifest_add_cut(struct manifest *m, const struct manifest_cut *c)
 {
 	struct manifest_cut *d;
+	char *file, *reason;
 	int rc;
 
-	if (c->file == NULL || !name_ok(c->file) || !hex64_ok(c->cut_sha256) ||
-	    c->reason == NULL || strlen(c->reason) > MANIFEST_REASON_MAX)
+	if (c->file == NULL || !name_ok(c->file) ||
+	    !sha256_hex_ok(c->cut_sha256) || c->reason == NULL ||
+	    strlen(c->reason) > MANIFEST_REASON_MAX)
 		return CORE_EINVAL;
 	if (manifest_cut_find(m, c->file) != NULL)
 		return CORE_EEXIST;
 	rc = BUF_GROW(m->c, m->capc, m->nc + 1);
 	if (rc != 0)
 		return rc;
-	d = &m->c[m->nc];
-	*d = *c;
-	d->file = strdup(c->file);
-	d->reason = strdup(c->reason);
-	if (d->file == NULL || d->reason == NULL) {
-		free((char *)d->file);
-		free((char *)d->reason);
+	if (core_dup2(c->file, c->reason, &file, &reason) != 0)
 		return CORE_ENOMEM;
-	}
-	m->nc++;
+	d = &m->c[m->nc++];
+	*d = *c;
+	d->file = file;
+	d->reason = reason;
 	return 0;
 }
 
@@ -304,13 +296,32 @@ const struct manifest_entry *manifest_get(const struct manifest *m, size_t i)
 	return i < m->n ? &m->e[i] : NULL;
 }
 
+/*
+ * The element of v[n] (each `size` bytes, its first member the
+ * `const char *file`) named `file`, or NULL: one lookup for entries and
+ * cuts.
+ */
+static const void *find_file(const void *v, size_t n, size_t size,
+			     const char *file)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *const *f =
+			(const void *)((const char *)v + i * size);
+
+		if (strcmp(*f, file) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+_Static_assert(offsetof(struct manifest_entry, file) == 0 &&
+		       offsetof(struct manifest_cut, file) == 0,
+	       "find_file reads `file` at the start of each element");
+
 const struct manifest_entry *manifest_find(const struct manifest *m,
 					   const char *file)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->e[i].file, file) == 0)
-			return &m->e[i];
-	return NULL;
+	return find_file(m->e, m->n, sizeof(*m->e), file);
 }
 
 size_t manifest_cut_count(const struct manifest *m)
@@ -326,10 +337,7 @@ const struct manifest_cut *manifest_cut_get(const struct manifest *m, size_t i)
 const struct manifest_cut *manifest_cut_find(const struct manifest *m,
 					     const char *file)
 {
-	for (size_t i = 0; i < m->nc; i++)
-		if (strcmp(m->c[i].file, file) == 0)
-			return &m->c[i];
-	return NULL;
+	return find_file(m->c, m->nc, sizeof(*m->c), file);
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -401,7 +409,7 @@ static int entry_from_fields(struct mparse *st, size_t line,
 		bad = 1;
 	else if (parse_u64(f[2], l[2], &e.rows) != 0)
 		bad = 2;
-	else if (l[3] != 64 || !hex64_ok(f[3]))
+	else if (l[3] != 64 || !sha256_hex_ok(f[3]))
 		bad = 3;
 	else if (l[4] == 0 && l[5] == 0)
 		e.has_times = false;
@@ -531,7 +539,7 @@ static int cut_row(void *ud, size_t line, const char *const *f, const size_t *l,
 		bad = 1;
 	else if (parse_u64(f[2], l[2], &c.cut_bytes) != 0 || c.cut_bytes == 0)
 		bad = 2;
-	else if (l[3] != 64 || !hex64_ok(f[3]))
+	else if (l[3] != 64 || !sha256_hex_ok(f[3]))
 		bad = 3;
 	else if (l[4] == 0 || l[4] > MANIFEST_REASON_MAX ||
 		 memchr(f[4], '\0', l[4]) != NULL)

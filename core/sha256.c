@@ -141,3 +141,14 @@ int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 	errno = saved;
 	return rc;
 }
+
+bool sha256_hex_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
+}
