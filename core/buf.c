@@ -117,7 +117,7 @@ static int format_tail(struct buf *b, const char *fmt, va_list ap)
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
-	int n, rc;
+	int n = 0, rc;
 
 	/* The first try usually fits; the second has the room it asked. */
 	for (int pass = 0; pass < 2; pass++) {

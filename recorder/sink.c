@@ -1,10 +1,11 @@
 /*
  * The sink's block pool and queue, and its lifecycle. The network
  * thread packs rows into 64 KiB blocks and hands over whole blocks; the
- * writer thread unpacks them into per-<symbol, dataset> hourfiles. Blocks come from a capped
- * pool, so a stalled disk costs at most SINK_BLOCKS blocks of memory and
- * then drops rows (counted) instead of blocking the network side, which
- * watches sink_fill_percent() to pause reading before that happens.
+ * writer thread unpacks them into per-<symbol, dataset> hourfiles.
+ * Blocks come from a capped pool, so a stalled disk costs at most
+ * SINK_BLOCKS blocks of memory and then drops rows (counted) instead of
+ * blocking the network side, which watches sink_fill_percent() to pause
+ * reading before that happens.
  *
  * The writer thread is sink_writer.c, the file table sink_files.c, the
  * hole and block state sink_holes.c.
