@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "core.h"
 #include "fsutil.h"
 #include "timeutil.h"
@@ -88,15 +89,8 @@ static int scan_add(struct scan *s, const char *rel)
 	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		struct local_archive *nv = realloc(s->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return CORE_ENOMEM;
-		s->v = nv;
-		s->cap = ncap;
-	}
+	if (BUF_GROW(s->v, s->cap, s->n + 1) != 0)
+		return CORE_ENOMEM;
 	a = &s->v[s->n];
 	memset(a, 0, sizeof(*a));
 	if (archive_name_parse(rel, a->exchange, &a->hour_us) != 0)
@@ -193,6 +187,16 @@ int sidecar_parse(const char *buf, size_t len, const char *name,
 	memcpy(hex, buf, 64);
 	hex[64] = '\0';
 	return 0;
+}
+
+int sidecar_match(const char *hex, const char *side, char *why, size_t whysize)
+{
+	if (strcmp(hex, side) == 0)
+		return 0;
+	snprintf(why, whysize,
+		 "sha256 %.16s... does not match the sidecar's %.16s...", hex,
+		 side);
+	return CORE_ECORRUPT;
 }
 
 int sidecar_read(const char *path, char hex[SHA256_HEX_LEN])

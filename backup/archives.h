@@ -49,6 +49,10 @@ int sidecar_parse(const char *buf, size_t len, const char *name,
 /* Read and parse the sidecar of the archive at `path` (path + ".sha256"). */
 int sidecar_read(const char *path, char hex[SHA256_HEX_LEN]);
 
+/* 0 when the sha256 `hex` equals the sidecar's `side`, else CORE_ECORRUPT
+ * with both (shortened) in why. */
+int sidecar_match(const char *hex, const char *side, char *why, size_t whysize);
+
 /* The last path component of `rel`. */
 const char *archive_basename(const char *rel);
 

@@ -8,41 +8,28 @@
 #include "transport.h"
 #include "banned.h"
 
+void curlutil_sink_init(struct curl_sink *s, size_t max)
+{
+	buf_init(&s->b, max);
+	s->overflow = 0;
+}
+
 size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct curl_sink *s = userdata;
 	size_t n = size * nmemb;
+	int rc = buf_add(&s->b, ptr, n);
 
-	if (s->len + n > s->max) {
+	if (rc == CORE_ETOOBIG)
 		s->overflow = 1;
-		return 0; /* aborts the transfer */
-	}
-	if (s->len + n + 1 > s->cap) {
-		size_t ncap = s->cap ? s->cap : 4096;
-		char *nb;
-
-		while (ncap < s->len + n + 1)
-			ncap *= 2;
-		nb = realloc(s->buf, ncap);
-		if (nb == NULL)
-			return 0;
-		s->buf = nb;
-		s->cap = ncap;
-	}
-	memcpy(s->buf + s->len, ptr, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
+	return rc == 0 ? n : 0; /* 0 aborts the transfer */
 }
 
 void curlutil_sink_release(struct curl_sink *s)
 {
 	if (s == NULL)
 		return;
-	free(s->buf);
-	s->buf = NULL;
-	s->len = 0;
-	s->cap = 0;
+	buf_release(&s->b);
 	s->overflow = 0;
 }
 

@@ -10,14 +10,17 @@
 
 #include <curl/curl.h>
 
-/* A response body kept in memory, capped at `max` bytes. */
+#include "buf.h"
+
+/* A response body kept in memory, capped at the maximum given to
+ * curlutil_sink_init; `overflow` says the cap stopped the transfer. */
 struct curl_sink {
-	char *buf;
-	size_t len;
-	size_t cap;
-	size_t max;
+	struct buf b;
 	int overflow;
 };
+
+/* Ready an empty sink that keeps at most `max` bytes. */
+void curlutil_sink_init(struct curl_sink *s, size_t max);
 
 /* CURLOPT_WRITEFUNCTION for a struct curl_sink (WRITEDATA). */
 size_t curlutil_sink_write(char *ptr, size_t size, size_t nmemb,

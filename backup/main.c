@@ -108,6 +108,7 @@ struct args {
 	bool check, seen_restore_opt, seen_verify_opt;
 };
 
+/* `s` as an ISO 8601 UTC time into *out; EXIT_USAGE (logged) if not. */
 static int parse_time(const char *what, const char *s, int64_t *out)
 {
 	if (time_parse_iso(s, out) != 0) {
@@ -180,6 +181,7 @@ static int take_opt(int c, struct args *a, struct bk *b)
 	return -1;
 }
 
+/* The command exists and got only its own options; 0 or EXIT_USAGE. */
 static int check_args(struct args *a, struct bk *b)
 {
 	const char *cmd = a->command;
@@ -223,6 +225,8 @@ static int check_args(struct args *a, struct bk *b)
 	return 0;
 }
 
+/* The command line into a and b: 0 to go on, else the EXIT_* code to
+ * exit with (0 after --help). */
 static int parse_args(int argc, char **argv, struct args *a, struct bk *b)
 {
 	int c, rc;
@@ -242,6 +246,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct bk *b)
 	return check_args(a, b);
 }
 
+/* Config, secrets and the derived paths; 0 or EXIT_USAGE (logged). */
 static int load(struct bk *b, const char *path)
 {
 	char *errmsg = NULL, err[1024];
@@ -281,6 +286,7 @@ static int load(struct bk *b, const char *path)
 	return 0;
 }
 
+/* Dispatch a command checked by check_args; its EXIT_* code. */
 static int run(struct bk *b, const char *cmd)
 {
 	if (strcmp(cmd, "push") == 0)

@@ -59,10 +59,8 @@ static int hash_local(const char *path, struct transport_put_info *info)
 	if (fd < 0)
 		goto out;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = fs_read_retry(fd, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
 			goto out;
 		if (n == 0)
@@ -340,10 +338,21 @@ static void write_metrics(struct push *p, const struct dest_stats *ds,
 			  int64_t start_us)
 {
 	static const char *const dl[] = { "destination", NULL };
+	static const char *const fam[][2] = {
+		{ "booktape_backup_last_success_timestamp_seconds",
+		  "Last time a push left nothing pending for the "
+		  "destination." },
+		{ "booktape_backup_archives_pending",
+		  "Local archives not yet shipped to the destination." },
+		{ "booktape_backup_oldest_unshipped_age_seconds",
+		  "Age of the oldest archive not yet shipped (0: none)." },
+		{ "booktape_backup_bytes_shipped",
+		  "Bytes uploaded to the destination by the last run." },
+	};
 	struct backup_config *c = &p->b->cfg;
 	char prom[4200];
 	struct metrics *m = metrics_new();
-	struct metric *ls, *pend, *old, *bytes, *g;
+	struct metric *f[4], *ls, *pend, *old, *bytes, *g;
 	double now = (double)time_now_us() / 1e6;
 	int rc;
 
@@ -351,22 +360,13 @@ static void write_metrics(struct push *p, const struct dest_stats *ds,
 		return;
 	snprintf(prom, sizeof(prom), "%s/booktape_backup.prom",
 		 c->textfile_dir);
-	ls = metrics_family(m, "booktape_backup_last_success_timestamp_seconds",
-			    "Last time a push left nothing pending for the "
-			    "destination.",
-			    METRIC_GAUGE, dl, NULL, 0);
-	pend = metrics_family(m, "booktape_backup_archives_pending",
-			      "Local archives not yet shipped to the "
-			      "destination.",
-			      METRIC_GAUGE, dl, NULL, 0);
-	old = metrics_family(m, "booktape_backup_oldest_unshipped_age_seconds",
-			     "Age of the oldest archive not yet shipped (0: "
-			     "none).",
-			     METRIC_GAUGE, dl, NULL, 0);
-	bytes = metrics_family(m, "booktape_backup_bytes_shipped",
-			       "Bytes uploaded to the destination by the last "
-			       "run.",
-			       METRIC_GAUGE, dl, NULL, 0);
+	for (size_t i = 0; i < CORE_ARRAY_LEN(fam); i++)
+		f[i] = metrics_family(m, fam[i][0], fam[i][1], METRIC_GAUGE, dl,
+				      NULL, 0);
+	ls = f[0];
+	pend = f[1];
+	old = f[2];
+	bytes = f[3];
 	for (size_t i = 0; i < c->ndests && ls && pend && old && bytes; i++) {
 		const char *v[] = { c->dests[i].name, NULL };
 		double last = 0;

@@ -168,14 +168,7 @@ static int check_sidecar(struct vctx *v, const char *rel, const char *hex,
 		snprintf(why, whysize, "remote sidecar is malformed");
 		return CORE_ECORRUPT;
 	}
-	if (strcmp(side, hex) != 0) {
-		snprintf(
-			why, whysize,
-			"sha256 %.16s... does not match the sidecar's %.16s...",
-			hex, side);
-		return CORE_ECORRUPT;
-	}
-	return 0;
+	return sidecar_match(hex, side, why, whysize);
 }
 
 /* Download and check one archive; CORE_ECORRUPT with `why` on mismatch. */

@@ -120,14 +120,7 @@ static int fetch_verified(struct rctx *r, const char *rel, char *local,
 	rc = tarball_verify(local, NULL, hex, NULL, m, why, whysize);
 	if (rc != 0)
 		return CORE_ECORRUPT;
-	if (strcmp(hex, side) != 0) {
-		snprintf(
-			why, whysize,
-			"sha256 %.16s... does not match the sidecar's %.16s...",
-			hex, side);
-		return CORE_ECORRUPT;
-	}
-	return 0;
+	return sidecar_match(hex, side, why, whysize);
 }
 
 /* The wanted member names (NULL-terminated, borrowed from m). */

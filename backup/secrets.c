@@ -12,7 +12,9 @@
 
 #include <openssl/crypto.h>
 
+#include "buf.h"
 #include "core.h"
+#include "fsutil.h"
 #include "banned.h"
 
 struct secret_entry {
@@ -23,7 +25,7 @@ struct secret_entry {
 
 struct secrets {
 	struct secret_entry *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static const char *const known_keys[] = {
@@ -97,14 +99,8 @@ static int add_entry(struct secrets *sec, const char *section, const char *kb,
 {
 	struct secret_entry *e;
 
-	if (sec->n % 16 == 0) {
-		struct secret_entry *nv =
-			realloc(sec->v, (sec->n + 16) * sizeof(*nv));
-
-		if (nv == NULL)
-			return CORE_ENOMEM;
-		sec->v = nv;
-	}
+	if (BUF_GROW(sec->v, sec->cap, sec->n + 1) != 0)
+		return CORE_ENOMEM;
 	e = &sec->v[sec->n];
 	e->section = strdup(section);
 	e->key = strndup(kb, kn);
@@ -238,48 +234,22 @@ int secrets_parse(const char *name, const char *buf, size_t len,
 static int read_fd(int fd, const char *path, char **buf, size_t *len, char *err,
 		   size_t errsize)
 {
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
+	struct buf b;
+	int rc;
 
-	if (b == NULL)
-		return CORE_ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > SECRETS_MAX_FILE) {
-				free(b);
-				snprintf(err, errsize,
-					 "%s: larger than %u bytes", path,
-					 SECRETS_MAX_FILE);
-				return CORE_ETOOBIG;
-			}
-			nb = realloc(b, cap * 2);
-			if (nb == NULL) {
-				free(b);
-				return CORE_ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errsize, "read '%s': %s", path,
-				 strerror(errno));
-			free(b);
-			return CORE_ESYS;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	buf_init(&b, SECRETS_MAX_FILE);
+	rc = fs_read_fd(fd, &b);
+	if (rc == CORE_ETOOBIG)
+		snprintf(err, errsize, "%s: larger than %u bytes", path,
+			 SECRETS_MAX_FILE);
+	else if (rc == CORE_ESYS)
+		snprintf(err, errsize, "read '%s': %s", path, strerror(errno));
+	if (rc != 0) {
+		buf_release(&b);
+		return rc;
 	}
-	*buf = b;
-	*len = n;
-	return 0;
+	*buf = buf_detach(&b, len);
+	return *buf != NULL ? 0 : CORE_ENOMEM;
 }
 
 int secrets_load(const char *path, struct secrets **out, char *err,

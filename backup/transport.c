@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "buf.h"
 #include "core.h"
 #include "banned.h"
 
@@ -46,6 +47,7 @@ int transport_fail(struct transport *t, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* CORE_EINVAL (with t->err) for a name transport_name_ok refuses. */
 static int name_check(struct transport *t, const char *name)
 {
 	if (!transport_name_ok(name))
@@ -113,18 +115,8 @@ int transport_list_add(struct transport_list *l, const char *name,
 {
 	char *copy;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		struct transport_entry *nv;
-
-		if (ncap > SIZE_MAX / sizeof(*nv))
-			return CORE_ENOMEM;
-		nv = realloc(l->v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return CORE_ENOMEM;
-		l->v = nv;
-		l->cap = ncap;
-	}
+	if (BUF_GROW(l->v, l->cap, l->n + 1) != 0)
+		return CORE_ENOMEM;
 	copy = strndup(name, namelen);
 	if (copy == NULL)
 		return CORE_ENOMEM;
@@ -144,6 +136,7 @@ void transport_list_release(struct transport_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* qsort order of transport_list_sort: by name, bytewise. */
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct transport_entry *x = a, *y = b;

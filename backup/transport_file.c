@@ -94,14 +94,10 @@ static int copy_fd(int in, int out)
 	static char buf[1 << 16];
 
 	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
+		ssize_t n = fs_read_retry(in, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return CORE_ESYS;
-		if (n == 0)
-			return 0;
+		if (n <= 0)
+			return n == 0 ? 0 : CORE_ESYS;
 		if (fs_write_full(out, buf, (size_t)n) != 0)
 			return CORE_ESYS;
 	}

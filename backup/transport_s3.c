@@ -196,22 +196,23 @@ static int perform(struct transport *t, const char *what, const char *name,
 	rc = curlutil_classify_http(code);
 	if (rc == 0)
 		return 0;
-	return transport_fail(t, rc, "%s '%s': HTTP %ld%s%.300s", what, name,
-			      code, errbody != NULL && errbody->len ? ": " : "",
-			      errbody != NULL && errbody->buf ? errbody->buf
-							      : "");
+	return transport_fail(
+		t, rc, "%s '%s': HTTP %ld%s%.300s", what, name, code,
+		errbody != NULL && buf_len(&errbody->b) ? ": " : "",
+		errbody != NULL ? buf_str(&errbody->b) : "");
 }
 
 static int s3_put(struct transport *t, const char *local, const char *name,
 		  const struct transport_put_info *info)
 {
 	struct s3_impl *si = impl(t);
-	struct curl_sink body = { .max = S3_ERRBODY_MAX };
+	struct curl_sink body;
 	struct curl_slist *h;
 	char url[4096];
 	FILE *fp;
 	int rc;
 
+	curlutil_sink_init(&body, S3_ERRBODY_MAX);
 	if ((rc = obj_url(t, name, url, sizeof(url))) != 0)
 		return rc;
 	h = headers(info->sha256, info->md5_b64, true);
@@ -323,10 +324,11 @@ static int s3_get(struct transport *t, const char *name, const char *local)
 {
 	struct s3_impl *si = impl(t);
 	struct curl_slist *h = headers(EMPTY_SHA256, NULL, false);
-	struct get_ctx g = { .h = si->h, .err = { .max = S3_ERRBODY_MAX } };
+	struct get_ctx g = { .h = si->h };
 	char url[4096];
 	int rc;
 
+	curlutil_sink_init(&g.err, S3_ERRBODY_MAX);
 	if (h == NULL)
 		return transport_fail(t, CORE_ENOMEM, "out of memory");
 	if ((rc = obj_url(t, name, url, sizeof(url))) != 0) {
@@ -364,10 +366,11 @@ static int s3_del(struct transport *t, const char *name)
 {
 	struct s3_impl *si = impl(t);
 	struct curl_slist *h = headers(EMPTY_SHA256, NULL, false);
-	struct curl_sink body = { .max = S3_ERRBODY_MAX };
+	struct curl_sink body;
 	char url[4096];
 	int rc;
 
+	curlutil_sink_init(&body, S3_ERRBODY_MAX);
 	if (h == NULL)
 		return transport_fail(t, CORE_ENOMEM, "out of memory");
 	if ((rc = obj_url(t, name, url, sizeof(url))) != 0) {
@@ -449,12 +452,14 @@ static int s3_list(struct transport *t, struct transport_list *out)
 		 si->prefix[0] ? "/" : "");
 	c.plen = strlen(prefix);
 	do {
-		struct curl_sink sink = { .max = S3_LIST_PAGE_MAX };
+		struct curl_sink sink;
 
+		curlutil_sink_init(&sink, S3_LIST_PAGE_MAX);
 		rc = list_page(t, prefix, token, &sink);
 		if (rc == 0) {
-			rc = listing_parse_s3(sink.buf ? sink.buf : "",
-					      sink.len, on_key, &c, &page);
+			rc = listing_parse_s3(buf_str(&sink.b),
+					      buf_len(&sink.b), on_key, &c,
+					      &page);
 			if (rc == CORE_EPARSE)
 				rc = transport_fail(t, CORE_EREMOTE,
 						    "list: malformed "

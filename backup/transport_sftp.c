@@ -285,7 +285,7 @@ static int on_entry(void *vctx, const char *name, size_t namelen, bool is_dir,
 static int list_one(struct transport *t, struct list_ctx *c, const char *rel)
 {
 	struct sftp_impl *si = impl(t);
-	struct curl_sink sink = { .max = SFTP_LIST_MAX };
+	struct curl_sink sink;
 	char url[4096];
 	CURLcode cc;
 	int n, rc;
@@ -294,6 +294,7 @@ static int list_one(struct transport *t, struct list_ctx *c, const char *rel)
 		     rel[0] ? "/" : "");
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return transport_fail(t, CORE_ETOOBIG, "url too long");
+	curlutil_sink_init(&sink, SFTP_LIST_MAX);
 	prepare(t, url);
 	curl_easy_setopt(si->h, CURLOPT_WRITEFUNCTION, curlutil_sink_write);
 	curl_easy_setopt(si->h, CURLOPT_WRITEDATA, &sink);
@@ -312,7 +313,7 @@ static int list_one(struct transport *t, struct list_ctx *c, const char *rel)
 		return fail_curl(t, cc, "list", rel[0] ? rel : "/");
 	}
 	c->rel = rel;
-	rc = listing_parse_sftp(sink.buf ? sink.buf : "", sink.len, on_entry,
+	rc = listing_parse_sftp(buf_str(&sink.b), buf_len(&sink.b), on_entry,
 				c);
 	curlutil_sink_release(&sink);
 	return rc;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "banned.h"
@@ -61,4 +62,16 @@ void core_set_why(char *why, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, size, fmt, ap);
 	va_end(ap);
+}
+
+int core_dup2(const char *a, const char *b, char **da, char **db)
+{
+	*da = strdup(a);
+	*db = strdup(b);
+	if (*da != NULL && *db != NULL)
+		return 0;
+	free(*da);
+	free(*db);
+	*da = *db = NULL;
+	return CORE_ENOMEM;
 }

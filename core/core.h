@@ -45,6 +45,12 @@ const char *core_strerror(int rc);
 void core_set_why(char *why, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Copy both strings or neither: 0 with new copies in *da and *db (caller
+ * frees), or CORE_ENOMEM with both NULL.
+ */
+int core_dup2(const char *a, const char *b, char **da, char **db);
+
 #ifdef NDEBUG
 #define CORE_ASSERT(x) ((void)0)
 #else

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
 #include "banned.h"
 
@@ -218,9 +219,7 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len)
 		if (have == (size_t)st.st_size)
 			break; /* a file that grew is read up to its fstat size
 				*/
-		n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = fs_read_retry(fd, buf + have, (size_t)st.st_size - have);
 		if (n < 0) {
 			rc = CORE_ESYS;
 			goto out;
@@ -239,6 +238,36 @@ out:
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+ssize_t fs_read_retry(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+int fs_read_fd(int fd, struct buf *b)
+{
+	for (;;) {
+		size_t want = buf_room(b) < 4096 ? buf_room(b) : 4096;
+		char probe;
+		ssize_t n;
+		int rc;
+
+		if (want > 0 && (rc = buf_reserve(b, want)) != 0)
+			return rc;
+		/* At the maximum, one more byte means the input is too big. */
+		n = fs_read_retry(fd, want > 0 ? buf_tail(b) : &probe,
+				  want > 0 ? want : 1);
+		if (n <= 0)
+			return n == 0 ? 0 : CORE_ESYS;
+		if (want == 0)
+			return CORE_ETOOBIG;
+		buf_commit(b, (size_t)n);
+	}
 }
 
 int fs_clean_stale_temps(const char *dir)

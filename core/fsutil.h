@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct buf;
+
 /*
  * Replace `path` with `len` bytes of `data`, atomically and durably: the
  * data goes to "<dir>/.<name>.tmp.<pid>" (O_EXCL), is fsync'ed and
@@ -44,6 +46,16 @@ int fs_mkdir_p(const char *path, mode_t mode);
  * *out; *len excludes the terminating NUL. Out-params are cleared first.
  */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * Append everything `fd` still has to read to `b`, up to the buffer's
+ * maximum. 0, CORE_ETOOBIG (more than the maximum), CORE_ENOMEM or
+ * CORE_ESYS (errno set). The caller still owns `fd` and `b`.
+ */
+int fs_read_fd(int fd, struct buf *b);
+
+/* read(2) that retries on EINTR: bytes read, 0 at the end, -1 (errno). */
+ssize_t fs_read_retry(int fd, void *buf, size_t n);
 
 /*
  * Remove stale temp files ".<anything>.tmp.<pid>" left in `dir` by a

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
+#include "sha256.h"
 #include "fsutil.h"
 #include "manifest.h"
 #include "timeutil.h"
@@ -84,22 +86,11 @@ static int archive_ok(const char *s)
 	return 1;
 }
 
-static int sha_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
 static int record_ok(const struct ledger_record *r)
 {
 	return r->archive != NULL && r->destination != NULL &&
 	       archive_ok(r->archive) && dest_ok(r->destination) &&
-	       sha_ok(r->sha256) &&
+	       sha256_hex_ok(r->sha256) &&
 	       (size_t)r->status < CORE_ARRAY_LEN(status_names) &&
 	       r->time_us >= 0;
 }
@@ -191,29 +182,16 @@ struct lparse {
 static int add_record(struct ledger *l, const struct ledger_record *r)
 {
 	struct ledger_record *d;
+	char *arch, *dest;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *p;
-
-		if (cap > SIZE_MAX / sizeof(*l->r))
-			return CORE_ENOMEM;
-		p = realloc(l->r, cap * sizeof(*l->r));
-		if (p == NULL)
-			return CORE_ENOMEM;
-		l->r = p;
-		l->cap = cap;
-	}
-	d = &l->r[l->n];
-	*d = *r;
-	d->archive = strdup(r->archive);
-	d->destination = strdup(r->destination);
-	if (d->archive == NULL || d->destination == NULL) {
-		free((char *)d->archive);
-		free((char *)d->destination);
+	if (BUF_GROW(l->r, l->cap, l->n + 1) != 0)
 		return CORE_ENOMEM;
-	}
-	l->n++;
+	if (core_dup2(r->archive, r->destination, &arch, &dest) != 0)
+		return CORE_ENOMEM;
+	d = &l->r[l->n++];
+	*d = *r;
+	d->archive = arch;
+	d->destination = dest;
 	return 0;
 }
 
@@ -238,7 +216,7 @@ static int parse_fields(const char *const *f, const size_t *len,
 	r->bytes = strtoull(f[4], &end, 10);
 	if (errno != 0 || *end != '\0')
 		return 4;
-	if (len[5] != 64 || !sha_ok(f[5]))
+	if (len[5] != 64 || !sha256_hex_ok(f[5]))
 		return 5;
 	memcpy(r->sha256, f[5], 65);
 	return -1;

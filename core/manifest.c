@@ -3,14 +3,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <csv.h>
 
+#include "buf.h"
 #include "core.h"
+#include "sha256.h"
 #include "banned.h"
 
 struct manifest {
@@ -119,33 +121,10 @@ int manifest__csv_each(const char *buf, size_t len, manifest__row_fn fn,
 
 /* ------------------------------------------------------------ writing */
 
-int manifest__buf_add(struct manifest__buf *b, const char *s, size_t n)
-{
-	if (n + 1 > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (n + 1 > cap - b->len) {
-			if (cap > SIZE_MAX / 2)
-				return CORE_ENOMEM;
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (p == NULL)
-			return CORE_ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int manifest__buf_field(struct manifest__buf *b, const char *s)
+/* Append field `s`, CSV-quoted only when it needs to be. */
+static int add_field(struct buf *b, const char *s)
 {
 	size_t n = strlen(s), need;
-	char *tmp;
 	int rc;
 
 	/* libcsv trims spaces and tabs around unquoted fields, so those
@@ -153,94 +132,80 @@ int manifest__buf_field(struct manifest__buf *b, const char *s)
 	if (strpbrk(s, ",\"\r\n") == NULL &&
 	    (n == 0 || (s[0] != ' ' && s[0] != '\t' && s[n - 1] != ' ' &&
 			s[n - 1] != '\t')))
-		return manifest__buf_add(b, s, n);
+		return buf_add(b, s, n);
 	need = csv_write(NULL, 0, s, n);
-	tmp = malloc(need);
-	if (tmp == NULL)
-		return CORE_ENOMEM;
-	csv_write(tmp, need, s, n);
-	rc = manifest__buf_add(b, tmp, need);
-	free(tmp);
+	if ((rc = buf_reserve(b, need)) != 0)
+		return rc;
+	csv_write(buf_tail(b), need, s, n);
+	buf_commit(b, need);
+	return 0;
+}
+
+/* One MANIFEST.csv row. */
+static int render_entry(struct buf *b, const void *v)
+{
+	const struct manifest_entry *e = v;
+	int rc = add_field(b, e->file);
+
+	if (rc == 0)
+		rc = buf_printf(b, ",%" PRIu64 ",%" PRIu64 ",%s,", e->bytes,
+				e->rows, e->sha256);
+	if (rc == 0 && e->has_times)
+		rc = buf_printf(b, "%" PRId64 ",%" PRId64, e->first_ts,
+				e->last_ts);
+	else if (rc == 0)
+		rc = buf_add(b, ",", 1);
 	return rc;
 }
 
-static int buf_printf(struct manifest__buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int buf_printf(struct manifest__buf *b, const char *fmt, ...)
+/* One CUTS.csv row. */
+static int render_cut(struct buf *b, const void *v)
 {
-	char tmp[256];
-	va_list ap;
-	int n;
+	const struct manifest_cut *c = v;
+	int rc = add_field(b, c->file);
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return CORE_EINVAL;
-	return manifest__buf_add(b, tmp, (size_t)n);
+	if (rc == 0)
+		rc = buf_printf(b, ",%" PRIu64 ",%" PRIu64 ",%s,",
+				c->kept_bytes, c->cut_bytes, c->cut_sha256);
+	if (rc == 0)
+		rc = add_field(b, c->reason);
+	return rc;
+}
+
+/* header, then row() of each of v[n] (`size` bytes each), one a line. */
+static int render(const char *header, int (*row)(struct buf *, const void *),
+		  const void *v, size_t n, size_t size, char **out, size_t *len)
+{
+	struct buf b;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	buf_init(&b, 0);
+	rc = buf_addstr(&b, header);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = row(&b, (const char *)v + i * size);
+		if (rc == 0)
+			rc = buf_add(&b, "\n", 1);
+	}
+	if (rc != 0) {
+		buf_release(&b);
+		return rc;
+	}
+	*out = buf_detach(&b, len);
+	return *out != NULL ? 0 : CORE_ENOMEM;
 }
 
 int manifest_render(const struct manifest *m, char **out, size_t *len)
 {
-	struct manifest__buf b = { 0 };
-	int rc = manifest__buf_add(&b, MANIFEST_HEADER "\n",
-				   strlen(MANIFEST_HEADER) + 1);
-
-	*out = NULL;
-	*len = 0;
-	for (size_t i = 0; rc == 0 && i < m->n; i++) {
-		const struct manifest_entry *e = &m->e[i];
-
-		rc = manifest__buf_field(&b, e->file);
-		if (rc == 0)
-			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
-					e->bytes, e->rows, e->sha256);
-		if (rc == 0 && e->has_times)
-			rc = buf_printf(&b, "%" PRId64 ",%" PRId64, e->first_ts,
-					e->last_ts);
-		else if (rc == 0)
-			rc = manifest__buf_add(&b, ",", 1);
-		if (rc == 0)
-			rc = manifest__buf_add(&b, "\n", 1);
-	}
-	if (rc != 0) {
-		free(b.p);
-		return rc;
-	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	return render(MANIFEST_HEADER "\n", render_entry, m->e, m->n,
+		      sizeof(*m->e), out, len);
 }
 
 int manifest_render_cuts(const struct manifest *m, char **out, size_t *len)
 {
-	struct manifest__buf b = { 0 };
-	int rc = manifest__buf_add(&b, CUTS_HEADER "\n",
-				   strlen(CUTS_HEADER) + 1);
-
-	*out = NULL;
-	*len = 0;
-	for (size_t i = 0; rc == 0 && i < m->nc; i++) {
-		const struct manifest_cut *c = &m->c[i];
-
-		rc = manifest__buf_field(&b, c->file);
-		if (rc == 0)
-			rc = buf_printf(&b, ",%" PRIu64 ",%" PRIu64 ",%s,",
-					c->kept_bytes, c->cut_bytes,
-					c->cut_sha256);
-		if (rc == 0)
-			rc = manifest__buf_field(&b, c->reason);
-		if (rc == 0)
-			rc = manifest__buf_add(&b, "\n", 1);
-	}
-	if (rc != 0) {
-		free(b.p);
-		return rc;
-	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
+	return render(CUTS_HEADER "\n", render_cut, m->c, m->nc, sizeof(*m->c),
+		      out, len);
 }
 
 /* ------------------------------------------------------------ model */
@@ -265,17 +230,6 @@ void manifest_free(struct manifest *m)
 	free(m);
 }
 
-static int hex64_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
 static int name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -283,36 +237,18 @@ static int name_ok(const char *s)
 	return n > 0 && n <= MANIFEST_NAME_MAX;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / elem)
-		return CORE_ENOMEM;
-	q = realloc(*p, ncap * elem);
-	if (q == NULL)
-		return CORE_ENOMEM;
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
-
 int manifest_add(struct manifest *m, const struct manifest_entry *e)
 {
 	struct manifest_entry *d;
 	int rc;
 
-	if (e->file == NULL || !name_ok(e->file) || !hex64_ok(e->sha256))
+	if (e->file == NULL || !name_ok(e->file) || !sha256_hex_ok(e->sha256))
 		return CORE_EINVAL;
 	if (e->has_times && (e->first_ts < 0 || e->first_ts > e->last_ts))
 		return CORE_EINVAL;
 	if (manifest_find(m, e->file) != NULL)
 		return CORE_EEXIST;
-	rc = grow((void **)&m->e, &m->cap, m->n, sizeof(*m->e));
+	rc = BUF_GROW(m->e, m->cap, m->n + 1);
 	if (rc != 0)
 		return rc;
 	d = &m->e[m->n];
@@ -329,26 +265,24 @@ int manifest_add(struct manifest *m, const struct manifest_entry *e)
 int manifest_add_cut(struct manifest *m, const struct manifest_cut *c)
 {
 	struct manifest_cut *d;
+	char *file, *reason;
 	int rc;
 
-	if (c->file == NULL || !name_ok(c->file) || !hex64_ok(c->cut_sha256) ||
-	    c->reason == NULL || strlen(c->reason) > MANIFEST_REASON_MAX)
+	if (c->file == NULL || !name_ok(c->file) ||
+	    !sha256_hex_ok(c->cut_sha256) || c->reason == NULL ||
+	    strlen(c->reason) > MANIFEST_REASON_MAX)
 		return CORE_EINVAL;
 	if (manifest_cut_find(m, c->file) != NULL)
 		return CORE_EEXIST;
-	rc = grow((void **)&m->c, &m->capc, m->nc, sizeof(*m->c));
+	rc = BUF_GROW(m->c, m->capc, m->nc + 1);
 	if (rc != 0)
 		return rc;
-	d = &m->c[m->nc];
-	*d = *c;
-	d->file = strdup(c->file);
-	d->reason = strdup(c->reason);
-	if (d->file == NULL || d->reason == NULL) {
-		free((char *)d->file);
-		free((char *)d->reason);
+	if (core_dup2(c->file, c->reason, &file, &reason) != 0)
 		return CORE_ENOMEM;
-	}
-	m->nc++;
+	d = &m->c[m->nc++];
+	*d = *c;
+	d->file = file;
+	d->reason = reason;
 	return 0;
 }
 
@@ -362,13 +296,32 @@ const struct manifest_entry *manifest_get(const struct manifest *m, size_t i)
 	return i < m->n ? &m->e[i] : NULL;
 }
 
+/*
+ * The element of v[n] (each `size` bytes, its first member the
+ * `const char *file`) named `file`, or NULL: one lookup for entries and
+ * cuts.
+ */
+static const void *find_file(const void *v, size_t n, size_t size,
+			     const char *file)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *const *f =
+			(const void *)((const char *)v + i * size);
+
+		if (strcmp(*f, file) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+_Static_assert(offsetof(struct manifest_entry, file) == 0 &&
+		       offsetof(struct manifest_cut, file) == 0,
+	       "find_file reads `file` at the start of each element");
+
 const struct manifest_entry *manifest_find(const struct manifest *m,
 					   const char *file)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->e[i].file, file) == 0)
-			return &m->e[i];
-	return NULL;
+	return find_file(m->e, m->n, sizeof(*m->e), file);
 }
 
 size_t manifest_cut_count(const struct manifest *m)
@@ -384,10 +337,7 @@ const struct manifest_cut *manifest_cut_get(const struct manifest *m, size_t i)
 const struct manifest_cut *manifest_cut_find(const struct manifest *m,
 					     const char *file)
 {
-	for (size_t i = 0; i < m->nc; i++)
-		if (strcmp(m->c[i].file, file) == 0)
-			return &m->c[i];
-	return NULL;
+	return find_file(m->c, m->nc, sizeof(*m->c), file);
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -459,7 +409,7 @@ static int entry_from_fields(struct mparse *st, size_t line,
 		bad = 1;
 	else if (parse_u64(f[2], l[2], &e.rows) != 0)
 		bad = 2;
-	else if (l[3] != 64 || !hex64_ok(f[3]))
+	else if (l[3] != 64 || !sha256_hex_ok(f[3]))
 		bad = 3;
 	else if (l[4] == 0 && l[5] == 0)
 		e.has_times = false;
@@ -589,7 +539,7 @@ static int cut_row(void *ud, size_t line, const char *const *f, const size_t *l,
 		bad = 1;
 	else if (parse_u64(f[2], l[2], &c.cut_bytes) != 0 || c.cut_bytes == 0)
 		bad = 2;
-	else if (l[3] != 64 || !hex64_ok(f[3]))
+	else if (l[3] != 64 || !sha256_hex_ok(f[3]))
 		bad = 3;
 	else if (l[4] == 0 || l[4] > MANIFEST_REASON_MAX ||
 		 memchr(f[4], '\0', l[4]) != NULL)

@@ -148,15 +148,4 @@ typedef int (*manifest__row_fn)(void *ud, size_t line,
 int manifest__csv_each(const char *buf, size_t len, manifest__row_fn fn,
 		       void *ud, char *why, size_t whysize);
 
-/*
- * Core-internal: append field `s` to a growing buffer with CSV quoting
- * only when needed. Returns 0 or CORE_ENOMEM.
- */
-struct manifest__buf {
-	char *p;
-	size_t len, cap;
-};
-int manifest__buf_add(struct manifest__buf *b, const char *s, size_t n);
-int manifest__buf_field(struct manifest__buf *b, const char *s);
-
 #endif

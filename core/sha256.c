@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "core.h"
+#include "fsutil.h"
 #include "banned.h"
 
 struct sha256 {
@@ -92,29 +93,23 @@ int sha256_buf_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN])
 	return rc;
 }
 
-int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
+/* Hash what fd still has to read; the byte count to *bytes (may be NULL). */
+static int hash_fd(int fd, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 {
 	static const size_t bufsize = 1 << 17;
-	struct sha256 *h = NULL;
-	char *buf = NULL;
+	struct sha256 *h = sha256_new();
+	char *buf = malloc(bufsize);
 	uint64_t total = 0;
-	int fd, rc = 0, saved;
+	int rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return CORE_ESYS;
-	h = sha256_new();
-	buf = malloc(bufsize);
 	if (h == NULL || buf == NULL) {
 		rc = CORE_ENOMEM;
 		goto out;
 	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
-		ssize_t n = read(fd, buf, bufsize);
+		ssize_t n = fs_read_retry(fd, buf, bufsize);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			rc = CORE_ESYS;
 			goto out;
@@ -129,10 +124,31 @@ int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 	if (rc == 0 && bytes != NULL)
 		*bytes = total;
 out:
-	saved = errno;
 	free(buf);
 	sha256_free(h);
+	return rc;
+}
+
+int sha256_file_hex(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0)
+		return CORE_ESYS;
+	rc = hash_fd(fd, hex, bytes);
+	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+bool sha256_hex_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
 }

@@ -5,6 +5,7 @@
 #ifndef CORE_SHA256_H
 #define CORE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ int sha256_update(struct sha256 *h, const void *data, size_t len);
 int sha256_final(struct sha256 *h, uint8_t out[SHA256_LEN]);
 /* Finish into lowercase hex and reset the context for reuse. */
 int sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN]);
+
+/* Is s exactly 64 lowercase hex digits, as sha256sum prints a hash? */
+bool sha256_hex_ok(const char *s);
 
 /* Hash `len` bytes of `data` into hex. 0 or CORE_E*. */
 int sha256_buf_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN]);

@@ -23,7 +23,6 @@
  * pair's diffs back until a snapshot block it asks for here arrives.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include <libwebsockets.h>
 
 #include "book.h"
+#include "buf.h"
 #include "core.h"
 #include "log.h"
 #include "rec.h"
@@ -1181,40 +1181,11 @@ static const char *state_name(enum sync_state st)
 	return "unknown";
 }
 
-static int buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
-
-static int buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt,
-		      ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return CORE_EINVAL;
-		if ((size_t)n < *cap - *len) {
-			*len += (size_t)n;
-			return 0;
-		}
-		char *nb = realloc(*buf, *cap * 2 + (size_t)n);
-
-		if (nb == NULL)
-			return CORE_ENOMEM;
-		*buf = nb;
-		*cap = *cap * 2 + (size_t)n;
-	}
-}
-
 int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 {
 	int64_t now = time_now_us();
 	int64_t stale = (int64_t)(f->cfg->stale_after * 1e6);
-	size_t len = 0, cap = 1024;
-	char *buf = malloc(cap);
+	struct buf b;
 	int up = conns_all_up(f), ok = up, rc = 0, first = 1;
 	/* Receiving is not recording: a recent write error is unhealthy
 	 * too (the old collector's check said yes whatever the disk did). */
@@ -1222,9 +1193,7 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 		      now - f->last_write_error_us > stale;
 
 	*body = NULL;
-	if (buf == NULL)
-		return CORE_ENOMEM;
-	buf[0] = '\0';
+	buf_init(&b, 0);
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -1234,7 +1203,7 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 			ok = 0;
 	}
 	ok = ok && writing;
-	rc = buf_printf(&buf, &len, &cap,
+	rc = buf_printf(&b,
 			"{\"status\":\"%s\",\"exchange\":\"%s\","
 			"\"connected\":%s,\"writing\":%s,\"pairs\":[",
 			ok ? "ok" : "degraded", f->r->exchange,
@@ -1247,7 +1216,7 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 
 		if (p->removed)
 			continue;
-		rc = buf_printf(&buf, &len, &cap,
+		rc = buf_printf(&b,
 				"%s{\"pair\":\"%s\",\"symbol\":\"%s\","
 				"\"state\":\"%s\",\"rejected\":%s,"
 				"\"last_update_id\":%llu,"
@@ -1259,13 +1228,13 @@ int feed_health(struct feed *f, char **body, size_t *blen, int *status)
 		first = 0;
 	}
 	if (rc == 0)
-		rc = buf_printf(&buf, &len, &cap, "]}\n");
+		rc = buf_printf(&b, "]}\n");
 	if (rc != 0) {
-		free(buf);
+		buf_release(&b);
 		return rc;
 	}
-	*body = buf;
-	*blen = len;
+	if ((*body = buf_detach(&b, blen)) == NULL)
+		return CORE_ENOMEM;
 	*status = ok ? 200 : 503;
 	return 0;
 }

@@ -162,9 +162,16 @@ static int parse_levels(struct gateio_parser *p, const char *buf, long arr,
 
 /* ------------------------------------------------------------ frames */
 
-static int scan(struct gateio_parser *p, const char *buf, size_t len)
+/* Clear *out (outsize bytes; out may be NULL), then tokenize buf: 0 when
+ * it is a JSON object, else CORE_EPARSE or json_parse's code. */
+static int scan(struct gateio_parser *p, const char *buf, size_t len, void *out,
+		size_t outsize)
 {
-	int rc = json_parse(buf, len, p->tok, p->max_tok, &p->ntok);
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, outsize);
+	rc = json_parse(buf, len, p->tok, p->max_tok, &p->ntok);
 
 	p->nlv = 0;
 	if (rc != 0)
@@ -372,7 +379,7 @@ int gateio_parse_frame(struct gateio_parser *p, const char *buf, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	out->channel = GATEIO_CH_OTHER;
-	rc = scan(p, buf, len);
+	rc = scan(p, buf, len, NULL, 0);
 	if (rc != 0)
 		return rc;
 	t = p->tok;
@@ -407,8 +414,7 @@ int gateio_parse_snapshot(struct gateio_parser *p, const char *buf, size_t len,
 	long i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = scan(p, buf, len);
+	rc = scan(p, buf, len, out, sizeof(*out));
 	if (rc != 0)
 		return rc;
 	t = p->tok;
@@ -433,8 +439,7 @@ int gateio_parse_rest_error(struct gateio_parser *p, const char *buf,
 	long i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = scan(p, buf, len);
+	rc = scan(p, buf, len, out, sizeof(*out));
 	if (rc != 0)
 		return rc;
 	i = json_get(buf, p->tok, 0, "label");

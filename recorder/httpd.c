@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "core.h"
+#include "hostport.h"
 #include "log.h"
 #include "banned.h"
 
@@ -131,38 +132,6 @@ static int httpd_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
-int httpd_split_listen(const char *listen, char *host, size_t hostsize,
-		       int *port)
-{
-	const char *colon, *hb = listen, *he;
-	char *end;
-	long p;
-
-	if (listen[0] == '[') {
-		hb = listen + 1;
-		he = strchr(hb, ']');
-		if (he == NULL || he[1] != ':')
-			return CORE_EINVAL;
-		colon = he + 1;
-	} else {
-		colon = strrchr(listen, ':');
-		if (colon == NULL)
-			return CORE_EINVAL;
-		he = colon;
-	}
-	if ((size_t)(he - hb) + 1 > hostsize || he == hb)
-		return CORE_EINVAL;
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 0 ||
-	    p > 65535)
-		return CORE_EINVAL;
-	memcpy(host, hb, (size_t)(he - hb));
-	host[he - hb] = '\0';
-	*port = (int)p;
-	return 0;
 }
 
 /*
@@ -296,7 +265,7 @@ static int httpd_listen_on(const char *listen, const char *host, int port)
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char portstr[8], where[INET6_ADDRSTRLEN + 16];
+	char portstr[12], where[INET6_ADDRSTRLEN + 16];
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
@@ -332,13 +301,15 @@ int httpd_start(struct lws_context *cx, const char *listen,
 	static struct lws_protocols protos[3];
 	struct lws_context_creation_info vi;
 	lws_sock_file_fd_type desc;
+	const char *why;
 	char host[256];
 	int port, rc;
 
-	rc = httpd_split_listen(listen, host, sizeof(host), &port);
-	if (rc != 0) {
-		log_err("listen on '%s': not host:port", listen);
-		return rc;
+	port = hostport_parse(listen, strlen(listen), 0, host, sizeof(host),
+			      &why);
+	if (port < 0) {
+		log_err("listen on '%s': not host:port: %s", listen, why);
+		return port;
 	}
 	rc = httpd_listen_on(listen, host, port);
 	if (rc != 0)

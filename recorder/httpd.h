@@ -35,11 +35,4 @@ struct httpd_hooks {
 int httpd_start(struct lws_context *cx, const char *listen,
 		const struct httpd_hooks *hooks);
 
-/*
- * Split "host:port" or "[v6]:port" into host (NUL-terminated, at most
- * hostsize bytes) and port. Returns 0 or CORE_EINVAL.
- */
-int httpd_split_listen(const char *listen, char *host, size_t hostsize,
-		       int *port);
-
 #endif

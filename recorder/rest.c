@@ -23,6 +23,7 @@
 
 #include <libwebsockets.h>
 
+#include "buf.h"
 #include "core.h"
 #include "log.h"
 #include "resolve.h"
@@ -40,8 +41,7 @@ struct rest_req {
 	const char *host; /* in urlbuf */
 	int port, tls;
 	char *path;
-	char *body;
-	size_t len, cap;
+	struct buf body; /* at most REST_MAX_BODY */
 	int status, retry_after, reported;
 	const char *failed; /* static text: report it at the next round */
 };
@@ -64,7 +64,7 @@ static void req_free(struct rest_req *r)
 	resolve_cancel(r);
 	lws_sul_cancel(&r->sul_timeout);
 	req_unlink(r);
-	free(r->body);
+	buf_release(&r->body);
 	free(r->urlbuf);
 	free(r->path);
 	free(r);
@@ -75,8 +75,8 @@ static void req_report(struct rest_req *r, const char *error)
 	if (r->reported)
 		return;
 	r->reported = 1;
-	r->done(r->ud, error ? 0 : r->status, r->body ? r->body : "", r->len,
-		r->retry_after, error);
+	r->done(r->ud, error ? 0 : r->status, buf_str(&r->body),
+		buf_len(&r->body), r->retry_after, error);
 }
 
 static void req_timeout(lws_sorted_usec_list_t *sul)
@@ -99,28 +99,6 @@ static void req_timeout(lws_sorted_usec_list_t *sul)
 	/* The close callback frees it. */
 	lws_set_opaque_user_data(r->wsi, r);
 	lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
-static int body_append(struct rest_req *r, const void *in, size_t len)
-{
-	if (len > REST_MAX_BODY - r->len)
-		return CORE_ETOOBIG;
-	if (r->len + len + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 65536;
-		char *p;
-
-		while (cap < r->len + len + 1)
-			cap *= 2;
-		p = realloc(r->body, cap);
-		if (p == NULL)
-			return CORE_ENOMEM;
-		r->body = p;
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, in, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return 0;
 }
 
 static void read_retry_after(struct rest_req *r, struct lws *wsi)
@@ -157,7 +135,7 @@ static int rest_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		read_retry_after(r, wsi);
 		return 0;
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-		if (body_append(r, in, len) != 0) {
+		if (buf_add(&r->body, in, len) != 0) {
 			req_report(r, "response too large");
 			return -1;
 		}
@@ -246,6 +224,7 @@ int rest_get(struct lws_context *cx, struct lws_vhost *vhost, const char *url,
 
 	if (r == NULL)
 		return CORE_ENOMEM;
+	buf_init(&r->body, REST_MAX_BODY);
 	r->cx = cx;
 	r->vhost = vhost;
 	r->done = done;

@@ -71,6 +71,8 @@ static void usage(FILE *fp)
 		"75 another booktape-rotate holds the lock (retry later).\n");
 }
 
+/* The command line into a: 0 to go on or EXIT_USAGE; --help and
+ * --version print and exit 0 here. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -152,6 +154,7 @@ static int take_lock(const char *data_dir)
 	return 0; /* fd deliberately kept: the lock lives as long as we do */
 }
 
+/* Register an unlabelled gauge and set it (skipped when out of memory). */
 static void gauge(struct metrics *m, const char *name, const char *help,
 		  double v)
 {
@@ -163,6 +166,8 @@ static void gauge(struct metrics *m, const char *name, const char *help,
 		metric_set(s, v);
 }
 
+/* booktape_rotate.prom for this run, carrying last_success forward
+ * from the previous file when the run failed; 0 or CORE_E*. */
 static int write_metrics(const struct rotate_config *cfg,
 			 const struct rotate_stats *st, int64_t start_us,
 			 double duration, bool ok)
@@ -236,6 +241,7 @@ static void run(const struct rotate_ctx *ctx, struct rotate_stats *st)
 		st->errors++;
 }
 
+/* The config file into cfg; 0 or EXIT_USAGE with every error logged. */
 static int load_config(const struct args *a, struct rotate_config *cfg)
 {
 	char *err = NULL;
@@ -251,6 +257,7 @@ static int load_config(const struct args *a, struct rotate_config *cfg)
 	return EXIT_USAGE;
 }
 
+/* The run context: --now (default: the clock), schemas, filters. */
 static int setup(const struct args *a, struct rotate_ctx *ctx)
 {
 	char *err = NULL;

@@ -6,15 +6,18 @@
  * Sealing one hour, and what a rerun does after a crash at each step
  * (the step names are the BOOKTAPE_FAULT values, see fault_point):
  *
- *   plan      find the CSVs, their schemas and torn tails      nothing written
- *   build     stream them into "<dir>/.<archive>.tmp.<pid>"   stale temp:
- * deleted fsync     fsync the temp                                  stale temp:
- * deleted verify    read it back: zlib CRC/length + every sha256    stale temp:
- * deleted rename    renameat2(RENAME_NOREPLACE), fsync the dir      archive, no
- * sidecar sidecar   write <archive>.sha256 atomically               archive +
- * sidecar delete    unlink the originals, fsync the hour dir        some
- * originals left rmdir     remove the empty hour and date directories empty
- * dirs left
+ *   step     does                                    a crash after it leaves
+ *   plan     find the CSVs, schemas and torn tails   nothing written
+ *   build    stream them into the temp               a stale temp: deleted
+ *            "<dir>/.<archive>.tmp.<pid>"
+ *   fsync    fsync the temp                          a stale temp: deleted
+ *   verify   read it back: zlib CRC/length and       a stale temp: deleted
+ *            every sha256
+ *   rename   renameat2(RENAME_NOREPLACE), fsync      the archive, no sidecar
+ *            the directory
+ *   sidecar  write <archive>.sha256 atomically       archive and sidecar
+ *   delete   unlink the originals, fsync the dir     some originals left
+ *   rmdir    remove the empty hour and date dirs     empty directories
  *
  * Recovery rule: when the archive exists, it is verified on its own
  * (embedded manifest) and, if the sidecar exists, against it; a missing

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "core.h"
 #include "fsutil.h"
 #include "log.h"
@@ -43,18 +44,10 @@ static int is_dir(const char *path)
 
 static int push(struct hourlist *l, const struct hour *h)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *p;
+	int rc = BUF_GROW_MAX(l->v, l->cap, l->n + 1, MAX_HOURS);
 
-		if (cap > MAX_HOURS)
-			return CORE_ETOOBIG;
-		p = realloc(l->v, cap * sizeof(*l->v));
-		if (p == NULL)
-			return CORE_ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
+	if (rc != 0)
+		return rc;
 	l->v[l->n++] = *h;
 	return 0;
 }

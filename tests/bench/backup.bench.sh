@@ -8,8 +8,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
-# shellcheck source=tests/helpers/backup_sshd.sh
-. "$REPO/tests/helpers/backup_sshd.sh"
+# shellcheck source=tests/sim/sshd.sh
+. "$REPO/tests/sim/sshd.sh"
 HOURS=${BENCH_BACKUP_HOURS:-6}
 PAD=${BENCH_BACKUP_PAD:-8000000}   # ~8 MB of incompressible rows per archive
 

@@ -2,6 +2,8 @@
 # Shared setup for the t-rotate-*.sh scripts: a sandbox, a config, and
 # recorder-shaped hourly CSV generated in the live layout.
 set -euo pipefail
+# shellcheck source=tests/skip.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../skip.sh"
 BUILD=$(realpath "${BUILD:-build}")
 # Used by the scripts that source this file.
 export ROT=$BUILD/booktape-rotate

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# booktape-backup against tests/helpers/s3server.py, an S3-compatible
+# booktape-backup against tests/sim/s3server.py, an S3-compatible
 # server on 127.0.0.1 that recomputes every request's SigV4 signature
 # with botocore: AWS's published examples, round trip, pagination,
 # retries, a wrong key, corruption, remote and local prune.
@@ -14,7 +14,7 @@ if [ -z "$PY" ]; then
 	echo "FAIL: no python3 with botocore (apt-get install python3-boto3)"
 	exit 1
 fi
-S3=$HERE/s3server.py
+S3=$HERE/../sim/s3server.py
 check "the verifier reproduces AWS's published SigV4 examples" \
 	"$PY" "$S3" --selftest
 

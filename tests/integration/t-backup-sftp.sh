@@ -3,11 +3,11 @@
 # a changed host key refused, SIGKILL during an upload then a rerun.
 # shellcheck source=tests/helpers/backup_testlib.sh
 . "$(dirname "$0")/../helpers/backup_testlib.sh"
-# shellcheck source=tests/helpers/backup_sshd.sh
-. "$HERE/backup_sshd.sh"
+# shellcheck source=tests/sim/sshd.sh
+. "$HERE/../sim/sshd.sh"
 
 if [ ! -x /usr/sbin/sshd ]; then
-	echo "SKIP: no /usr/sbin/sshd (apt-get install openssh-server)"
+	skip "no /usr/sbin/sshd (apt-get install openssh-server)"
 	exit 0
 fi
 sshd_setup "$T/k"

@@ -159,7 +159,7 @@ END_TEST
 
 static Suite *check_suite(void)
 {
-	Suite *s = suite_create("rotate_check");
+	Suite *s = suite_create("rotate_csvcheck");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,10 +1,7 @@
 /*
- * Allocation-failure torture (after curl's runtests -t): the core code
- * is linked with malloc, calloc, realloc, strdup, strndup and asprintf
- * wrapped (see the GNUmakefile), and each scenario is run again and again
- * with the Nth allocation failing, N = 1, 2, ... until a run meets no
- * failure. Every run must return cleanly (no crash; under the sanitizer
- * build, no leak) and, when it reports success, a whole result.
+ * Allocation-failure torture of the core modules (tests/torture.h):
+ * config, schema, metrics, manifest, buf, hourfile and the tarball
+ * reader. The recorder's sync is check_recorder_torture.
  */
 #include <check.h>
 #include <stdarg.h>
@@ -12,115 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "buf.h"
 #include "config.h"
 #include "core.h"
+#include "fsutil.h"
+#include "hourfile.h"
 #include "ledger.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "schema.h"
+#include "sha256.h"
+#include "tarball.h"
 #include "testutil.h"
-
-/* The wrapped allocators; the real ones are __real_*. */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t s);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t s);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-int __wrap_asprintf(char **out, const char *fmt, ...);
-
-static long fail_at; /* the allocation to fail (1-based), 0 = none */
-static long allocs;  /* allocations seen in armed code this run */
-static int armed;    /* counting: only the code under test, never check's */
-
-/* Run one statement of code under test with allocations counted. */
-#define ARMED(stmt)        \
-	do {               \
-		armed = 1; \
-		stmt;      \
-		armed = 0; \
-	} while (0)
-
-static int should_fail(void)
-{
-	return armed && fail_at != 0 && ++allocs == fail_at;
-}
-
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t s);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-int __wrap_asprintf(char **out, const char *fmt, ...);
-
-void *__wrap_malloc(size_t n)
-{
-	return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t s)
-{
-	return should_fail() ? NULL : __real_calloc(n, s);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return should_fail() ? NULL : __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-	return should_fail() ? NULL : __real_strdup(s);
-}
-
-char *__wrap_strndup(const char *s, size_t n)
-{
-	return should_fail() ? NULL : __real_strndup(s, n);
-}
-
-int __wrap_asprintf(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (should_fail()) {
-		*out = NULL;
-		return -1;
-	}
-	va_start(ap, fmt);
-	r = vasprintf(out, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/*
- * Run `fn` with allocation 1, 2, ... failing until a run completes with
- * no failure injected; return how many failing runs there were.
- */
-static long torture(int (*fn)(void *), void *arg)
-{
-	long n;
-
-	for (n = 1; n < 100000; n++) {
-		int rc;
-
-		fail_at = n;
-		allocs = 0;
-		rc = fn(arg);
-		fail_at = 0;
-		if (allocs < n) {
-			/* Nothing failed: the run must have succeeded. */
-			ck_assert_msg(rc == 0, "clean run failed: %d", rc);
-			return n - 1;
-		}
-	}
-	ck_abort_msg("no clean run within 100000 allocations");
-	return 0;
-}
+#include "torture.h"
 
 static const char recorder_yml[] =
 	"config:\n"
@@ -347,6 +251,206 @@ START_TEST(test_manifest)
 }
 END_TEST
 
+static int build_buf(char **out, size_t *len)
+{
+	struct buf b;
+	int *v = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	buf_init(&b, 0);
+	for (int i = 0; rc == 0 && i < 300; i++) {
+		rc = buf_printf(&b, "%d,", i);
+		if (rc == 0 && (rc = BUF_GROW(v, cap, (size_t)i + 1)) == 0)
+			v[i] = i;
+	}
+	free(v);
+	if (rc != 0) {
+		buf_release(&b);
+		return rc;
+	}
+	*out = buf_detach(&b, len);
+	return *out != NULL ? 0 : CORE_ENOMEM;
+}
+
+static int run_buf(void *arg)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	(void)arg;
+	ARMED(rc = build_buf(&out, &len));
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(strstr(out, ",299,"));
+		ck_assert_uint_eq(len, strlen(out));
+	}
+	free(out);
+	return rc;
+}
+
+START_TEST(test_buf)
+{
+	ck_assert_int_gt(torture(run_buf, NULL), 3);
+}
+END_TEST
+
+struct hf_case {
+	char dir[512];
+	const struct schema *schema;
+	int run;
+};
+
+/* Open a fresh hour file, append rows (one quoted), close it. */
+static int write_hour(struct hf_case *c, const char *data_dir)
+{
+	static const char *const f[] = {
+		"1795662000000000", "dropped", "", "", "", "a \"quoted\", field"
+	};
+	size_t lens[6];
+	struct hourfile_opts o = { .data_dir = data_dir,
+				   .exchange = "gateio",
+				   .symbol = "BTC_USDT",
+				   .schema = c->schema,
+				   .buffer_size = 4 };
+	struct hourfile *hf = NULL;
+	int rc, rc2;
+
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(f[i]);
+	if ((rc = hourfile_new(&hf, &o)) != 0)
+		return rc;
+	for (int i = 0; rc == 0 && i < 20; i++)
+		rc = hourfile_append(hf, INT64_C(1795662000000000) + i, f, lens,
+				     6);
+	rc2 = hourfile_close(hf);
+	hourfile_free(hf);
+	return rc != 0 ? rc : rc2;
+}
+
+static int run_hourfile(void *arg)
+{
+	struct hf_case *c = arg;
+	char data_dir[600], path[1024], *text = NULL;
+	size_t len;
+	int rc;
+
+	/* Each run writes a new file, so a failed run leaves nothing for
+	 * the next one to recover. */
+	snprintf(data_dir, sizeof(data_dir), "%s/%d", c->dir, c->run++);
+	ARMED(rc = write_hour(c, data_dir));
+	if (rc == 0) {
+		ck_assert_int_eq(hourfile_path_for(path, sizeof(path), data_dir,
+						   "gateio", "BTC_USDT",
+						   "book_events",
+						   INT64_C(1795662000000000)),
+				 0);
+		ck_assert_int_eq(fs_read_file(path, 1 << 20, &text, &len), 0);
+		ck_assert_ptr_nonnull(
+			strstr(text, "\"a \"\"quoted\"\", field\""));
+		free(text);
+	}
+	return rc;
+}
+
+START_TEST(test_hourfile)
+{
+	struct schema_set *set = NULL;
+	struct hf_case c = { .run = 0 };
+	char *err = NULL, *dir = tu_tmpdir();
+
+	ck_assert_int_eq(schema_set_load(&set, &err), 0);
+	c.schema = schema_set_find(set, "book_events");
+	ck_assert_ptr_nonnull(c.schema);
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	ck_assert_int_gt(torture(run_hourfile, &c), 3);
+	schema_set_free(set);
+	tu_rmtree(dir);
+}
+END_TEST
+
+struct tb_case {
+	char path[512], dest[512];
+	struct manifest *m;
+	int run;
+};
+
+/* A small archive with one data member and its manifest (not armed). */
+static void make_archive(struct tb_case *c, const char *dir)
+{
+	static const char data[] = "h1,h2\n1,2\n3,4\n";
+	struct manifest_entry e = { .file = "ex/d/00/a.csv",
+				    .bytes = sizeof(data) - 1 };
+	struct tarball_writer *w;
+	char why[256], *mbuf;
+	size_t mlen;
+	int fd;
+
+	snprintf(c->path, sizeof(c->path), "%s/a.tar.gz", dir);
+	ck_assert_int_eq(sha256_buf_hex(data, sizeof(data) - 1, e.sha256), 0);
+	c->m = manifest_new();
+	ck_assert_int_eq(manifest_add(c->m, &e), 0);
+	ck_assert_int_eq(manifest_render(c->m, &mbuf, &mlen), 0);
+	fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(tarball_writer_new(&w, fd, 6), 0);
+	ck_assert_int_eq(tarball_add_data(w, e.file, data, sizeof(data) - 1,
+					  0644, 1700000000, why, sizeof(why)),
+			 0);
+	ck_assert_int_eq(tarball_add_data(w, MANIFEST_NAME, mbuf, mlen, 0644,
+					  1700000000, why, sizeof(why)),
+			 0);
+	ck_assert_int_eq(tarball_writer_finish(w, NULL, NULL, why, sizeof(why)),
+			 0);
+	tarball_writer_free(w);
+	close(fd);
+	free(mbuf);
+}
+
+static int verify_extract(struct tb_case *c, const char *dest, size_t *nfiles)
+{
+	struct manifest *emb = NULL;
+	char why[256];
+	int rc = tarball_verify(c->path, c->m, NULL, NULL, &emb, why,
+				sizeof(why));
+
+	if (rc == 0 && manifest_count(emb) != 1)
+		rc = CORE_ECORRUPT;
+	manifest_free(emb);
+	if (rc == 0)
+		rc = tarball_extract(c->path, dest, NULL, 0, nfiles, why,
+				     sizeof(why));
+	return rc;
+}
+
+static int run_tarball(void *arg)
+{
+	struct tb_case *c = arg;
+	char dest[600];
+	size_t n = 0;
+	int rc;
+
+	snprintf(dest, sizeof(dest), "%s/%d", c->dest, c->run++);
+	ck_assert_int_eq(fs_mkdir_p(dest, 0755), 0);
+	ARMED(rc = verify_extract(c, dest, &n));
+	if (rc == 0)
+		ck_assert_uint_eq(n, 1);
+	return rc;
+}
+
+START_TEST(test_tarball)
+{
+	struct tb_case c = { .run = 0 };
+	char *dir = tu_tmpdir();
+
+	make_archive(&c, dir);
+	snprintf(c.dest, sizeof(c.dest), "%s/x", dir);
+	ck_assert_int_gt(torture(run_tarball, &c), 5);
+	manifest_free(c.m);
+	tu_rmtree(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("torture");
@@ -361,6 +465,9 @@ int main(void)
 	tcase_add_test(tc, test_schema);
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_manifest);
+	tcase_add_test(tc, test_buf);
+	tcase_add_test(tc, test_hourfile);
+	tcase_add_test(tc, test_tarball);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	/* In one process, so the sanitizer build's leak check at exit sees

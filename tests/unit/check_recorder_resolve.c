@@ -1,5 +1,4 @@
-/* Unit suite for the recorder's network helpers: listen parsing, backoff,
- * the resolver thread and its cache. */
+/* Unit suite for recorder/resolve: the resolver thread and its cache. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,79 +9,8 @@
 #include "httpd.h"
 #include "resolve.h"
 #include "wsconn.h"
+#include "testutil.h"
 #include "banned.h"
-
-START_TEST(test_split_listen)
-{
-	char host[64];
-	int port = -1;
-
-	ck_assert_int_eq(httpd_split_listen("127.0.0.1:8000", host,
-					    sizeof(host), &port),
-			 0);
-	ck_assert_str_eq(host, "127.0.0.1");
-	ck_assert_int_eq(port, 8000);
-	ck_assert_int_eq(
-		httpd_split_listen("[::1]:9101", host, sizeof(host), &port), 0);
-	ck_assert_str_eq(host, "::1");
-	ck_assert_int_eq(port, 9101);
-	ck_assert_int_eq(httpd_split_listen("localhost:0", host, sizeof(host),
-					    &port),
-			 0);
-	ck_assert_int_eq(port, 0);
-}
-END_TEST
-
-START_TEST(test_split_listen_bad)
-{
-	static const char *const bad[] = {
-		"127.0.0.1",  ":8000",	 "127.0.0.1:", "127.0.0.1:x",
-		"host:65536", "host:-1", "[::1]9101",  "[::1",
-		"h:8000 ",    "",
-	};
-	char host[8];
-	int port;
-
-	for (size_t i = 0; i < CORE_ARRAY_LEN(bad); i++)
-		ck_assert_msg(httpd_split_listen(bad[i], host, sizeof(host),
-						 &port) == CORE_EINVAL,
-			      "accepted '%s'", bad[i]);
-	/* A host longer than the buffer is refused, not cut. */
-	ck_assert_int_eq(httpd_split_listen("averylonghostname:1", host,
-					    sizeof(host), &port),
-			 CORE_EINVAL);
-}
-END_TEST
-
-START_TEST(test_backoff)
-{
-	unsigned prev_max = 0;
-
-	/* Attempt n waits base*2^n within ±25 %, capped at 30 s. */
-	for (unsigned n = 0; n < 20; n++) {
-		unsigned nominal = 500u << (n < 6 ? n : 6);
-		unsigned lo, hi;
-
-		if (nominal > 30000)
-			nominal = 30000;
-		lo = wsconn_backoff_ms(n, 0);
-		hi = wsconn_backoff_ms(n, UINT32_MAX - 1);
-		ck_assert_uint_ge(lo, nominal - nominal / 4);
-		ck_assert_uint_le(hi, nominal + nominal / 4);
-		ck_assert_uint_le(hi, 37500);
-		for (uint32_t r = 0; r < 1000; r += 7) {
-			unsigned v = wsconn_backoff_ms(n, r * 2654435761u);
-
-			ck_assert_uint_ge(v, lo);
-			ck_assert_uint_le(v, nominal + nominal / 4);
-		}
-		ck_assert_uint_ge(hi, prev_max / 2);
-		prev_max = hi;
-	}
-	/* Jitter really varies. */
-	ck_assert_uint_ne(wsconn_backoff_ms(3, 1), wsconn_backoff_ms(3, 999));
-}
-END_TEST
 
 static int resolved_calls;
 static char resolved_error[128];
@@ -161,20 +89,22 @@ START_TEST(test_resolve)
 }
 END_TEST
 
+static Suite *recorder_resolve_suite(void)
+{
+	Suite *s = suite_create("recorder_resolve");
+	TCase *tc = tcase_create("recorder_resolve");
+
+	tcase_set_timeout(tc, 60 * tu_timeout_mult());
+	tcase_add_test(tc, test_resolve);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
-	Suite *s = suite_create("recorder_net");
-	TCase *tc = tcase_create("net");
-	SRunner *sr;
+	SRunner *sr = srunner_create(recorder_resolve_suite());
 	int failed, run;
 
-	tcase_add_test(tc, test_split_listen);
-	tcase_add_test(tc, test_split_listen_bad);
-	tcase_add_test(tc, test_backoff);
-	tcase_add_test(tc, test_resolve);
-	tcase_set_timeout(tc, 60);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	run = srunner_ntests_run(sr);

@@ -1,0 +1,255 @@
+/*
+ * The writer thread: it takes full blocks off the queue, unpacks each
+ * record into its symbol's hourfile (through the hole logic for L2
+ * rows), ticks every file for its flush and fsync deadlines, and
+ * publishes the counts; at shutdown it closes every file durably.
+ */
+#include "sink.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "buf.h"
+#include "core.h"
+#include "hourfile.h"
+#include "log.h"
+#include "metrics.h"
+#include "schema.h"
+#include "timeutil.h"
+#include "sink_int.h"
+#include "banned.h"
+
+/*
+ * After an append or a tick on sf's file `ds`, which would hold `expect`
+ * rows had nothing been written: when fewer are left, a write(2) took
+ * the oldest pending row, so observe its latency (once per write). A
+ * row still buffered after the write is `row_us` (an append that first
+ * made room) or none (a tick).
+ */
+static void after_write(struct sink *s, struct symfiles *sf,
+			enum sink_dataset ds, size_t expect, int rc,
+			int64_t row_us)
+{
+	size_t left = hourfile_buffered(sf->hf[ds]);
+
+	if (left >= expect)
+		return;
+	if (rc == 0 && s->wlat != NULL)
+		metric_observe(s->wlat,
+			       (double)(time_now_us() - sf->pending_us[ds]) /
+				       1e6);
+	sf->pending_us[ds] = left > 0 ? row_us : 0;
+}
+
+static void write_record(struct sink *s, const unsigned char *p)
+{
+	struct rec_hdr h;
+	const char *fields[MAX_FIELDS];
+	size_t lens[MAX_FIELDS];
+	const unsigned char *q;
+	struct symfiles *sf;
+	struct hourfile *hf;
+	struct hourfile_stats hs;
+	size_t before;
+	int rc, block_start;
+
+	memcpy(&h, p, sizeof(h));
+	q = p + sizeof(h);
+	sf = sink__sym_lookup(s, (const char *)q, h.symlen);
+	q += h.symlen;
+	for (size_t i = 0; i < h.nfields; i++) {
+		uint16_t l;
+
+		memcpy(&l, q + 2 * i, 2);
+		lens[i] = l;
+	}
+	q += 2 * (size_t)h.nfields;
+	for (size_t i = 0; i < h.nfields; i++) {
+		fields[i] = (const char *)q;
+		q += lens[i];
+	}
+	hf = sf ? sink__sym_file(s, sf, (enum sink_dataset)h.ds) : NULL;
+	if (hf == NULL) {
+		pthread_mutex_lock(&s->mu);
+		s->st.rows_dropped_write++;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	block_start = h.ds == SINK_L2
+			      ? sink__l2_admit(s, sf, hf, &h, fields, lens)
+			      : 0;
+	if (block_start < 0)
+		return;
+	if (block_start) {
+		hourfile_begin_block(hf);
+		hourfile_get_stats(hf, &hs);
+	}
+	before = hourfile_buffered(hf);
+	if (before == 0)
+		sf->pending_us[h.ds] = h.local_us;
+	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
+	if (rc != 0)
+		sink__note_error(s, sf, (enum sink_dataset)h.ds, rc);
+	if (block_start) {
+		struct hourfile_stats now;
+
+		hourfile_get_stats(hf, &now);
+		/* Buffered rows a new block superseded were not written. */
+		before -= now.rows_superseded - hs.rows_superseded;
+		if (before == 0)
+			sf->pending_us[h.ds] = h.local_us;
+		sink__tell_cut(s, sf, h.local_us,
+			       now.rows_superseded - hs.rows_superseded +
+				       now.rows_cut - hs.rows_cut);
+	}
+	after_write(s, sf, (enum sink_dataset)h.ds, before + 1, rc, h.local_us);
+	if (h.ds == SINK_L2)
+		sink__check_hole(s, sf);
+}
+
+static void publish_stats(struct sink *s)
+{
+	struct hourfile_stats hs;
+	uint64_t written = 0, dropped = 0, torn = 0;
+
+	for (size_t i = 0; i < s->nsyms; i++) {
+		for (int d = 0; d < SINK_NDATASETS; d++) {
+			if (s->syms[i].hf[d] == NULL)
+				continue;
+			hourfile_get_stats(s->syms[i].hf[d], &hs);
+			written += hs.rows_written;
+			dropped += hs.rows_dropped;
+			torn += hs.torn_bytes_cut;
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	s->st.rows_written = written;
+	s->st.rows_dropped_write = dropped;
+	s->st.torn_bytes_cut = torn;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Report per-symbol L2 rows written since the last call. */
+static void report_written(struct sink *s, uint64_t *last, size_t nlast)
+{
+	struct hourfile_stats hs;
+
+	for (size_t i = 0; i < s->nsyms && i < nlast; i++) {
+		if (s->syms[i].hf[SINK_L2] == NULL)
+			continue;
+		hourfile_get_stats(s->syms[i].hf[SINK_L2], &hs);
+		if (hs.rows_written > last[i] && s->written)
+			s->written(s->ud, s->syms[i].name, SINK_L2,
+				   hs.rows_written - last[i]);
+		last[i] = hs.rows_written;
+	}
+}
+
+static void tick_all(struct sink *s)
+{
+	int64_t now = time_now_us();
+
+	for (size_t i = 0; i < s->nsyms; i++)
+		for (int d = 0; d < SINK_NDATASETS; d++) {
+			size_t before;
+			int rc;
+
+			if (s->syms[i].hf[d] == NULL)
+				continue;
+			before = hourfile_buffered(s->syms[i].hf[d]);
+			rc = hourfile_tick(s->syms[i].hf[d], now);
+			if (rc != 0)
+				sink__note_error(s, &s->syms[i], d, rc);
+			after_write(s, &s->syms[i], d, before, rc, 0);
+			if (d == SINK_L2)
+				sink__check_hole(s, &s->syms[i]);
+		}
+}
+
+static void process_block(struct sink *s, struct block *b)
+{
+	size_t off = 0;
+
+	while (off < b->used) {
+		struct rec_hdr h;
+
+		memcpy(&h, b->data + off, sizeof(h));
+		write_record(s, b->data + off);
+		off += h.len;
+	}
+}
+
+void *sink__writer_main(void *arg)
+{
+	struct sink *s = arg;
+	uint64_t *last = NULL;
+	size_t nlast = 0;
+
+	for (;;) {
+		struct block *b;
+		struct timespec ts;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->full_head == NULL && !s->stopping) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) ==
+			    ETIMEDOUT)
+				break;
+		}
+		b = s->full_head;
+		if (b != NULL) {
+			s->full_head = b->next;
+			if (s->full_head == NULL)
+				s->full_tail = NULL;
+			s->queued_bytes -= b->used;
+		} else if (s->stopping) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (b != NULL) {
+			process_block(s, b);
+			sink__block_release(s, b);
+		}
+		tick_all(s);
+		sink__settle_holes(s);
+		if (nlast < s->nsyms) {
+			uint64_t *n = realloc(last, s->capsyms * sizeof(*n));
+
+			if (n != NULL) {
+				memset(n + nlast, 0,
+				       (s->capsyms - nlast) * sizeof(*n));
+				last = n;
+				nlast = s->capsyms;
+			}
+		}
+		report_written(s, last, nlast);
+		publish_stats(s);
+	}
+	/* Shutdown: everything buffered reaches the disk, durably. Only a
+	 * failure here fails the stop; earlier errors were counted. */
+	s->first_error = 0;
+	for (size_t i = 0; i < s->nsyms; i++)
+		for (int d = 0; d < SINK_NDATASETS; d++) {
+			int rc;
+
+			if (s->syms[i].hf[d] == NULL)
+				continue;
+			rc = hourfile_close(s->syms[i].hf[d]);
+			if (rc != 0)
+				sink__note_error(s, &s->syms[i], d, rc);
+		}
+	report_written(s, last, nlast);
+	publish_stats(s);
+	free(last);
+	return NULL;
+}
