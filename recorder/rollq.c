@@ -84,12 +84,16 @@ static size_t text_room(struct rollq *q, size_t len)
 	return start - end > len ? end : SIZE_MAX;
 }
 
+/* The bytes of a side's records, or SIZE_MAX for a text over 255. */
 static size_t side_bytes(const struct book_change *ch, size_t n)
 {
 	size_t b = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (ch[i].price_len > UINT8_MAX || ch[i].amount_len > UINT8_MAX)
+			return SIZE_MAX;
 		b += 2 + ch[i].price_len + ch[i].amount_len;
+	}
 	return b;
 }
 
@@ -109,8 +113,9 @@ static unsigned char *put_side(unsigned char *p, const struct book_change *ch,
 
 int rollq_push(struct rollq *q, const struct sync_update *u)
 {
-	size_t len = side_bytes(u->bids, u->nbids) +
-		     side_bytes(u->asks, u->nasks);
+	size_t nb = side_bytes(u->bids, u->nbids);
+	size_t na = side_bytes(u->asks, u->nasks);
+	size_t len = nb == SIZE_MAX || na == SIZE_MAX ? SIZE_MAX : nb + na;
 	struct rqent *e;
 	size_t off;
 

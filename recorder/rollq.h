@@ -31,9 +31,9 @@ struct rollq *rollq_new(size_t max_msgs, size_t max_bytes);
 void rollq_free(struct rollq *q);
 
 /*
- * Copy u (a validated update: price and amount shorter than 256 bytes)
- * to the tail. Returns 0, or CORE_ETOOBIG when u alone does not fit
- * (the queue is then empty). Oldest entries are discarded to make room.
+ * Copy u to the tail. Returns 0, or CORE_ETOOBIG when u alone does not
+ * fit or holds a price or amount over 255 bytes (the queue is then
+ * empty). Oldest entries are discarded to make room.
  */
 int rollq_push(struct rollq *q, const struct sync_update *u);
 
