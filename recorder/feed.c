@@ -1093,9 +1093,9 @@ static void maybe_resume(struct feed *f, int64_t mono)
  * - from then on, the old connection's messages for the pair are
  *   ignored, and once no pair is left on it, it is closed for good.
  * An unplanned close of the old connection moves its pairs to the
- * successor at once, through the same switch when the successor's
- * stream has started (bridging: no hole; ahead: the usual gap and
- * resync), else as a plain reconnect. A close of the successor, or
+ * successor at once, through the same switch when they are subscribed
+ * there (bridging: no hole; ahead: the usual gap and resync), else as a
+ * plain reconnect. A close of the successor, or
  * pairs that do not catch up within half the margin, abandon the
  * rollover for the pairs not yet switched: they stay where they are,
  * and a later close takes the usual reconnect path.
@@ -1204,6 +1204,7 @@ static void roll_forget(struct gpair *p)
 {
 	p->next_c = NULL;
 	p->next_last = 0;
+	p->next_sub_id = 0;
 	p->next_acked = 0;
 	rollq_free(p->rq);
 	p->rq = NULL;
@@ -1314,12 +1315,17 @@ static void roll_old_lost(struct feed *f, struct fconn *old, int64_t now)
 
 		if (p->c != old || p->removed)
 			continue;
-		if (p->next_c == s && sync_synced(p->sync) &&
-		    (p->next_last != 0 || rollq_count(p->rq) > 0)) {
+		/*
+		 * Subscribed there: the successor's stream continues the
+		 * book if it started early enough (its first diff bridges
+		 * or is stale), else the sync sees a gap and resyncs.
+		 */
+		if (p->next_c == s && p->next_sub_id != 0 &&
+		    sync_synced(p->sync)) {
 			roll_switch(p, now, ", the old one closed");
 			continue;
 		}
-		/* The successor's stream has not started: a reconnect. */
+		/* Not subscribed on the successor yet: a reconnect. */
 		old->npairs--;
 		s->npairs++;
 		p->c = s;
@@ -1328,7 +1334,7 @@ static void roll_old_lost(struct feed *f, struct fconn *old, int64_t now)
 			sync_on_disconnect(p->sync, now);
 		if (p->next_c == s && p->next_acked) {
 			sync_on_subscribed(p->sync, now);
-		} else if (p->next_c == s) {
+		} else if (p->next_c == s && p->next_sub_id != 0) {
 			p->sub_id = p->next_sub_id;
 			p->sub_sent_us = now;
 		}
