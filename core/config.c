@@ -908,8 +908,7 @@ static const struct key rec_keys[] = {
 	{ "update_events", h_bool, REC(update_events), 0, 0, 0 },
 	{ "rollover", h_bool, REC(rollover), 0, 0, 0 },
 	{ "rollover_margin", h_double, REC(rollover_margin), 1, 86400, 0 },
-	{ "connection_lifetime", h_double, REC(connection_lifetime), 0,
-	  604800, 0 },
+	{ "connection_lifetime", h_double, REC(conn_lifetime), 0, 604800, 0 },
 	{ "ws_url", h_wsurl, REC(ws_url), 0, 0, 0 },
 	{ "rest_url", h_resturl, REC(rest_url), 0, 0, 0 },
 	{ "ca_file", h_optstr, REC(ca_file), 0, 0, 0 },
@@ -931,7 +930,7 @@ static int rec_defaults(struct recorder_config *cfg)
 	cfg->update_events = false;
 	cfg->rollover = true;
 	cfg->rollover_margin = 600;
-	cfg->connection_lifetime = 0;
+	cfg->conn_lifetime = 0;
 	cfg->data_dir = strdup(DEFAULT_DATA_DIR);
 	cfg->metrics_listen = strdup(DEFAULT_LISTEN);
 	return cfg->data_dir && cfg->metrics_listen ? 0 : CORE_ENOMEM;
@@ -1757,7 +1756,7 @@ int config_dump_recorder(const struct recorder_config *cfg, FILE *fp)
 		cfg->rollover ? "true" : "false");
 	dump_double(fp, cfg->rollover_margin);
 	fputs("\n  connection_lifetime: ", fp);
-	dump_double(fp, cfg->connection_lifetime);
+	dump_double(fp, cfg->conn_lifetime);
 	fputc('\n', fp);
 	dump_kstr(fp, "  ", "ws_url", cfg->ws_url);
 	dump_kstr(fp, "  ", "rest_url", cfg->rest_url);

@@ -159,10 +159,10 @@ struct feed {
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
-	struct fconn *rolling;	   /* the connection being replaced */
-	int64_t roll_started;	   /* mono µs */
-	struct fconn *retired;	   /* closed for good, freed once done */
-	unsigned conn_seq;	   /* numbers connections for the logs */
+	struct fconn *rolling; /* the connection being replaced */
+	int64_t roll_started;  /* mono µs */
+	struct fconn *retired; /* closed for good, freed once done */
+	unsigned conn_seq;     /* numbers connections for the logs */
 	struct metric_series *s_roll, *s_rollfail, *s_rollsec;
 };
 
@@ -1103,8 +1103,8 @@ static void maybe_resume(struct feed *f, int64_t mono)
 
 static int64_t conn_lifetime_us(const struct feed *f)
 {
-	if (f->cfg->connection_lifetime > 0)
-		return (int64_t)(f->cfg->connection_lifetime * 1e6);
+	if (f->cfg->conn_lifetime > 0)
+		return (int64_t)(f->cfg->conn_lifetime * 1e6);
 	return f->v->lifetime_us;
 }
 

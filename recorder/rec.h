@@ -41,7 +41,7 @@ struct rec_metrics {
 	struct metric *read_pauses;    /* {exchange} counter */
 	struct metric *rollovers;      /* {exchange} counter: pairs switched */
 	struct metric *rollovers_failed; /* {exchange} counter */
-	struct metric *rollover_secs;  /* {exchange} histogram, seconds */
+	struct metric *rollover_secs;	 /* {exchange} histogram, seconds */
 };
 
 struct rec {

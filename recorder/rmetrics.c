@@ -80,7 +80,7 @@ static const struct family_def defs[] = {
 };
 
 /* Seconds a pair ran on two connections during a rollover. */
-static const double roll_buckets[] = { 0.1, 0.25, 0.5, 1,  2.5, 5,
+static const double roll_buckets[] = { 0.1, 0.25, 0.5, 1,   2.5, 5,
 				       10,  30,	  60,  120, 300, 600 };
 
 int rec_metrics_init(struct rec_metrics *m)

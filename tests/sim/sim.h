@@ -158,9 +158,9 @@ enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2, SIM_CH_MEXC_AGGRE = 3 };
 struct sim_msg {
 	struct sim_msg *next;
 	size_t len;
-	int binary;  /* a binary frame (MEXC pushes), else text */
+	int binary;	/* a binary frame (MEXC pushes), else text */
 	int64_t due_us; /* not written before (--conn-lag-ms) */
-	char data[]; /* LWS_PRE headroom, then len bytes */
+	char data[];	/* LWS_PRE headroom, then len bytes */
 };
 
 struct sim_sub {
@@ -348,8 +348,8 @@ struct sim {
 	size_t nscript;
 	uint64_t rest_error_left, rest_429_left, stale_back;
 	uint64_t sub_error_left, bare_ack_left, rest_calls;
-	uint64_t conn_seq;    /* connections opened so far */
-	uint64_t drop_old;    /* drop_old armed: pushes before it fires */
+	uint64_t conn_seq; /* connections opened so far */
+	uint64_t drop_old; /* drop_old armed: pushes before it fires */
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
 	lws_sorted_usec_list_t tick;

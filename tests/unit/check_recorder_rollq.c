@@ -142,8 +142,11 @@ START_TEST(test_too_big)
 {
 	struct rollq *q = rollq_new(4, 16);
 	struct book_change ch = { "1234567890", 10, "1234567890", 10 };
-	struct sync_update u = { .first_id = 5, .last_id = 5,
-				 .has_first = true, .bids = &ch, .nbids = 1 };
+	struct sync_update u = { .first_id = 5,
+				 .last_id = 5,
+				 .has_first = true,
+				 .bids = &ch,
+				 .nbids = 1 };
 	char big[300];
 
 	push(q, 1, 1, false);
