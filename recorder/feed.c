@@ -409,6 +409,7 @@ static void send_subs_on(struct feed *f, struct fconn *c,
 			ps[i]->next_sub_id = id;
 			ps[i]->next_acked = 0;
 		} else if (subscribe) {
+			ps[i]->skip_ack = 0; /* superseded, see roll_switch */
 			ps[i]->sub_id = id;
 			ps[i]->sub_sent_us = time_now_us();
 		} else {
