@@ -69,7 +69,8 @@ for p in "${SIM_PIDS[@]}"; do
 	kill "$p" 2>/dev/null || true
 done
 
-min=$((SECS / 12 - 1))
+# A rollover every ~12 s a pair, the first ~12 s in.
+min=$(((SECS - 8) / 13))
 python3 "$CHECK" "$TMP/upd/data" "$TMP/upd/truth" gateio BTC_USDT ETH_USDT \
 	SOL_USDT --min-checks 100 --continuous-ids --min-rollovers "$min" ||
 	fail "spot.order_book_update: a gap or a wrong book across rollovers"
