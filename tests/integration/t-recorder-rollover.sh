@@ -8,9 +8,10 @@
 # both channels and MEXC, side by side for ROLL_SECONDS (45 by default;
 # make soak sets more): no gap, resync or disconnect event, the update
 # ids in book_events continuous across every switch, every book equal
-# to the truth. The first rollover of each run also loses its old
-# connection without a close frame (the sim's drop_old fault) halfway
-# through, which must lose nothing either. A control run without
+# to the truth. The first rollover of each run loses its new connection
+# (the sim's drop_new fault): abandoned, retried 2 s later. A later one
+# loses its old connection without a close frame halfway through
+# (drop_old), which must lose nothing either. A control run without
 # rollover shows what the closes cost otherwise.
 # shellcheck source=SCRIPTDIR/../sim/lib.sh
 . "$(dirname "$0")/../sim/lib.sh"
@@ -28,7 +29,7 @@ run() {
 	mkdir -p "$TMP/$name/truth"
 	start_sim "sim-$name" --exchange "$ex" --truth-dir "$TMP/$name/truth" \
 		--pairs "$sp" --rate 40 --seed 5 --lifetime 20 \
-		--conn-lag-ms "$LAG" --script "1:drop_old:10"
+		--conn-lag-ms "$LAG" --script "1:drop_new:1,16:drop_old:10"
 	if [ "$ex" = mexc ]; then
 		urls=("connector_name: mexc" "ws_url: \"ws://127.0.0.1:$PORT/ws\""
 			"rest_url: \"http://127.0.0.1:$PORT\"")
@@ -88,6 +89,11 @@ for name in upd obu mexc; do
 		fail "$name: the old connection was not lost mid-rollover"
 done
 pass "an old connection lost mid-rollover lost nothing"
+for name in upd obu mexc; do
+	grep -q 'rollover to connection 1 abandoned: the new connection closed' \
+		"$TMP/rec-$name.log" || fail "$name: no abandoned rollover"
+done
+pass "a rollover whose new connection closed was retried, without a gap"
 # The control: the same closes without rollover are holes.
 python3 "$CHECK" "$TMP/off/data" "$TMP/off/truth" mexc BTCUSDT \
 	--exact 50 --expect-events disconnect,reconnect >/dev/null ||

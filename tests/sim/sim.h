@@ -235,6 +235,7 @@ enum sim_fault_kind {
 	SIM_F_SUB_ERROR,
 	SIM_F_BARE_ACK,
 	SIM_F_DROP_OLD,
+	SIM_F_DROP_NEW,
 	SIM_F_COUNT
 };
 
@@ -350,6 +351,7 @@ struct sim {
 	uint64_t sub_error_left, bare_ack_left, rest_calls;
 	uint64_t conn_seq; /* connections opened so far */
 	uint64_t drop_old; /* drop_old armed: pushes before it fires */
+	uint64_t drop_new; /* drop_new armed: pushes before it fires */
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
 	lws_sorted_usec_list_t tick;

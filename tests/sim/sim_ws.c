@@ -74,17 +74,26 @@ static void queue_free(struct sim_conn *c)
 	c->qbytes = 0;
 }
 
+/* An abrupt drop, no close frame. */
+static void fault_drop(struct sim_conn *c, const char *why)
+{
+	log_info("conn %s: %s: dropping it", c->conn_id, why);
+	c->drop = 1;
+	lws_callback_on_writable(c->wsi);
+}
+
 /*
- * The drop_old fault, once armed: when a connection pushes a pair that
- * an older connection also has (a client's rollover in progress), drop
- * the older one without a close frame, N pushes into the newer stream.
+ * The drop_old and drop_new faults, once armed: when a connection pushes
+ * a pair that an older connection also has (a client's rollover in
+ * progress), drop the older one (drop_old) or the newer one (drop_new)
+ * without a close frame, N such pushes after arming.
  */
 static void drop_old_check(struct sim_conn *c, struct sim_sub *s)
 {
 	struct sim *sim = c->sim;
 	struct sim_conn *o;
 
-	if (sim->drop_old == 0)
+	if (sim->drop_old == 0 && sim->drop_new == 0)
 		return;
 	for (o = sim->conns; o != NULL; o = o->next) {
 		if (o == c || o->drop || o->opened_us > c->opened_us)
@@ -92,12 +101,10 @@ static void drop_old_check(struct sim_conn *c, struct sim_sub *s)
 		for (size_t i = 0; i < o->nsubs; i++) {
 			if (o->subs[i]->pair != s->pair)
 				continue;
-			if (--sim->drop_old > 0)
-				return;
-			log_info("conn %s: drop_old: dropping it for %s",
-				 o->conn_id, c->conn_id);
-			o->drop = 1;
-			lws_callback_on_writable(o->wsi);
+			if (sim->drop_new != 0 && --sim->drop_new == 0)
+				fault_drop(c, "drop_new");
+			else if (sim->drop_old != 0 && --sim->drop_old == 0)
+				fault_drop(o, "drop_old");
 			return;
 		}
 	}
