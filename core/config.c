@@ -265,6 +265,9 @@ static const struct key rec_keys[] = {
 	{ "stale_after", h_double, REC(stale_after), 0, 86400, K_MIN_EXCL },
 	{ "fsync_interval", h_double, REC(fsync_interval), 0, 3600, 0 },
 	{ "update_events", h_bool, REC(update_events), 0, 0, 0 },
+	{ "rollover", h_bool, REC(rollover), 0, 0, 0 },
+	{ "rollover_margin", h_double, REC(rollover_margin), 1, 86400, 0 },
+	{ "connection_lifetime", h_double, REC(conn_lifetime), 0, 604800, 0 },
 	{ "ws_url", h_wsurl, REC(ws_url), 0, 0, 0 },
 	{ "rest_url", h_resturl, REC(rest_url), 0, 0, 0 },
 	{ "ca_file", h_optstr, REC(ca_file), 0, 0, 0 },
@@ -286,6 +289,9 @@ static int rec_defaults(void *obj, const char *name)
 	cfg->stale_after = 60;
 	cfg->fsync_interval = 1.0;
 	cfg->update_events = false;
+	cfg->rollover = true;
+	cfg->rollover_margin = 600;
+	cfg->conn_lifetime = 0;
 	cfg->data_dir = strdup(DEFAULT_DATA_DIR);
 	cfg->metrics_listen = strdup(DEFAULT_LISTEN);
 	cfg->path = strdup(name);
@@ -457,6 +463,12 @@ int config_dump_recorder(const struct recorder_config *cfg, FILE *fp)
 	dump_double(fp, cfg->fsync_interval);
 	fprintf(fp, "\n  update_events: %s\n",
 		cfg->update_events ? "true" : "false");
+	fprintf(fp, "  rollover: %s\n  rollover_margin: ",
+		cfg->rollover ? "true" : "false");
+	dump_double(fp, cfg->rollover_margin);
+	fputs("\n  connection_lifetime: ", fp);
+	dump_double(fp, cfg->conn_lifetime);
+	fputc('\n', fp);
 	dump_kstr(fp, "  ", "ws_url", cfg->ws_url);
 	dump_kstr(fp, "  ", "rest_url", cfg->rest_url);
 	dump_kstr(fp, "  ", "ca_file", cfg->ca_file);

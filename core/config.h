@@ -79,6 +79,14 @@ struct recorder_config {
 				    * every write) */
 	bool update_events;	   /* one book_events "update" row per message,
 				    * default false */
+	bool rollover;		   /* planned reconnects without a gap,
+				    * default true */
+	double rollover_margin;	   /* seconds before a connection's lifetime
+				    * its successor opens, default 600,
+				    * 1..86400 */
+	double conn_lifetime;	   /* connection_lifetime: seconds; 0 = the
+				    * venue's known lifetime (none: no
+				    * planned rollover), 0..604800 */
 	char *ws_url;		   /* NULL = the exchange's public URL; else
 				    * ws:// or wss://, kept as written */
 	char *rest_url;		   /* NULL = the exchange's public REST base;

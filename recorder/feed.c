@@ -35,6 +35,7 @@
 #include "log.h"
 #include "rec.h"
 #include "rest.h"
+#include "rollq.h"
 #include "sink.h"
 #include "sync.h"
 #include "timeutil.h"
@@ -49,6 +50,9 @@
 #define RESUME_AT_PERCENT    40
 #define PAUSE_MAX_US	     (2 * US_PER_SEC)
 #define SYNC_DEADLINE_US     (15 * US_PER_SEC)
+#define ROLLQ_MSGS	     256
+#define ROLLQ_BYTES	     (256u * 1024)
+#define ROLL_RETRY_MAX_US    (60 * US_PER_SEC)
 
 /* A timestamp's text, kept while the rows of one message reuse it. */
 struct tstext {
@@ -79,6 +83,14 @@ struct fconn {
 	int data_seen;	      /* a book push since the last tick */
 	int64_t last_ping_us; /* mono µs */
 	int64_t last_data_us; /* mono µs; data = book pushes */
+	/* Rollover (see "Planned reconnects" below). */
+	struct fconn *succ;	 /* old one: the connection replacing it */
+	struct fconn *pred;	 /* successor: the one it replaces */
+	struct fconn *next_old;	 /* retired list */
+	int64_t opened_us;	 /* mono µs the link was last established */
+	int64_t roll_not_before; /* mono µs; after a failed rollover */
+	int shutdown_notice;	 /* the exchange announced a close */
+	int retired;		 /* closed for good; freed once done */
 };
 
 struct gpair {
@@ -110,6 +122,16 @@ struct gpair {
 	struct metric_series *s_msgs, *s_gaps, *s_resyncs, *s_last, *s_synced;
 	uint64_t msgs_unpub; /* messages not yet in s_msgs (feed_publish) */
 	struct log_ratelimit gap_rl;
+	/* Rollover: the successor it is subscribed on too, the id of that
+	 * subscribe, the last id the successor sent (0: none yet), and its
+	 * messages that run ahead of the book. */
+	struct fconn *next_c;
+	uint64_t next_sub_id;
+	uint64_t next_last;
+	struct rollq *rq;
+	int64_t roll_since_us; /* wall µs the successor subscribe went */
+	int next_acked;	       /* the successor acked the subscribe */
+	int skip_ack;	       /* switched before that ack: ignore it */
 };
 
 struct feed {
@@ -137,6 +159,11 @@ struct feed {
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
 	struct metric_series *s_conn, *s_reconn, *s_lat, *s_qdrop;
+	struct fconn *rolling; /* the connection being replaced */
+	int64_t roll_started;  /* mono µs */
+	struct fconn *retired; /* closed for good, freed once done */
+	unsigned conn_seq;     /* numbers connections for the logs */
+	struct metric_series *s_roll, *s_rollfail, *s_rollsec;
 };
 
 static size_t sym_hash(const char *sym)
@@ -363,8 +390,9 @@ static void cb_fetch(void *ctx, const char *symbol)
  * venue's max_per_request). Replies are matched to the pairs by the id
  * sent, which they all share.
  */
-static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
-		      int subscribe)
+static void send_subs_on(struct feed *f, struct fconn *c,
+			 struct gpair *const *ps, size_t n, int subscribe,
+			 int next)
 {
 	const char *syms[64];
 	char buf[4096];
@@ -376,7 +404,12 @@ static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
 		return;
 	for (size_t i = 0; i < n; i++) {
 		syms[i] = ps[i]->sym;
-		if (subscribe) {
+		if (next) {
+			/* A rollover's: the pair's own state is untouched. */
+			ps[i]->next_sub_id = id;
+			ps[i]->next_acked = 0;
+		} else if (subscribe) {
+			ps[i]->skip_ack = 0; /* superseded, see roll_switch */
 			ps[i]->sub_id = id;
 			ps[i]->sub_sent_us = time_now_us();
 		} else {
@@ -386,11 +419,18 @@ static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
 	rc = f->v->build_subscribe(&f->st, buf, sizeof(buf), syms, n, subscribe,
 				   id, &len);
 	if (rc == 0)
-		rc = wsconn_send(ps[0]->c->ws, buf, len);
+		rc = wsconn_send(c->ws, buf, len);
 	if (rc != 0)
 		log_err_r(rc, "%s%s: queue %s", ps[0]->sym,
 			  n > 1 ? " and others" : "",
 			  subscribe ? "subscribe" : "unsubscribe");
+}
+
+static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
+		      int subscribe)
+{
+	if (n > 0)
+		send_subs_on(f, ps[0]->c, ps, n, subscribe, 0);
 }
 
 static void send_sub(struct feed *f, struct gpair *p, int subscribe)
@@ -460,6 +500,7 @@ static void pair_free(struct gpair *p)
 		p->fetch->p = NULL;
 	if (p->c != NULL)
 		p->c->npairs--;
+	rollq_free(p->rq);
 	sync_free(p->sync);
 	free(p);
 }
@@ -688,7 +729,15 @@ static void pause_all(struct feed *f, int pause)
 {
 	for (size_t i = 0; i < f->nconns; i++)
 		wsconn_pause(f->conns[i]->ws, pause);
+	if (f->rolling != NULL)
+		wsconn_pause(f->rolling->succ->ws, pause);
 }
+
+static void roll_subscribe(struct feed *f, struct fconn *s, int64_t now);
+static void roll_conn_closed(struct feed *f, struct fconn *c, int64_t now);
+static void roll_queue(struct gpair *p, const struct sync_update *u,
+		       int64_t now);
+static void roll_try(struct gpair *p, int64_t now);
 
 /* Subscribe every live pair of c, in requests of max_per_request. */
 static void subscribe_conn(struct feed *f, struct fconn *c, int64_t now)
@@ -726,10 +775,15 @@ static void on_established(void *ud)
 	if (c->connections > 1)
 		metric_inc(f->s_reconn);
 	metric_set(f->s_conn, conns_all_up(f));
-	c->last_data_us = time_mono_us();
+	c->last_data_us = c->opened_us = time_mono_us();
+	c->roll_not_before = 0;
+	c->shutdown_notice = 0;
 	if (f->paused)
 		wsconn_pause(c->ws, 1);
-	subscribe_conn(f, c, time_now_us());
+	if (c->pred != NULL)
+		roll_subscribe(f, c, time_now_us());
+	else
+		subscribe_conn(f, c, time_now_us());
 }
 
 static void on_closed(void *ud, const char *reason)
@@ -738,8 +792,11 @@ static void on_closed(void *ud, const char *reason)
 	struct feed *f = c->f;
 	int64_t now = time_now_us();
 
-	metric_set(f->s_conn, 0);
+	if (c->retired)
+		return; /* replaced by a rollover: nothing was on it */
 	metric_inc(rec_series(f->r, f->r->m.disconnections, reason));
+	roll_conn_closed(f, c, now);
+	metric_set(f->s_conn, conns_all_up(f));
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -781,6 +838,22 @@ static int reply_is_for(const struct gpair *p, const struct fconn *c,
 	return m->unsubscribe ? 2 : 1;
 }
 
+/* Is a reply the ack of p's rollover subscribe on the successor c? */
+static int reply_is_next(const struct gpair *p, const struct fconn *c,
+			 const struct venue_msg *m)
+{
+	if (p->next_c != c || m->unsubscribe)
+		return 0;
+	if (m->has_req_id && m->req_id != 0)
+		return p->next_sub_id == m->req_id;
+	if (strcmp(p->sym, m->symbol) == 0)
+		return 1;
+	for (size_t i = 0; i < m->nsymbols; i++)
+		if (strcmp(p->sym, m->symbols[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 {
 	struct feed *f = c->f;
@@ -790,6 +863,9 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 
 		int what = reply_is_for(p, c, m);
 
+		/* Never sync_on_subscribed: the book stays the old one's. */
+		if (reply_is_next(p, c, m))
+			p->next_acked = 1;
 		if (what == 0)
 			continue;
 		if (what == 2) {
@@ -798,6 +874,11 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 			continue;
 		}
 		p->sub_sent_us = 0;
+		if (p->skip_ack && !m->unsubscribe) {
+			/* The rollover subscribe's, after the switch. */
+			p->skip_ack = 0;
+			continue;
+		}
 		if (!p->removed)
 			sync_on_subscribed(p->sync, now);
 	}
@@ -838,6 +919,13 @@ static void on_update(struct fconn *c, struct venue_msg *m, int64_t recv_us)
 	/* Only book pushes feed the watchdog: pongs prove the socket, not
 	 * the feed. The tick reads the clock, not every message. */
 	c->data_seen = 1;
+	if (p->c != c) {
+		/* A rollover's successor, or an old connection the pair has
+		 * left: only the pair's own connection writes rows. */
+		if (p->next_c == c)
+			roll_queue(p, &m->update, recv_us);
+		return;
+	}
 	p->msgs_unpub++;
 	p->last_msg_us = recv_us;
 	/* Each hourly file opens with the whole book. */
@@ -846,6 +934,8 @@ static void on_update(struct fconn *c, struct venue_msg *m, int64_t recv_us)
 		(void)sync_emit_snapshot(p->sync, recv_us);
 	if (sync_on_update(p->sync, &m->update, recv_us) != 0)
 		metric_inc(rec_series(f->r, f->r->m.failed, "invalid_update"));
+	if (p->next_c != NULL)
+		roll_try(p, recv_us); /* may switch p to the successor */
 	if (f->cfg->snapshot_interval <= 0)
 		maybe_top_n(p, recv_us);
 }
@@ -891,6 +981,12 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 	case VENUE_MSG_ERROR:
 		on_error(c, &m);
 		break;
+	case VENUE_MSG_SHUTDOWN:
+		if (!c->shutdown_notice)
+			log_notice("connection %u: the exchange will close it",
+				   c->no);
+		c->shutdown_notice = 1; /* the tick rolls it over */
+		break;
 	default:
 		break;
 	}
@@ -904,20 +1000,24 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 	}
 }
 
-static struct fconn *conn_new(struct feed *f)
+/*
+ * A connection, not started. f->conns keeps room for it and one more,
+ * so a rollover's successor can always join the list (roll_abandon).
+ */
+static struct fconn *conn_alloc(struct feed *f)
 {
 	struct fconn *c = calloc(1, sizeof(*c)), **nc;
 
 	if (c == NULL)
 		return NULL;
-	nc = realloc(f->conns, (f->nconns + 1) * sizeof(*nc));
+	nc = realloc(f->conns, (f->nconns + 2) * sizeof(*nc));
 	if (nc == NULL) {
 		free(c);
 		return NULL;
 	}
 	f->conns = nc;
 	c->f = f;
-	c->no = (unsigned)f->nconns;
+	c->no = f->conn_seq;
 	c->hooks.established = on_established;
 	c->hooks.message = on_message;
 	c->hooks.closed = on_closed;
@@ -927,6 +1027,16 @@ static struct fconn *conn_new(struct feed *f)
 		free(c);
 		return NULL;
 	}
+	f->conn_seq++;
+	return c;
+}
+
+static struct fconn *conn_new(struct feed *f)
+{
+	struct fconn *c = conn_alloc(f);
+
+	if (c == NULL)
+		return NULL;
 	f->conns[f->nconns++] = c;
 	if (f->started)
 		wsconn_start(c->ws);
@@ -939,9 +1049,11 @@ static struct fconn *conn_new(struct feed *f)
  */
 static struct fconn *conn_for_pair(struct feed *f)
 {
+	/* Not the one a rollover is replacing: its pairs are moving. */
 	for (size_t i = 0; i < f->nconns; i++)
-		if (f->v->max_streams == 0 ||
-		    f->conns[i]->npairs < f->v->max_streams)
+		if (f->conns[i] != f->rolling &&
+		    (f->v->max_streams == 0 ||
+		     f->conns[i]->npairs < f->v->max_streams))
 			return f->conns[i];
 	return conn_new(f);
 }
@@ -960,6 +1072,344 @@ static void maybe_resume(struct feed *f, int64_t mono)
 		return;
 	f->paused = 0;
 	pause_all(f, 0);
+}
+
+/* ---- planned reconnects (rollover) ----
+ *
+ * Exchanges end connections on their own schedule (MEXC and Binance
+ * after 24 h, Binance with a serverShutdown notice). Before that, the
+ * feed opens a successor for the same pairs and subscribes them there
+ * (one rollover per feed at a time, which staggers the connections of a
+ * large recorder and keeps within connect-rate limits). Each pair keeps
+ * its one sync, fed by its own connection p->c only; the successor's
+ * messages that run ahead of the book are copied to the pair's rollq.
+ * After every message the pair tries to switch (roll_try):
+ * - queued messages the book already covers are dropped; when the head
+ *   bridges the book (U <= last+1 <= u), or nothing is queued and the
+ *   successor's latest message ended at or before the book (its next
+ *   one continues from there), the pair switches: a "rollover" event
+ *   names the id, p->c becomes the successor, and the queued messages
+ *   go to the sync with a one-shot overlap allowance (a collapsed diff
+ *   of absolute amounts is exact at u whatever it overlaps);
+ * - from then on, the old connection's messages for the pair are
+ *   ignored, and once no pair is left on it, it is closed for good.
+ * An unplanned close of the old connection moves its pairs to the
+ * successor at once, through the same switch when they are subscribed
+ * there (bridging: no hole; ahead: the usual gap and resync), else as a
+ * plain reconnect. A close of the successor, or
+ * pairs that do not catch up within half the margin, abandon the
+ * rollover for the pairs not yet switched: they stay where they are,
+ * and a later close takes the usual reconnect path.
+ */
+
+static int64_t conn_lifetime_us(const struct feed *f)
+{
+	if (f->cfg->conn_lifetime > 0)
+		return (int64_t)(f->cfg->conn_lifetime * 1e6);
+	return f->v->lifetime_us;
+}
+
+static int64_t roll_margin_us(const struct feed *f)
+{
+	int64_t life = conn_lifetime_us(f);
+	int64_t margin = (int64_t)(f->cfg->rollover_margin * 1e6);
+
+	/* A margin as long as the lifetime would roll at once, forever. */
+	return life > 0 && margin >= life ? life / 2 : margin;
+}
+
+static void roll_subscribe(struct feed *f, struct fconn *s, int64_t now)
+{
+	struct gpair *batch[64];
+	size_t n = 0, max = f->v->max_per_request;
+
+	if (max == 0 || max > CORE_ARRAY_LEN(batch))
+		max = CORE_ARRAY_LEN(batch);
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->c != s->pred || p->removed)
+			continue;
+		if (p->rq == NULL)
+			p->rq = rollq_new(ROLLQ_MSGS, ROLLQ_BYTES);
+		if (p->rq == NULL)
+			continue; /* stays behind; the give-up handles it */
+		p->next_c = s;
+		p->next_last = 0;
+		p->roll_since_us = now;
+		batch[n++] = p;
+		if (n == max) {
+			send_subs_on(f, s, batch, n, 1, 1);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		send_subs_on(f, s, batch, n, 1, 1);
+}
+
+static void roll_start(struct feed *f, struct fconn *c, int64_t mono,
+		       const char *why)
+{
+	struct fconn *s = conn_alloc(f);
+
+	if (s == NULL) {
+		c->roll_not_before = mono + ROLL_RETRY_MAX_US;
+		return;
+	}
+	s->pred = c;
+	c->succ = s;
+	f->rolling = c;
+	f->roll_started = mono;
+	log_notice("connection %u: %s: opening connection %u for its pairs",
+		   c->no, why, s->no);
+	wsconn_start(s->ws);
+}
+
+/* Put c on the retired list and close it for good. */
+static void retire(struct feed *f, struct fconn *c, const char *why)
+{
+	c->retired = 1;
+	c->next_old = f->retired;
+	f->retired = c;
+	wsconn_close(c->ws, why);
+}
+
+/* The rollover of f->rolling is over: its successor takes its place. */
+static void roll_finish(struct feed *f)
+{
+	struct fconn *old = f->rolling, *s = old->succ;
+
+	for (size_t i = 0; i < f->nconns; i++)
+		if (f->conns[i] == old)
+			f->conns[i] = s;
+	s->pred = NULL;
+	old->succ = NULL;
+	f->rolling = NULL;
+	log_notice("connection %u: every pair is on connection %u: closing it",
+		   old->no, s->no);
+	retire(f, old, "rollover complete");
+	metric_set(f->s_conn, conns_all_up(f));
+}
+
+static void roll_maybe_finish(struct feed *f)
+{
+	if (f->rolling == NULL)
+		return;
+	for (size_t i = 0; i < f->npairs; i++)
+		if (f->pairs[i]->c == f->rolling && !f->pairs[i]->removed)
+			return;
+	roll_finish(f);
+}
+
+static void roll_forget(struct gpair *p)
+{
+	p->next_c = NULL;
+	p->next_last = 0;
+	p->next_sub_id = 0;
+	p->next_acked = 0;
+	rollq_free(p->rq);
+	p->rq = NULL;
+}
+
+/* Move p to its successor at the book's id and replay what it queued. */
+static void roll_switch(struct gpair *p, int64_t now, const char *why)
+{
+	struct feed *f = p->f;
+	struct fconn *old = p->c, *s = p->next_c;
+	struct sync_update u;
+	char detail[96], last[24];
+
+	snprintf(detail, sizeof(detail), "connection %u -> %u%s", old->no,
+		 s->no, why);
+	snprintf(last, sizeof(last), "%llu",
+		 (unsigned long long)sync_last_id(p->sync));
+	write_event(p, now, "rollover", NULL, last, NULL, detail);
+	metric_inc(f->s_roll);
+	metric_observe(f->s_rollsec, (double)(now - p->roll_since_us) / 1e6);
+	old->npairs--;
+	s->npairs++;
+	p->c = s;
+	p->sub_id = p->next_sub_id;
+	p->sub_sent_us = 0;
+	p->skip_ack = !p->next_acked;
+	sync_allow_bridge(p->sync);
+	while (rollq_head(p->rq, &u) == 0) {
+		if (sync_on_update(p->sync, &u, now) != 0)
+			metric_inc(rec_series(f->r, f->r->m.failed,
+					      "invalid_update"));
+		rollq_pop(p->rq);
+	}
+	roll_forget(p);
+}
+
+static void roll_queue(struct gpair *p, const struct sync_update *u,
+		       int64_t now)
+{
+	p->next_last = u->last_id;
+	if (!sync_synced(p->sync) || u->last_id > sync_last_id(p->sync)) {
+		/* What could not be kept cannot be continued from. */
+		if (rollq_push(p->rq, u) != 0)
+			p->next_last = 0;
+	}
+	roll_try(p, now);
+}
+
+static void roll_try(struct gpair *p, int64_t now)
+{
+	struct sync_update u;
+	uint64_t last;
+
+	if (!sync_synced(p->sync))
+		return;
+	last = sync_last_id(p->sync);
+	rollq_trim(p->rq, last);
+	if (rollq_head(p->rq, &u) == 0) {
+		/* Ahead: wait for the book, which the old one still feeds. */
+		if (u.full || !u.has_first || u.first_id > last + 1)
+			return;
+	} else if (p->next_last == 0 || p->next_last > last) {
+		return;
+	}
+	roll_switch(p, now, "");
+	roll_maybe_finish(p->f);
+}
+
+/*
+ * Give up the rollover of f->rolling for the pairs not yet switched.
+ * A successor that took some pairs stays as a connection of its own.
+ */
+static void roll_abandon(struct feed *f, const char *why, int64_t mono,
+			 int64_t retry_us)
+{
+	struct fconn *old = f->rolling, *s = old->succ;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->next_c == s)
+			roll_forget(p);
+		if (p->c == s && !p->removed)
+			kept++;
+	}
+	old->succ = NULL;
+	s->pred = NULL;
+	f->rolling = NULL;
+	old->roll_not_before = mono + retry_us;
+	metric_inc(f->s_rollfail);
+	log_warn("connection %u: rollover to connection %u abandoned: %s "
+		 "(%zu pairs moved)",
+		 old->no, s->no, why, kept);
+	if (kept > 0)
+		f->conns[f->nconns++] = s; /* conn_alloc kept the slot */
+	else
+		retire(f, s, why);
+}
+
+/* The old connection of a rollover closed: its pairs move now. */
+static void roll_old_lost(struct feed *f, struct fconn *old, int64_t now)
+{
+	struct fconn *s = old->succ;
+
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (p->c != old || p->removed)
+			continue;
+		/*
+		 * Subscribed there: the successor's stream continues the
+		 * book if it started early enough (its first diff bridges
+		 * or is stale), else the sync sees a gap and resyncs.
+		 */
+		if (p->next_c == s && p->next_sub_id != 0 &&
+		    sync_synced(p->sync)) {
+			roll_switch(p, now, ", the old one closed");
+			continue;
+		}
+		/* Not subscribed on the successor yet: a reconnect. */
+		old->npairs--;
+		s->npairs++;
+		p->c = s;
+		p->fetch_wanted = 0;
+		if (sync_state(p->sync) != SYNC_IDLE)
+			sync_on_disconnect(p->sync, now);
+		if (p->next_c == s && p->next_acked) {
+			sync_on_subscribed(p->sync, now);
+		} else if (p->next_c == s && p->next_sub_id != 0) {
+			p->sub_id = p->next_sub_id;
+			p->sub_sent_us = now;
+		}
+		roll_forget(p);
+	}
+	wsconn_stop(old->ws); /* no reconnect: the successor has it all */
+	roll_finish(f);
+}
+
+static void roll_conn_closed(struct feed *f, struct fconn *c, int64_t now)
+{
+	int64_t retry = roll_margin_us(f) / 4;
+
+	if (c->succ != NULL) {
+		roll_old_lost(f, c, now);
+	} else if (c->pred != NULL) {
+		if (retry > ROLL_RETRY_MAX_US)
+			retry = ROLL_RETRY_MAX_US;
+		roll_abandon(f, "the new connection closed", time_mono_us(),
+			     retry);
+	}
+}
+
+static void roll_tick(struct feed *f, int64_t mono)
+{
+	int64_t life = conn_lifetime_us(f);
+	int64_t margin = roll_margin_us(f);
+
+	if (f->rolling != NULL) {
+		/* Pairs that have not caught up by half the margin stay:
+		 * the old connection's close is then a plain reconnect. */
+		if (mono - f->roll_started > margin / 2)
+			roll_abandon(f, "pairs did not catch up in time", mono,
+				     INT64_MAX / 2);
+		return;
+	}
+	if (!f->cfg->rollover)
+		return;
+	for (size_t i = 0; i < f->nconns; i++) {
+		struct fconn *c = f->conns[i];
+
+		if (!wsconn_is_up(c->ws) || c->npairs == 0 ||
+		    mono < c->roll_not_before)
+			continue;
+		if (c->shutdown_notice) {
+			roll_start(f, c, mono, "shutdown notice");
+			return;
+		}
+		if (life > 0 && mono - c->opened_us >= life - margin) {
+			roll_start(f, c, mono, "lifetime near");
+			return;
+		}
+	}
+}
+
+/* Free the retired connections whose links are gone. */
+static void reap_retired(struct feed *f)
+{
+	struct fconn **pp = &f->retired;
+
+	while (*pp != NULL) {
+		struct fconn *c = *pp;
+		int used = !wsconn_is_done(c->ws);
+
+		for (size_t i = 0; i < f->npairs && !used; i++)
+			used = f->pairs[i]->c == c || f->pairs[i]->next_c == c;
+		if (used) {
+			pp = &c->next_old;
+			continue;
+		}
+		*pp = c->next_old;
+		wsconn_free(c->ws);
+		free(c);
+	}
 }
 
 /* ---- periodic work ---- */
@@ -1122,7 +1572,7 @@ static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
 		c->data_seen = 0;
 		c->last_data_us = mono;
 	}
-	if (!wsconn_is_up(c->ws) || c->npairs == 0)
+	if (!wsconn_is_up(c->ws) || (c->npairs == 0 && c->pred == NULL))
 		return;
 	/* A silent feed is a dead feed, whatever TCP thinks. */
 	if (mono - c->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
@@ -1162,6 +1612,10 @@ void feed_tick(struct feed *f, int64_t now_us)
 	reap_removed(f);
 	for (size_t i = 0; i < f->nconns; i++)
 		conn_tick(f, f->conns[i], mono, now_us);
+	if (f->rolling != NULL)
+		conn_tick(f, f->rolling->succ, mono, now_us);
+	roll_tick(f, mono);
+	reap_retired(f);
 }
 
 /* ---- health ---- */
@@ -1320,6 +1774,9 @@ struct feed *feed_new(struct rec *r)
 	f->s_reconn = rec_series(r, r->m.reconnections, NULL);
 	f->s_lat = rec_series(r, r->m.latency, NULL);
 	f->s_qdrop = rec_series(r, r->m.rows_dropped, "queue_full");
+	f->s_roll = rec_series(r, r->m.rollovers, NULL);
+	f->s_rollfail = rec_series(r, r->m.rollovers_failed, NULL);
+	f->s_rollsec = rec_series(r, r->m.rollover_secs, NULL);
 	if (f->parser == NULL || feed_set_pairs(f, c->pairs, c->npairs) != 0) {
 		feed_free(f);
 		return NULL;
@@ -1344,6 +1801,8 @@ void feed_stop(struct feed *f)
 		return;
 	for (size_t i = 0; i < f->nconns; i++)
 		wsconn_stop(f->conns[i]->ws);
+	if (f->rolling != NULL)
+		wsconn_stop(f->rolling->succ->ws);
 	for (size_t i = 0; i < f->npairs; i++)
 		if (!f->pairs[i]->removed)
 			write_event(f->pairs[i], now, "shutdown", NULL, NULL,
@@ -1364,6 +1823,17 @@ void feed_free(struct feed *f)
 		free(f->conns[i]);
 	}
 	free(f->conns);
+	if (f->rolling != NULL) {
+		wsconn_free(f->rolling->succ->ws);
+		free(f->rolling->succ);
+	}
+	while (f->retired != NULL) {
+		struct fconn *c = f->retired;
+
+		f->retired = c->next_old;
+		wsconn_free(c->ws);
+		free(c);
+	}
 	if (f->parser != NULL)
 		f->v->parser_free(f->parser);
 	free(f);

@@ -39,6 +39,9 @@ struct rec_metrics {
 	struct metric *rows_dropped;   /* {exchange,reason} counter */
 	struct metric *book_synced;    /* {exchange,symbol} gauge */
 	struct metric *read_pauses;    /* {exchange} counter */
+	struct metric *rollovers;      /* {exchange} counter: pairs switched */
+	struct metric *rollovers_failed; /* {exchange} counter */
+	struct metric *rollover_secs;	 /* {exchange} histogram, seconds */
 };
 
 struct rec {

@@ -73,7 +73,15 @@ static const struct family_def defs[] = {
 	  "1 while the symbol's local book is in sync."),
 	F(read_pauses, "read_pauses_total", METRIC_COUNTER, l_ex,
 	  "Times reading from the exchange paused for the writer queue."),
+	F(rollovers, "rollovers_total", METRIC_COUNTER, l_ex,
+	  "Pairs switched to a new connection without a gap (rollover)."),
+	F(rollovers_failed, "rollovers_failed_total", METRIC_COUNTER, l_ex,
+	  "Rollovers abandoned: the successor closed or did not catch up."),
 };
+
+/* Seconds a pair ran on two connections during a rollover. */
+static const double roll_buckets[] = { 0.1, 0.25, 0.5, 1,   2.5, 5,
+				       10,  30,	  60,  120, 300, 600 };
 
 int rec_metrics_init(struct rec_metrics *m)
 {
@@ -103,10 +111,16 @@ int rec_metrics_init(struct rec_metrics *m)
 		"observed once per write for the oldest row written.",
 		METRIC_HISTOGRAM, l_ex, wlat_buckets,
 		CORE_ARRAY_LEN(wlat_buckets));
+	m->rollover_secs = metrics_family(
+		m->reg, P "rollover_seconds",
+		"Seconds a pair ran on two connections before its switch.",
+		METRIC_HISTOGRAM, l_ex, roll_buckets,
+		CORE_ARRAY_LEN(roll_buckets));
 	info = metrics_family(m->reg, "booktape_build_info",
 			      "booktape version, always 1.", METRIC_GAUGE,
 			      l_ver, NULL, 0);
-	if (m->latency == NULL || m->write_latency == NULL || info == NULL)
+	if (m->latency == NULL || m->write_latency == NULL ||
+	    m->rollover_secs == NULL || info == NULL)
 		return CORE_ENOMEM;
 	metric_set(metric_series(info,
 				 (const char *const[]){ BOOKTAPE_VERSION }),

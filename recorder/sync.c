@@ -44,6 +44,7 @@ struct sync {
 	uint8_t bound_len[2];
 	char bound[2][BOOK_TEXT_MAX];
 	bool fetching; /* a snapshot fetch is outstanding */
+	bool bridge;   /* the next diff may overlap (sync_allow_bridge) */
 	struct bufmsg *msgs;
 	size_t msg_cap;
 	size_t head; /* first live entry */
@@ -344,6 +345,7 @@ static void resync(struct sync *s, const char *why,
 
 	book_clear(s->book);
 	buf_clear(s);
+	s->bridge = false;
 	if (keep != NULL) {
 		ev.first_id = keep->first_id;
 		ev.has_first = keep->has_first;
@@ -445,9 +447,14 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 		s->c.stale++;
 		return 0;
 	}
-	/* Contiguity is U == prev_u + 1; snapshot mode tolerates overlap. */
-	gap = s->mode == SYNC_MODE_FULLPUSH ? u->first_id != expected
-					    : u->first_id > expected;
+	/*
+	 * Contiguity is U == prev_u + 1; snapshot mode tolerates overlap,
+	 * and so does a full-push stream once across a connection switch.
+	 */
+	gap = s->mode == SYNC_MODE_FULLPUSH && !s->bridge
+		      ? u->first_id != expected
+		      : u->first_id > expected;
+	s->bridge = false;
 	if (gap) {
 		struct sync_event ev = { .kind = SYNC_EV_GAP,
 					 .first_id = u->first_id,
@@ -701,10 +708,16 @@ void sync_on_subscribed(struct sync *s, int64_t local_us)
 	request_fetch(s);
 }
 
+void sync_allow_bridge(struct sync *s)
+{
+	s->bridge = s->state == SYNC_SYNCED;
+}
+
 void sync_on_disconnect(struct sync *s, int64_t local_us)
 {
 	struct sync_event ev = { .kind = SYNC_EV_DISCONNECT };
 
+	s->bridge = false;
 	emit(s, &ev, local_us);
 	book_clear(s->book);
 	buf_clear(s);

@@ -184,6 +184,16 @@ void sync_free(struct sync *s);
  */
 void sync_on_subscribed(struct sync *s, int64_t local_us);
 
+/*
+ * The symbol's messages now come from another connection (a rollover):
+ * the next diff applied to the synced book may overlap it, U <= last+1
+ * <= u, even in full-push mode. A diff of absolute amounts collapsed
+ * over its ids is exact at u whatever it overlaps (Gate.io's own rule
+ * for bridging a snapshot). One-shot: the first diff past the book
+ * clears it, as do a resync and a disconnect. Ignored unless synced.
+ */
+void sync_allow_bridge(struct sync *s);
+
 /* The connection was lost: emits DISCONNECT and returns to SYNC_IDLE. */
 void sync_on_disconnect(struct sync *s, int64_t local_us);
 

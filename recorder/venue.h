@@ -28,6 +28,8 @@ enum venue_msg_type {
 	VENUE_MSG_ERROR,      /* a request failed */
 	VENUE_MSG_PONG,	      /* an application-level pong */
 	VENUE_MSG_UPDATE,     /* a book push for `symbol` */
+	VENUE_MSG_SHUTDOWN,   /* the server will close this connection soon
+			       * (Binance serverShutdown): roll it over */
 };
 
 /*
@@ -95,6 +97,11 @@ struct venue {
 	/* A REST snapshot body (HTTP 200). 0, CORE_EPARSE, CORE_ETOOBIG. */
 	int (*parse_snapshot)(void *parser, const char *buf, size_t len,
 			      struct sync_snapshot *out);
+	/* How long the exchange keeps a connection open (MEXC, Binance:
+	 * 24 h); 0 when not known: no planned rollover unless the config
+	 * sets connection_lifetime. Added last, so venues that do not set
+	 * it get 0. */
+	int64_t lifetime_us;
 };
 
 extern const struct venue venue_gateio;

@@ -166,4 +166,6 @@ const struct venue venue_mexc = {
 	.snapshot_path = mv_snapshot_path,
 	.parse_frame = mv_parse_frame,
 	.parse_snapshot = mv_parse_snapshot,
+	/* EXCHANGES.md §2: a connection lives at most 24 hours. */
+	.lifetime_us = 24 * 3600 * US_PER_SEC,
 };

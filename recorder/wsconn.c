@@ -430,6 +430,18 @@ void wsconn_stop(struct wsconn *c)
 	resolve_cancel(c);
 }
 
+void wsconn_close(struct wsconn *c, const char *reason)
+{
+	wsconn_stop(c);
+	if (c->wsi != NULL)
+		wsconn_drop(c, reason);
+}
+
+int wsconn_is_done(const struct wsconn *c)
+{
+	return c->stopping && c->wsi == NULL;
+}
+
 void wsconn_free(struct wsconn *c)
 {
 	if (c == NULL)

@@ -70,7 +70,22 @@ int wsconn_is_up(const struct wsconn *c);
 /* Stop reconnecting; the link is closed by context destruction. */
 void wsconn_stop(struct wsconn *c);
 
-/* Free after lws_context_destroy (closes are asynchronous). NULL-safe. */
+/*
+ * Close the link for good (a connection replaced by a rollover): stop
+ * reconnecting and drop the link. The closed hook runs when a link was
+ * there and is gone, never from inside this call.
+ */
+void wsconn_close(struct wsconn *c, const char *reason);
+
+/*
+ * 1 once a wsconn_close()d or wsconn_stop()ped connection has no link
+ * and nothing pending: from the next service round on it may be freed
+ * before lws_context_destroy.
+ */
+int wsconn_is_done(const struct wsconn *c);
+
+/* Free after lws_context_destroy (closes are asynchronous), or once
+ * wsconn_is_done() says so. NULL-safe. */
 void wsconn_free(struct wsconn *c);
 
 /* The lws protocol entry for the client vhost. */

@@ -19,6 +19,13 @@ side are compared. With --top-n N the book_snapshot_N rows are checked too: each
 at the update its local_timestamp names, and carry the exchange time of
 that update's rows.
 
+With --continuous-ids the update ids in book_events must follow each
+other: every `update` row starts at the previous row's last id + 1, with
+two exceptions, the first update after a `rollover` row or a REST
+`snapshot` row, which may overlap (U <= last+1 <= u); a rollover row's
+id must be the last one applied; snapshot and full_refresh rows set a new base; gap, resync
+and disconnect rows are failures (until the recorder's shutdown row).
+
 usage: recorder_check.py DATA_DIR TRUTH_DIR EXCHANGE SYMBOL... [--min-checks N]
        [--expect-events gap,resync] [--forbid-events gap] [--allow-crossed]
        [--no-truth] [--window W] [--top-n N]
@@ -114,9 +121,11 @@ def check_symbol(args, symbol):
         fail("%s: no incremental_book_L2 file" % symbol)
     ids = {}
     events = []
+    ev_rows = []
     for p in ev_files:
         for r in read_csv(p, EV_HEADER):
             events.append(r[1])
+            ev_rows.append((r[1], r[2], r[3]))
             if r[3] and r[1] in ("update", "snapshot", "full_refresh"):
                 ts = int(r[0])
                 ids[ts] = max(ids.get(ts, 0), int(r[3]))
@@ -190,10 +199,52 @@ def check_symbol(args, symbol):
     for ev in args.expect_events:
         if ev not in events:
             fail("%s: no '%s' event in book_events" % (symbol, ev))
+    if args.continuous_ids:
+        n = check_continuous(symbol, ev_rows)
+        if n < args.min_rollovers:
+            fail("%s: %d rollovers (want >= %d)" % (symbol, n,
+                                                    args.min_rollovers))
     print("ok: %s: %d points checked against %s (%d torn before a snapshot block), "
           "%d book_snapshot_%d rows, events: %s" % (
               symbol, checks, "the truth" if truth else "themselves", torn,
               top_checks, args.top_n, ",".join(sorted(set(events)))))
+
+
+def check_continuous(symbol, rows):
+    """rows: (event, first, last) of book_events in order. Returns the
+    number of rollover rows seen."""
+    prev = None
+    bridge = False
+    rollovers = 0
+    for i, (ev, first, last) in enumerate(rows):
+        where = "%s: book_events row %d (%s %s..%s)" % (symbol, i + 1, ev,
+                                                        first, last)
+        if ev == "shutdown":
+            break  # the recorder stopping: its closes are no hole
+        if ev in ("gap", "resync", "disconnect", "dropped"):
+            fail("%s: a hole in the ids" % where)
+        if ev in ("snapshot", "full_refresh"):
+            prev = int(last)
+            # The first diff on a REST snapshot may overlap it too.
+            bridge = ev == "snapshot"
+        elif ev == "rollover":
+            if prev is None or int(last) != prev:
+                fail("%s: switch id is not the last applied (%s)" % (
+                    where, prev))
+            bridge = True
+            rollovers += 1
+        elif ev == "update":
+            f, l = int(first), int(last)
+            if prev is None:
+                fail("%s: an update before any snapshot" % where)
+            if bridge:
+                if not f <= prev + 1 <= l:
+                    fail("%s: does not bridge %d" % (where, prev))
+            elif f != prev + 1:
+                fail("%s: expected first id %d" % (where, prev + 1))
+            prev = l
+            bridge = False
+    return rollovers
 
 
 def l2_times(l2_files):
@@ -282,6 +333,11 @@ def main():
                     help="no truth file: check wholeness and crossing only")
     ap.add_argument("--forbid-events", default="",
                     type=lambda s: [x for x in s.split(",") if x])
+    ap.add_argument("--continuous-ids", action="store_true",
+                    help="update ids continuous in book_events, overlap "
+                    "allowed only right after a rollover")
+    ap.add_argument("--min-rollovers", type=int, default=0,
+                    help="with --continuous-ids: rollover rows wanted")
     args = ap.parse_args()
     for s in args.symbols:
         check_symbol(args, s)

@@ -159,8 +159,9 @@ enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2, SIM_CH_MEXC_AGGRE = 3 };
 struct sim_msg {
 	struct sim_msg *next;
 	size_t len;
-	int binary;  /* a binary frame (MEXC pushes), else text */
-	char data[]; /* LWS_PRE headroom, then len bytes */
+	int binary;	/* a binary frame (MEXC pushes), else text */
+	int64_t due_us; /* not written before (--conn-lag-ms) */
+	char data[];	/* LWS_PRE headroom, then len bytes */
 };
 
 struct sim_sub {
@@ -204,6 +205,7 @@ struct sim_conn {
 	int close_status; /* status of the close frame when closing */
 	int flooding;
 	struct sbuf flood;    /* flood: the frame being written */
+	int64_t lag_us;	      /* --conn-lag-ms: this connection's delay */
 	int64_t rate_from_us; /* inbound rate limit: this second's start */
 	unsigned rate_n;      /* frames received since rate_from_us */
 };
@@ -235,6 +237,8 @@ enum sim_fault_kind {
 	SIM_F_SWEEP_ASK,
 	SIM_F_SUB_ERROR,
 	SIM_F_BARE_ACK,
+	SIM_F_DROP_OLD,
+	SIM_F_DROP_NEW,
 	SIM_F_COUNT
 };
 
@@ -280,6 +284,7 @@ struct sim_opts {
 	int window_silent;    /* levels pushed out of a window: no delete */
 	const char *exchange; /* --exchange: the venue's name */
 	double lifetime_s;    /* close each connection S s after it opened */
+	double conn_lag_ms;   /* odd connections write this much later */
 };
 
 /* A subscription target parsed from a request. */
@@ -347,6 +352,9 @@ struct sim {
 	size_t nscript;
 	uint64_t rest_error_left, rest_429_left, stale_back;
 	uint64_t sub_error_left, bare_ack_left, rest_calls;
+	uint64_t conn_seq; /* connections opened so far */
+	uint64_t drop_old; /* drop_old armed: pushes before it fires */
+	uint64_t drop_new; /* drop_new armed: pushes before it fires */
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
 	lws_sorted_usec_list_t tick;

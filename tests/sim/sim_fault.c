@@ -36,6 +36,8 @@ static const struct fault_spec {
 	[SIM_F_SWEEP_ASK] = { "sweep_asks", 150 },
 	[SIM_F_SUB_ERROR] = { "sub_error", 1 },
 	[SIM_F_BARE_ACK] = { "bare_ack", 1 },
+	[SIM_F_DROP_OLD] = { "drop_old", 1 },
+	[SIM_F_DROP_NEW] = { "drop_new", 1 },
 };
 
 int fault_kind_parse(const char *name)
@@ -174,6 +176,12 @@ void fault_apply(struct sim *sim, const struct sim_fault *f)
 		return;
 	case SIM_F_BARE_ACK:
 		sim->bare_ack_left += n;
+		return;
+	case SIM_F_DROP_OLD:
+		sim->drop_old = n;
+		return;
+	case SIM_F_DROP_NEW:
+		sim->drop_new = n;
 		return;
 	case SIM_F_SWEEP_BID:
 	case SIM_F_SWEEP_ASK:

@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"  --ring N            changes kept per pair (65536)\n"
 	"  --max-queue BYTES   per-connection send queue cap (64 MiB)\n"
 	"  --duration S        exit after S seconds\n"
+	"  --conn-lag-ms N     odd connections (the 2nd, 4th, ...) write\n"
+	"                      every frame N ms later than it was made\n"
 	"  --lifetime S        close each connection S seconds after it\n"
 	"                      opened (MEXC's 24 h, compressed; 0 = never)\n"
 	"  --window-leave M    a level pushed out of a stream's window is\n"
@@ -119,7 +121,8 @@ enum {
 	O_EXCHANGE,
 	O_CHECK_VECTOR,
 	O_HELP,
-	O_LISTEN
+	O_LISTEN,
+	O_CONN_LAG
 };
 
 static const struct option long_opts[] = {
@@ -143,6 +146,7 @@ static const struct option long_opts[] = {
 	{ "duration", 1, NULL, O_DURATION },
 	{ "window-leave", 1, NULL, O_WINDOW_LEAVE },
 	{ "lifetime", 1, NULL, O_LIFETIME },
+	{ "conn-lag-ms", 1, NULL, O_CONN_LAG },
 	{ "exchange", 1, NULL, O_EXCHANGE },
 	{ "check-vector", 1, NULL, O_CHECK_VECTOR },
 	{ "help", 0, NULL, O_HELP },
@@ -188,6 +192,9 @@ static int set_num(struct sim_opts *o, int opt, double v)
 		break;
 	case O_LIFETIME:
 		o->lifetime_s = v;
+		break;
+	case O_CONN_LAG:
+		o->conn_lag_ms = v;
 		break;
 	default:
 		return -1;

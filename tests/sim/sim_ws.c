@@ -50,6 +50,7 @@ int ws_queue_frame(struct sim_conn *c, const char *data, size_t len, int binary)
 	m->next = NULL;
 	m->len = len;
 	m->binary = binary;
+	m->due_us = c->lag_us ? sim_now_us() + c->lag_us : 0;
 	memcpy(m->data + LWS_PRE, data, len);
 	if (c->qtail != NULL)
 		c->qtail->next = m;
@@ -73,6 +74,42 @@ static void queue_free(struct sim_conn *c)
 	c->qbytes = 0;
 }
 
+/* An abrupt drop, no close frame. */
+static void fault_drop(struct sim_conn *c, const char *why)
+{
+	log_info("conn %s: %s: dropping it", c->conn_id, why);
+	c->drop = 1;
+	lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * The drop_old and drop_new faults, once armed: when a connection pushes
+ * a pair that an older connection also has (a client's rollover in
+ * progress), drop the older one (drop_old) or the newer one (drop_new)
+ * without a close frame, N such pushes after arming.
+ */
+static void drop_old_check(struct sim_conn *c, struct sim_sub *s)
+{
+	struct sim *sim = c->sim;
+	struct sim_conn *o;
+
+	if (sim->drop_old == 0 && sim->drop_new == 0)
+		return;
+	for (o = sim->conns; o != NULL; o = o->next) {
+		if (o == c || o->drop || o->opened_us > c->opened_us)
+			continue;
+		for (size_t i = 0; i < o->nsubs; i++) {
+			if (o->subs[i]->pair != s->pair)
+				continue;
+			if (sim->drop_new != 0 && --sim->drop_new == 0)
+				fault_drop(c, "drop_new");
+			else if (sim->drop_old != 0 && --sim->drop_old == 0)
+				fault_drop(o, "drop_old");
+			return;
+		}
+	}
+}
+
 void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b)
 {
 	int bin = c->sim->venue->binary_push;
@@ -92,6 +129,7 @@ void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b)
 		ws_queue_frame(c, sbuf_data(&s->held), s->held.len, bin);
 		s->reorder = 0;
 	}
+	drop_old_check(c, s);
 }
 
 static void conn_open(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
@@ -107,6 +145,8 @@ static void conn_open(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	for (i = 0; i < 16; i++)
 		c->conn_id[i] = "0123456789abcdef"[(r >> (i * 4)) & 15];
 	c->opened_us = sim_now_us();
+	if (sim->conn_seq++ % 2 == 1)
+		c->lag_us = (int64_t)(sim->opt.conn_lag_ms * 1000);
 	c->next = sim->conns;
 	sim->conns = c;
 	sim->nconns++;
@@ -282,6 +322,8 @@ static int conn_writeable(struct sim_conn *c)
 		return 0;
 	if (m == NULL)
 		return c->flooding ? flood_write(c) : 0;
+	if (m->due_us > sim_now_us())
+		return 0; /* --conn-lag-ms: the tick asks again */
 	if (lws_write(c->wsi, (unsigned char *)m->data + LWS_PRE, m->len,
 		      m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
 	    (int)m->len)
@@ -383,6 +425,9 @@ static void conn_tick(struct sim_conn *c, int64_t now)
 		c->drop = 1;
 		lws_callback_on_writable(c->wsi);
 	}
+	if (c->qhead != NULL && c->qhead->due_us != 0 &&
+	    c->qhead->due_us <= now)
+		lws_callback_on_writable(c->wsi);
 	if (c->stall_until_us != 0) {
 		if (now < c->stall_until_us)
 			return;

@@ -127,6 +127,9 @@ static void check_booktape_defaults(const struct recorder_config *c)
 	ck_assert_double_eq(c->stale_after, 60);
 	ck_assert_double_eq(c->fsync_interval, 1.0);
 	ck_assert(!c->update_events);
+	ck_assert(c->rollover);
+	ck_assert_double_eq(c->rollover_margin, 600);
+	ck_assert_double_eq(c->conn_lifetime, 0);
 	ck_assert_ptr_null(c->ws_url);
 	ck_assert_ptr_null(c->rest_url);
 	ck_assert_ptr_null(c->ca_file);
@@ -280,6 +283,9 @@ static const char all_keys[] =
 	"  stale_after: 2.5\n"
 	"  fsync_interval: 0\n"
 	"  update_events: yes\n"
+	"  rollover: no\n"
+	"  rollover_margin: 8\n"
+	"  connection_lifetime: 20.5\n"
 	"  ws_url: ws://127.0.0.1:9000/ws/v4/\n"
 	"  rest_url: http://127.0.0.1:9000/api/v4/\n"
 	"  ca_file: /etc/ssl/ca.pem\n";
@@ -304,6 +310,9 @@ static void check_all_keys(const struct recorder_config *c)
 	ck_assert_double_eq(c->stale_after, 2.5);
 	ck_assert_double_eq(c->fsync_interval, 0);
 	ck_assert(c->update_events);
+	ck_assert(!c->rollover);
+	ck_assert_double_eq(c->rollover_margin, 8);
+	ck_assert_double_eq(c->conn_lifetime, 20.5);
 	/* The WS path keeps its '/'; the REST base loses it. */
 	ck_assert_str_eq(c->ws_url, "ws://127.0.0.1:9000/ws/v4/");
 	ck_assert_str_eq(c->rest_url, "http://127.0.0.1:9000/api/v4");
@@ -342,6 +351,9 @@ static void rec_equal(const struct recorder_config *a,
 	ck_assert(a->stale_after == b->stale_after);
 	ck_assert(a->fsync_interval == b->fsync_interval);
 	ck_assert(a->update_events == b->update_events);
+	ck_assert(a->rollover == b->rollover);
+	ck_assert(a->rollover_margin == b->rollover_margin);
+	ck_assert(a->conn_lifetime == b->conn_lifetime);
 	ck_assert_pstr_eq(a->ws_url, b->ws_url);
 	ck_assert_pstr_eq(a->rest_url, b->rest_url);
 	ck_assert_pstr_eq(a->ca_file, b->ca_file);

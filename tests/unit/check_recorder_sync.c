@@ -987,6 +987,44 @@ START_TEST(test_obu_strict_contiguity)
 }
 END_TEST
 
+/* A rollover's first diff from the new connection may overlap, once. */
+START_TEST(test_bridge_once)
+{
+	struct rec *rc = rec_new("X_Y", SYNC_MODE_FULLPUSH, 50, 0, 0);
+
+	/* Not synced: nothing to bridge, the flag is not kept. */
+	sync_allow_bridge(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, 100, "b10=1 a11=1");
+	feed(rc, 101, 105, "b10=2");
+	sync_allow_bridge(rc->s);
+	feed(rc, 103, 104, "b10=9"); /* stale: does not use the flag */
+	feed(rc, 104, 108, "b10=3 b9=1");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
+	ck_assert_uint_eq(sync_last_id(rc->s), 108);
+	ck_assert_str_eq(best(rc, BOOK_BID), "10");
+	/* One-shot: strict again. */
+	feed(rc, 107, 110, "b10=4");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	ck_assert_int_eq(rc->resubs, 1);
+	rec_free(rc);
+}
+END_TEST
+
+/* A bridge that does not reach the book is still a gap. */
+START_TEST(test_bridge_not_a_gap_excuse)
+{
+	struct rec *rc = rec_new("X_Y", SYNC_MODE_FULLPUSH, 50, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, 100, "b10=1 a11=1");
+	sync_allow_bridge(rc->s);
+	feed(rc, 103, 104, "b10=2");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	rec_free(rc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ captures */
 
 /* An independent reference: the documented algorithm on scaled ints. */
@@ -1326,6 +1364,8 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_obu_real_full_then_incremental);
 	tcase_add_test(rules, test_obu_gap_resubscribes);
 	tcase_add_test(rules, test_obu_strict_contiguity);
+	tcase_add_test(rules, test_bridge_once);
+	tcase_add_test(rules, test_bridge_not_a_gap_excuse);
 	suite_add_tcase(s, rules);
 	tcase_add_loop_test(real, test_capture_replay, 0, 4);
 	tcase_add_test(real, test_cryptofeed_session_replay);

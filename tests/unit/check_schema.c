@@ -74,7 +74,7 @@ START_TEST(test_events_columns)
 	static const char *const ev[] = {
 		"subscribed",	"snapshot",   "gap",	   "resync",
 		"full_refresh", "disconnect", "reconnect", "dropped",
-		"shutdown",	"update",
+		"shutdown",	"update",     "rollover",
 	};
 	struct schema_set *set = load();
 	const struct schema *s = schema_set_find(set, "book_events");
