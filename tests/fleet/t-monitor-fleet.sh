@@ -161,11 +161,15 @@ all:
           booktape_vpn_ip: 10.0.0.2
           booktape_recorders:
             - {name: gateio, exchange: gateio, pairs: [BTC-USDT, ETH-USDT], metrics_listen: "10.0.0.2:8000", config: {$FEED}}
+          booktape_backup_destinations:
+            - {name: local, url: "file:///var/lib/booktape/offsite"}
         h2:
           ansible_host: "$(fleet_ip h2)"
           booktape_vpn_ip: 10.0.0.3
           booktape_recorders:
             - {name: gateio, exchange: gateio, pairs: [SOL-USDT], metrics_listen: "10.0.0.3:8000", config: {$FEED}}
+          booktape_backup_destinations:
+            - {name: local, url: "file:///var/lib/booktape/offsite"}
 EOF
 ctl() { "$CTL" -i "$INV" "$@"; }
 json_get() {
@@ -175,6 +179,12 @@ fleet_copy_in mon "$MCHECK" /root/monitoring_check.py
 fleet_copy_in mon "$M/grafana/booktape-dashboard.json" /root/dashboard.json
 PROM=http://127.0.0.1:9090
 mcheck() { fleet_run mon python3 /root/monitoring_check.py "$@"; }
+# targets: every scrape target's job, address, health and last error.
+targets() {
+	fleet_run mon curl -s "$PROM/api/v1/targets" | python3 -c 'import json,sys
+for t in json.load(sys.stdin)["data"]["activeTargets"]:
+    print(t["labels"].get("job"), t["labels"].get("instance"), t["health"], t["lastError"])'
+}
 
 # ---------------------------------------------------------------- VPN
 
@@ -207,6 +217,12 @@ for h in h1 h2; do
 	[ "$h" = h1 ] && want=10.0.0.2:8000
 	[ "$(awk '{print $4}' "$OUT/listen-$h")" = "$want" ] ||
 		fail "$h: /metrics listens on $(awk '{print $4}' "$OUT/listen-$h" | paste -sd' '), not only the tunnel"
+	# rotate and backup once now: their textfile metrics feed the dashboard.
+	fleet_run "$h" systemctl start booktape-rotate.service ||
+		fail "$h: rotate failed: $(fleet_run "$h" journalctl -u booktape-rotate -n 5 --no-pager)"
+	fleet_run "$h" install -d -o booktape -g booktape /var/lib/booktape/offsite
+	fleet_run "$h" systemctl start booktape-backup.service ||
+		fail "$h: backup failed: $(fleet_run "$h" journalctl -u booktape-backup -n 5 --no-pager)"
 done
 
 # ---------------------------------------------------------------- monitor
@@ -226,9 +242,9 @@ done
 
 step "Prometheus scrapes both recorders and every node_exporter over the tunnel"
 mcheck wait-query "$PROM" 'count(up{job="booktape-recorder"} == 1) == 2' 60 >"$OUT/up1" ||
-	fail "recorders not up: $(cat "$OUT/up1")"
+	fail "recorders not up: $(cat "$OUT/up1"); $(targets)"
 mcheck wait-query "$PROM" 'count(up{job="node"} == 1) == 3' 30 >"$OUT/up2" ||
-	fail "node_exporters not up: $(cat "$OUT/up2")"
+	fail "node_exporters not up: $(cat "$OUT/up2"); $(targets)"
 mcheck dashboard "$PROM" /root/dashboard.json --timeout 60 >"$OUT/dash" || fail "dashboard: $(cat "$OUT/dash")"
 step "$(cat "$OUT/dash")"
 n=$(grep -c '^ *- alert:' "$M/booktape-rules.yml")
