@@ -56,6 +56,7 @@ show_outputs() {
 	done
 }
 fleet_on_exit "show_outputs \$rc"
+# HOLD=SECONDS: on failure, keep the hosts up that long to look inside.
 fleet_on_exit "[ -z \"\${HOLD:-}\" ] || [ \$rc -eq 0 ] || { echo HOLD \$FLEET_DIR; sleep \$HOLD; }"
 
 # ---------------------------------------------------------------- packages
