@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""A webhook receiver for Alertmanager tests, on 127.0.0.1 only.
+"""A webhook receiver for Alertmanager tests, on 127.0.0.1 unless told.
 
-usage: webhook_sink.py PORT_FILE LOG
+usage: webhook_sink.py PORT_FILE LOG [ADDRESS]
+
+ADDRESS: where to listen (127.0.0.1); the fleet test gives its bridge's
+address, where its hosts' Alertmanager reaches it.
 
 Listens on a free port (written to PORT_FILE atomically once listening)
 and appends every POSTed JSON body to LOG as one line
@@ -37,7 +40,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     port_file, log = sys.argv[1], sys.argv[2]
-    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    addr = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+    srv = http.server.HTTPServer((addr, 0), Handler)
     srv.log = log
     tmp = port_file + ".tmp"
     with open(tmp, "w") as f:
