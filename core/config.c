@@ -957,6 +957,25 @@ static void rec_cross(struct ctx *c, struct recorder_config *cfg,
 			 "(expected spot@public.aggre.depth.v3.api.pb)",
 			 quote(q, chan));
 	}
+	if (cfg->exchange == EXCHANGE_BINANCE && cfg->channel != NULL &&
+	    strcmp(cfg->channel, "depth@100ms") != 0 &&
+	    strcmp(cfg->channel, "depth") != 0) {
+		char q[CFG_QUOTE];
+
+		err_node(c, chan,
+			 "channel: '%s' is not a Binance book stream "
+			 "(expected depth@100ms or depth)",
+			 quote(q, chan));
+	}
+	if (cfg->exchange == EXCHANGE_OKX && cfg->channel != NULL &&
+	    strcmp(cfg->channel, "books") != 0) {
+		char q[CFG_QUOTE];
+
+		err_node(c, chan,
+			 "channel: '%s' is not an OKX book channel "
+			 "(expected books)",
+			 quote(q, chan));
+	}
 	if (cfg->snapshot_depth <= cfg->depth_limit)
 		return;
 	/* The default must not break an old file with a shallow book. */

@@ -79,6 +79,17 @@ struct fconn {
 	int data_seen;	      /* a book push since the last tick */
 	int64_t last_ping_us; /* mono µs */
 	int64_t last_data_us; /* mono µs; data = book pushes */
+	/* Requests held back by the venue's max_sends_per_s. */
+	struct outmsg *out_head, *out_tail;
+	int64_t send_window_us; /* mono µs */
+	unsigned sends_in_window;
+};
+
+/* A request frame waiting for the connection's send budget. */
+struct outmsg {
+	struct outmsg *next;
+	size_t len;
+	char data[];
 };
 
 struct gpair {
@@ -133,6 +144,8 @@ struct feed {
 	int paused;  /* reading stopped: the writer queue is filling */
 	int64_t fetch_window_us; /* mono µs; REST rate limit window */
 	unsigned fetches_in_window;
+	int64_t weight_window_us; /* mono µs; REST weight per minute */
+	unsigned weight_in_window;
 	uint64_t seen_write_errors;  /* the sink's count at the last tick */
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
@@ -358,6 +371,73 @@ static void cb_fetch(void *ctx, const char *symbol)
 	p->fetch_wanted = 1;
 }
 
+/* Drop the requests still held back (the connection closed). */
+static void outq_clear(struct fconn *c)
+{
+	while (c->out_head != NULL) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = NULL;
+}
+
+/* One more frame within the venue's budget this second? */
+static bool send_budget(struct feed *f, struct fconn *c, int64_t mono)
+{
+	if (f->v->max_sends_per_s == 0)
+		return true;
+	if (mono - c->send_window_us >= US_PER_SEC) {
+		c->send_window_us = mono;
+		c->sends_in_window = 0;
+	}
+	if (c->sends_in_window >= f->v->max_sends_per_s)
+		return false;
+	c->sends_in_window++;
+	return true;
+}
+
+/* Send the held-back requests the budget allows, oldest first. */
+static void outq_flush(struct feed *f, struct fconn *c, int64_t mono)
+{
+	while (c->out_head != NULL && wsconn_is_up(c->ws) &&
+	       send_budget(f, c, mono)) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		(void)wsconn_send(c->ws, m->data, m->len);
+		free(m);
+	}
+}
+
+/*
+ * Send a frame on c, or hold it back while the venue's inbound limit
+ * (max_sends_per_s; Binance: 5 messages/s) is spent; the tick sends it.
+ */
+static int conn_send(struct feed *f, struct fconn *c, const char *buf,
+		     size_t len)
+{
+	struct outmsg *m;
+
+	if (c->out_head == NULL && send_budget(f, c, time_mono_us()))
+		return wsconn_send(c->ws, buf, len);
+	m = malloc(sizeof(*m) + len);
+	if (m == NULL)
+		return CORE_ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, buf, len);
+	if (c->out_tail != NULL)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	return 0;
+}
+
 /*
  * One (un)subscribe request for n pairs of one connection (n at most the
  * venue's max_per_request). Replies are matched to the pairs by the id
@@ -386,7 +466,7 @@ static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
 	rc = f->v->build_subscribe(&f->st, buf, sizeof(buf), syms, n, subscribe,
 				   id, &len);
 	if (rc == 0)
-		rc = wsconn_send(ps[0]->c->ws, buf, len);
+		rc = conn_send(f, ps[0]->c, buf, len);
 	if (rc != 0)
 		log_err_r(rc, "%s%s: queue %s", ps[0]->sym,
 			  n > 1 ? " and others" : "",
@@ -558,6 +638,17 @@ static void start_fetch(struct feed *f, struct gpair *p)
 	}
 }
 
+/*
+ * Room for one more snapshot in the venue's REST weight budget per
+ * minute (Binance: a deep snapshot weighs up to 250 of 6000)?
+ */
+static bool weight_ok(const struct feed *f)
+{
+	return f->v->rest_weight_per_min == 0 ||
+	       f->weight_in_window + f->st.fetch_weight <=
+		       f->v->rest_weight_per_min;
+}
+
 /* Start queued fetches, a few at a time, honouring backoff. */
 static void pump_fetches(struct feed *f)
 {
@@ -568,8 +659,13 @@ static void pump_fetches(struct feed *f)
 		f->fetch_window_us = now;
 		f->fetches_in_window = 0;
 	}
+	if (now - f->weight_window_us >= 60 * US_PER_SEC) {
+		f->weight_window_us = now;
+		f->weight_in_window = 0;
+	}
 	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
-			   f->fetches_in_window < f->v->max_fetch_per_s;
+			   f->fetches_in_window < f->v->max_fetch_per_s &&
+			   weight_ok(f);
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -582,6 +678,7 @@ static void pump_fetches(struct feed *f)
 		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
 		    now >= p->fetch_not_before) {
 			f->fetches_in_window++;
+			f->weight_in_window += f->st.fetch_weight;
 			start_fetch(f, p);
 		}
 	}
@@ -740,6 +837,7 @@ static void on_closed(void *ud, const char *reason)
 
 	metric_set(f->s_conn, 0);
 	metric_inc(rec_series(f->r, f->r->m.disconnections, reason));
+	outq_clear(c);
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -891,6 +989,13 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 	case VENUE_MSG_ERROR:
 		on_error(c, &m);
 		break;
+	case VENUE_MSG_CLOSING:
+		/* A planned close (Binance serverShutdown, OKX 64008):
+		 * reconnect now rather than lose the socket mid-message. */
+		log_info("connection %u: the exchange announced a close: %s",
+			 c->no, m.err_text);
+		wsconn_drop(c->ws, "close announced by the exchange");
+		return;
 	default:
 		break;
 	}
@@ -1124,6 +1229,7 @@ static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
 	}
 	if (!wsconn_is_up(c->ws) || c->npairs == 0)
 		return;
+	outq_flush(f, c, mono);
 	/* A silent feed is a dead feed, whatever TCP thinks. */
 	if (mono - c->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
 		c->last_data_us = mono;
@@ -1135,7 +1241,7 @@ static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
 		return;
 	c->last_ping_us = mono;
 	if (f->v->build_ping(buf, sizeof(buf), now_us, &len) == 0)
-		(void)wsconn_send(c->ws, buf, len);
+		(void)conn_send(f, c, buf, len);
 }
 
 void feed_tick(struct feed *f, int64_t now_us)
@@ -1392,6 +1498,7 @@ void feed_free(struct feed *f)
 	free(f->index);
 	for (size_t i = 0; i < f->nconns; i++) {
 		wsconn_free(f->conns[i]->ws);
+		outq_clear(f->conns[i]);
 		free(f->conns[i]);
 	}
 	free(f->conns);

@@ -14,6 +14,8 @@ const struct venue *venue_find(enum exchange ex)
 		return &venue_gateio;
 	case EXCHANGE_MEXC:
 		return &venue_mexc;
+	case EXCHANGE_BINANCE:
+		return &venue_binance;
 	default:
 		return NULL;
 	}

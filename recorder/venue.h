@@ -28,6 +28,8 @@ enum venue_msg_type {
 	VENUE_MSG_ERROR,      /* a request failed */
 	VENUE_MSG_PONG,	      /* an application-level pong */
 	VENUE_MSG_UPDATE,     /* a book push for `symbol` */
+	VENUE_MSG_CLOSING,    /* the server announced it closes this
+			       * connection soon: reconnect now */
 };
 
 /*
@@ -61,6 +63,8 @@ struct venue_stream {
 	bool full_depth;	 /* every change of the whole book, no
 				  * window (see sync_cfg.full_depth) */
 	int channel;		 /* venue-private (Gate.io: which channel) */
+	unsigned fetch_weight;	 /* REST weight of one snapshot (see
+				  * venue.rest_weight_per_min) */
 };
 
 struct venue {
@@ -70,6 +74,11 @@ struct venue {
 	size_t max_streams;	  /* subscriptions per connection; 0: any */
 	size_t max_per_request;	  /* symbols in one subscribe request */
 	unsigned max_fetch_per_s; /* REST snapshot requests per second */
+	/* REST weight the snapshots may spend per minute; 0: no budget. */
+	unsigned rest_weight_per_min;
+	/* Frames the recorder sends per connection per second (requests
+	 * and pings; further ones wait for the next second); 0: any. */
+	unsigned max_sends_per_s;
 	int64_t ping_every_us;	  /* application ping period; 0: none */
 
 	/* Pick the stream for the config. 0, or CORE_EINVAL (logged by
@@ -99,6 +108,8 @@ struct venue {
 
 extern const struct venue venue_gateio;
 extern const struct venue venue_mexc;
+extern const struct venue venue_binance;
+extern const struct venue venue_okx;
 
 /* The venue recording `ex`, or NULL when this version has none. */
 const struct venue *venue_find(enum exchange ex);

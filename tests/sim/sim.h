@@ -23,6 +23,7 @@
 #define SIM_PAYLOAD_MAX 8
 #define SIM_PARAMS_MAX	64 /* MEXC "params" items kept per request */
 #define SIM_TICK_US	5000
+#define SIM_NOTICE_US	500000 /* a lifetime notice precedes the close */
 
 enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
 
@@ -153,7 +154,13 @@ int json_parse_req(const char *s, size_t n, struct sim_req *r);
 
 /* ---------------------------------------------------------------- conns */
 
-enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2, SIM_CH_MEXC_AGGRE = 3 };
+enum sim_chan {
+	SIM_CH_OBU_UPDATE = 1,
+	SIM_CH_OBU = 2,
+	SIM_CH_MEXC_AGGRE = 3,
+	SIM_CH_BINANCE_DEPTH = 4,
+	SIM_CH_OKX_BOOKS = 5,
+};
 
 struct sim_msg {
 	struct sim_msg *next;
@@ -320,10 +327,14 @@ struct sim_venue {
 	void (*rest_fault_body)(struct sbuf *b, int status);
 	/* The badjson fault: queue a malformed frame on c. */
 	void (*bad_frame)(struct sim_conn *c);
+	/* Optional: queue the notice of a --lifetime close (Binance
+	 * serverShutdown) just before it. */
+	void (*closing)(struct sim_conn *c);
 };
 
 extern const struct sim_venue sim_venue_gateio;
 extern const struct sim_venue sim_venue_mexc;
+extern const struct sim_venue sim_venue_binance;
 
 /*
  * Encode the real push of EXCHANGES.md §2.4 with the simulator's MEXC

@@ -278,6 +278,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 static const struct sim_venue *const venues[] = {
 	&sim_venue_gateio,
 	&sim_venue_mexc,
+	&sim_venue_binance,
 };
 
 /* Pick the venue by --exchange and check the options it supports. */
@@ -290,7 +291,7 @@ static int venue_init(struct sim *sim)
 		if (strcmp(venues[i]->name, o->exchange) == 0)
 			sim->venue = venues[i];
 	if (sim->venue == NULL) {
-		log_err("--exchange: gateio or mexc, not '%s'", o->exchange);
+		log_err("--exchange: gateio, mexc or binance, not '%s'", o->exchange);
 		return -1;
 	}
 	if ((o->flood > 0 && !sim->venue->supports_flood) ||

@@ -364,10 +364,15 @@ static void conn_tick(struct sim_conn *c, int64_t now)
 	size_t i;
 
 	/* --lifetime: the exchange's 24 h connection limit, compressed. */
-	if (sim->opt.lifetime_s > 0 && !c->closing &&
+	if (sim->opt.lifetime_s > 0 && !c->closing && c->close_at_us == 0 &&
 	    now - c->opened_us >= (int64_t)(sim->opt.lifetime_s * 1e6)) {
 		log_info("conn %s: lifetime over, closing", c->conn_id);
 		c->close_at_us = now;
+		/* Announced (Binance serverShutdown): the close follows. */
+		if (sim->venue->closing != NULL) {
+			sim->venue->closing(c);
+			c->close_at_us = now + SIM_NOTICE_US;
+		}
 	}
 	if (c->close_at_us != 0 && now >= c->close_at_us) {
 		c->close_at_us = 0;
