@@ -39,11 +39,13 @@ for p in "recorder:two:4:3" "recorder:two:5:16" "rotate:rot:3:3" "backup:rot:3:3
 done
 "$REC" --check-config "$ROOT/config/orderbook_tick_gateio.yml" | grep -q 'depth_limit: 100' ||
 	fail "--check-config does not print the effective config"
-# An exchange whose feed is not built yet is refused, not mis-recorded.
-rc=0
-out=$("$REC" --config "$ROOT/config/orderbook_tick_mexc.yml" 2>&1) || rc=$?
-[ "$rc" -eq 2 ] || fail "mexc config: exit $rc, wanted 2"
-echo "$out" | grep -q "connector 'mexc' is not supported" || fail "mexc: '$out'"
+# Every shipped exchange config loads (all four are recorded; running
+# one here would reach the exchange, so only --check-config).
+for ex in gateio mexc binance okx; do
+	[ -e "$ROOT/config/orderbook_tick_$ex.yml" ] || continue
+	"$REC" --check-config "$ROOT/config/orderbook_tick_$ex.yml" >/dev/null ||
+		fail "config/orderbook_tick_$ex.yml does not load"
+done
 # A data_dir that cannot be written fails at start, not silently later.
 touch "$TMP/not-a-dir"
 printf 'config:\n  connector_name: gate_io\n  trading_pairs: ["BTC-USDT"]\n  data_dir: "%s/not-a-dir/x"\n' "$TMP" >"$TMP/nodir.yml"

@@ -21,7 +21,8 @@
 #define SIM_MAX_SUBS	1024
 #define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
 #define SIM_PAYLOAD_MAX 8
-#define SIM_PARAMS_MAX	64 /* MEXC "params" items kept per request */
+#define SIM_PARAMS_MAX	1040 /* "params" items kept per request (Binance:
+			      * 1024 streams fit one request) */
 #define SIM_TICK_US	5000
 #define SIM_NOTICE_US	500000 /* a lifetime notice precedes the close */
 
@@ -212,6 +213,8 @@ struct sim_conn {
 	struct sbuf flood;    /* flood: the frame being written */
 	int64_t rate_from_us; /* inbound rate limit: this second's start */
 	unsigned rate_n;      /* frames received since rate_from_us */
+	size_t ghost_subs;    /* Binance: streams of unknown symbols, acked
+			       * and counted, never any data */
 };
 
 /* Per-session data lws allocates for every connection (HTTP or WS). */

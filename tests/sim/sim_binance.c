@@ -194,7 +194,7 @@ static void bn_subscribe(struct sim_conn *c, const struct sim_req *r,
 	}
 	for (int i = 0; sub && i < r->nparams; i++)
 		adds++;
-	if (sub && c->nsubs + adds > MAX_STREAMS) {
+	if (sub && c->nsubs + c->ghost_subs + adds > MAX_STREAMS) {
 		bn_error(c, id, 2, "Invalid request: too many streams");
 		return;
 	}
@@ -202,8 +202,14 @@ static void bn_subscribe(struct sim_conn *c, const struct sim_req *r,
 		struct sim_sub *s;
 
 		(void)bn_target(sim, r->params[i], &t);
-		if (t.pair == NULL)
-			continue; /* accepted, never any data */
+		if (t.pair == NULL) {
+			/* Accepted and counted, never any data. */
+			if (sub)
+				c->ghost_subs++;
+			else if (c->ghost_subs > 0)
+				c->ghost_subs--;
+			continue;
+		}
 		s = sub_find(c, &t, &idx);
 		if (!sub && s != NULL) {
 			sub_free(s);
