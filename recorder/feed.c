@@ -505,6 +505,7 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	memset(&sc, 0, sizeof(sc));
 	sc.window = f->st.window;
 	sc.full_depth = f->st.full_depth;
+	sc.checksum = f->v->book_checksum;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;

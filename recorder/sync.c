@@ -38,6 +38,7 @@ struct sync {
 	int64_t since;	 /* local µs the current state was entered */
 	size_t window;
 	bool full_depth;
+	int32_t (*checksum)(const struct book *b);
 	/* full_depth: per side, the deepest price known (levels worse are
 	 * known only if they changed), when the side reached the window. */
 	bool bounded[2];
@@ -98,7 +99,11 @@ static bool changes_valid(const struct book_change *ch, size_t n)
 
 static bool update_valid(const struct sync *s, const struct sync_update *u)
 {
-	if (u->has_first && u->first_id > u->last_id)
+	/* A heartbeat covers no ids; a reset goes back. */
+	bool empty = u->nbids == 0 && u->nasks == 0 && u->last_id < UINT64_MAX &&
+		     u->first_id == u->last_id + 1;
+
+	if (u->has_first && u->first_id > u->last_id && !empty && !u->id_reset)
 		return false;
 	if (!u->has_first && !u->full)
 		return false;
@@ -365,6 +370,16 @@ static void resync(struct sync *s, const char *why,
 
 /* ------------------------------------------------------------ updates */
 
+/* The exchange's checksum of the applied book disagrees? */
+static bool checksum_bad(struct sync *s, const struct sync_update *u)
+{
+	if (!u->has_checksum || s->checksum == NULL ||
+	    s->checksum(s->book) == u->checksum)
+		return false;
+	s->c.bad_checksums++;
+	return true;
+}
+
 static int apply_full(struct sync *s, const struct sync_update *u,
 		      int64_t local_us)
 {
@@ -384,6 +399,10 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 		s->c.crossed += rc == 0;
 		resync(s, rc == 0 ? "crossed full push" : "bad full push", NULL,
 		       local_us);
+		return 0;
+	}
+	if (checksum_bad(s, u)) {
+		resync(s, "checksum mismatch", NULL, local_us);
 		return 0;
 	}
 	set_state(s, SYNC_SYNCED, local_us);
@@ -417,6 +436,11 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 		       local_us);
 		return 0;
 	}
+	if (checksum_bad(s, u)) {
+		/* A wrong book is never written: withhold, resync. */
+		resync(s, "checksum mismatch", NULL, local_us);
+		return 0;
+	}
 	if (shallow) {
 		/* A sweep below what the snapshot covered: the levels now on
 		 * top are not all known. Withhold the rows, resync deep. */
@@ -439,9 +463,9 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 	uint64_t expected = s->last + 1;
 	bool gap;
 
-	if (u->full && u->last_id >= s->last)
+	if (u->full && (u->last_id >= s->last || u->id_reset))
 		return apply_full(s, u, local_us);
-	if (u->last_id <= s->last) {
+	if (u->last_id <= s->last && !u->id_reset) {
 		s->c.stale++;
 		return 0;
 	}
@@ -744,6 +768,7 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->book = book_new(cfg->window);
 	s->window = cfg->window;
 	s->full_depth = cfg->full_depth;
+	s->checksum = cfg->checksum;
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);

@@ -101,6 +101,8 @@ struct venue {
 	/* One whole WebSocket frame. 0, CORE_EPARSE, CORE_ETOOBIG. */
 	int (*parse_frame)(void *parser, const unsigned char *buf, size_t len,
 			   bool binary, struct venue_msg *out);
+	/* The exchange's book checksum (sync_cfg.checksum); NULL: none. */
+	int32_t (*book_checksum)(const struct book *b);
 	/* A REST snapshot body (HTTP 200). 0, CORE_EPARSE, CORE_ETOOBIG. */
 	int (*parse_snapshot)(void *parser, const char *buf, size_t len,
 			      struct sync_snapshot *out);
