@@ -83,6 +83,7 @@ struct fconn {
 	struct outmsg *out_head, *out_tail;
 	int64_t send_window_us; /* mono µs */
 	unsigned sends_in_window;
+	int ws_started; /* wsconn_start() ran (see start_conns) */
 };
 
 /* A request frame waiting for the connection's send budget. */
@@ -146,6 +147,8 @@ struct feed {
 	unsigned fetches_in_window;
 	int64_t weight_window_us; /* mono µs; REST weight per minute */
 	unsigned weight_in_window;
+	int64_t connect_window_us; /* mono µs; connections started */
+	unsigned connects_in_window;
 	uint64_t seen_write_errors;  /* the sink's count at the last tick */
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
@@ -506,6 +509,8 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	sc.window = f->st.window;
 	sc.full_depth = f->st.full_depth;
 	sc.checksum = f->v->book_checksum;
+	sc.resubscribe = f->st.resubscribe;
+	sc.strict = f->st.strict;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;
@@ -897,6 +902,10 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 			continue;
 		}
 		p->sub_sent_us = 0;
+		/* A full push may make the snapshot moot (OKX books). */
+		if (f->st.fetch_delay_us > 0)
+			p->fetch_not_before = time_mono_us() +
+					      f->st.fetch_delay_us;
 		if (!p->removed)
 			sync_on_subscribed(p->sync, now);
 	}
@@ -1010,6 +1019,31 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 	}
 }
 
+/*
+ * Start the connections not started yet, at most the venue's
+ * max_connects_per_s a second (OKX: 3 connection requests a second per
+ * IP); the tick starts the rest. Reconnects are paced by their backoff.
+ */
+static void start_conns(struct feed *f)
+{
+	int64_t mono = time_mono_us();
+
+	if (mono - f->connect_window_us >= US_PER_SEC) {
+		f->connect_window_us = mono;
+		f->connects_in_window = 0;
+	}
+	for (size_t i = 0; i < f->nconns; i++) {
+		if (f->conns[i]->ws_started)
+			continue;
+		if (f->v->max_connects_per_s != 0 &&
+		    f->connects_in_window >= f->v->max_connects_per_s)
+			return;
+		f->connects_in_window++;
+		f->conns[i]->ws_started = 1;
+		wsconn_start(f->conns[i]->ws);
+	}
+}
+
 static struct fconn *conn_new(struct feed *f)
 {
 	struct fconn *c = calloc(1, sizeof(*c)), **nc;
@@ -1035,7 +1069,7 @@ static struct fconn *conn_new(struct feed *f)
 	}
 	f->conns[f->nconns++] = c;
 	if (f->started)
-		wsconn_start(c->ws);
+		start_conns(f);
 	return c;
 }
 
@@ -1265,6 +1299,8 @@ void feed_tick(struct feed *f, int64_t now_us)
 		if (f->cfg->snapshot_interval > 0)
 			maybe_top_n(p, now_us);
 	}
+	if (f->started)
+		start_conns(f);
 	pump_fetches(f);
 	reap_removed(f);
 	for (size_t i = 0; i < f->nconns; i++)
@@ -1469,8 +1505,7 @@ int feed_start(struct feed *f)
 {
 	metric_set(f->s_conn, 0);
 	f->started = 1;
-	for (size_t i = 0; i < f->nconns; i++)
-		wsconn_start(f->conns[i]->ws);
+	start_conns(f);
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct sync {
 	size_t window;
 	bool full_depth;
 	int32_t (*checksum)(const struct book *b);
+	bool resubscribe, strict;
 	/* full_depth: per side, the deepest price known (levels worse are
 	 * known only if they changed), when the side reached the window. */
 	bool bounded[2];
@@ -363,6 +364,11 @@ static void resync(struct sync *s, const char *why,
 		return;
 	}
 	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
+	if (s->resubscribe && s->cbs.resubscribe != NULL) {
+		/* The ack asks for the snapshot, or a full push comes. */
+		s->cbs.resubscribe(s->cbs.ctx, s->symbol);
+		return;
+	}
 	if (keep != NULL && buf_append(s, keep) == 0)
 		s->c.buffered++;
 	request_fetch(s);
@@ -470,8 +476,9 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 		return 0;
 	}
 	/* Contiguity is U == prev_u + 1; snapshot mode tolerates overlap. */
-	gap = s->mode == SYNC_MODE_FULLPUSH ? u->first_id != expected
-					    : u->first_id > expected;
+	gap = s->mode == SYNC_MODE_FULLPUSH || s->strict
+		      ? u->first_id != expected
+		      : u->first_id > expected;
 	if (gap) {
 		struct sync_event ev = { .kind = SYNC_EV_GAP,
 					 .first_id = u->first_id,
@@ -598,7 +605,8 @@ static int replay_buffer(struct sync *s, int64_t local_us)
 
 		if (m->last <= s->last) {
 			s->c.skipped++; /* covered by the snapshot */
-		} else if (m->first > s->last + 1) {
+		} else if (m->first > s->last + 1 ||
+			   (s->strict && applied && m->first != s->last + 1)) {
 			if (applied) {
 				ev.kind = SYNC_EV_GAP;
 				emit(s, &ev, local_us);
@@ -769,6 +777,8 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->window = cfg->window;
 	s->full_depth = cfg->full_depth;
 	s->checksum = cfg->checksum;
+	s->resubscribe = cfg->resubscribe;
+	s->strict = cfg->strict;
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);

@@ -156,6 +156,16 @@ struct sync_cfg {
 	 * NULL: checksums are not verified.
 	 */
 	int32_t (*checksum)(const struct book *b);
+	/*
+	 * Snapshot mode for a stream whose first push after subscribing may
+	 * be a full book (OKX books: a WS snapshot today, a REST bootstrap
+	 * once snapshot-less): a resync resubscribes (resubscribe callback)
+	 * and the ack starts over (a full push syncs the book, else the REST
+	 * snapshot and the buffered diffs do). strict: contiguity is exact
+	 * (U == prev_u + 1) in snapshot mode too, no overlap tolerated.
+	 */
+	bool resubscribe;
+	bool strict;
 	size_t buffer_msgs;  /* diffs buffered while resyncing; 0: 512 */
 	size_t buffer_bytes; /* level text buffered; 0: 256 KiB */
 };

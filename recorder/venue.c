@@ -16,6 +16,8 @@ const struct venue *venue_find(enum exchange ex)
 		return &venue_mexc;
 	case EXCHANGE_BINANCE:
 		return &venue_binance;
+	case EXCHANGE_OKX:
+		return &venue_okx;
 	default:
 		return NULL;
 	}

@@ -65,6 +65,11 @@ struct venue_stream {
 	int channel;		 /* venue-private (Gate.io: which channel) */
 	unsigned fetch_weight;	 /* REST weight of one snapshot (see
 				  * venue.rest_weight_per_min) */
+	bool resubscribe;	 /* snapshot mode: resync by resubscribing
+				  * (sync_cfg.resubscribe) */
+	bool strict;		 /* exact contiguity (sync_cfg.strict) */
+	int64_t fetch_delay_us;	 /* after an ack, wait this long for a
+				  * full push before fetching a snapshot */
 };
 
 struct venue {
@@ -79,6 +84,8 @@ struct venue {
 	/* Frames the recorder sends per connection per second (requests
 	 * and pings; further ones wait for the next second); 0: any. */
 	unsigned max_sends_per_s;
+	/* Connections started per second (new ones wait); 0: any. */
+	unsigned max_connects_per_s;
 	int64_t ping_every_us;	  /* application ping period; 0: none */
 
 	/* Pick the stream for the config. 0, or CORE_EINVAL (logged by
