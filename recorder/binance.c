@@ -155,8 +155,8 @@ static int parse_depth(struct binance_parser *p, const char *buf, size_t obj,
 		return CORE_EPARSE;
 	u->has_first = true;
 	i = json_get(buf, t, obj, "E");
-	if (i >= 0 && (json_i64(buf, t, (size_t)i, &u->ts_ms) != 0 ||
-		       u->ts_ms < 0))
+	if (i >= 0 &&
+	    (json_i64(buf, t, (size_t)i, &u->ts_ms) != 0 || u->ts_ms < 0))
 		u->ts_ms = 0;
 	rc = parse_levels(p, buf, json_get(buf, t, obj, "b"), &u->bids,
 			  &u->nbids);

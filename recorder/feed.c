@@ -669,9 +669,9 @@ static void pump_fetches(struct feed *f)
 		f->weight_window_us = now;
 		f->weight_in_window = 0;
 	}
-	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
-			   f->fetches_in_window < f->v->max_fetch_per_s &&
-			   weight_ok(f);
+	for (size_t i = 0;
+	     i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
+	     f->fetches_in_window < f->v->max_fetch_per_s && weight_ok(f);
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -904,8 +904,8 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 		p->sub_sent_us = 0;
 		/* A full push may make the snapshot moot (OKX books). */
 		if (f->st.fetch_delay_us > 0)
-			p->fetch_not_before = time_mono_us() +
-					      f->st.fetch_delay_us;
+			p->fetch_not_before =
+				time_mono_us() + f->st.fetch_delay_us;
 		if (!p->removed)
 			sync_on_subscribed(p->sync, now);
 	}

@@ -101,8 +101,8 @@ static bool changes_valid(const struct book_change *ch, size_t n)
 static bool update_valid(const struct sync *s, const struct sync_update *u)
 {
 	/* A heartbeat covers no ids; a reset goes back. */
-	bool empty = u->nbids == 0 && u->nasks == 0 && u->last_id < UINT64_MAX &&
-		     u->first_id == u->last_id + 1;
+	bool empty = u->nbids == 0 && u->nasks == 0 &&
+		     u->last_id < UINT64_MAX && u->first_id == u->last_id + 1;
 
 	if (u->has_first && u->first_id > u->last_id && !empty && !u->id_reset)
 		return false;

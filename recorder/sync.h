@@ -172,21 +172,21 @@ struct sync_cfg {
 
 /* Counters since sync_new(); read with sync_counters(). */
 struct sync_counters {
-	uint64_t messages;  /* diffs passed to sync_on_update() */
-	uint64_t applied;   /* diffs applied to a synced book */
-	uint64_t buffered;  /* diffs buffered while resyncing */
-	uint64_t gaps;	    /* GAP events */
-	uint64_t resyncs;   /* RESYNC events */
-	uint64_t stale;	    /* diffs ignored as already covered */
-	uint64_t dropped;   /* diffs lost to buffer overflow */
-	uint64_t skipped;   /* diffs ignored while not subscribed or
-			     * waiting for a full push, or older
-			     * than the snapshot they met */
-	uint64_t rejected;  /* invalid diffs or snapshots */
-	uint64_t crossed;   /* books found crossed */
-	uint64_t shallow;   /* whole-book streams swept below the snapshot */
+	uint64_t messages; /* diffs passed to sync_on_update() */
+	uint64_t applied;  /* diffs applied to a synced book */
+	uint64_t buffered; /* diffs buffered while resyncing */
+	uint64_t gaps;	   /* GAP events */
+	uint64_t resyncs;  /* RESYNC events */
+	uint64_t stale;	   /* diffs ignored as already covered */
+	uint64_t dropped;  /* diffs lost to buffer overflow */
+	uint64_t skipped;  /* diffs ignored while not subscribed or
+			    * waiting for a full push, or older
+			    * than the snapshot they met */
+	uint64_t rejected; /* invalid diffs or snapshots */
+	uint64_t crossed;  /* books found crossed */
+	uint64_t shallow;  /* whole-book streams swept below the snapshot */
 	uint64_t bad_checksums; /* books that failed the exchange's checksum */
-	uint64_t snapshots; /* snapshots bridged */
+	uint64_t snapshots;	/* snapshots bridged */
 	uint64_t snapshot_failures;
 	uint64_t full_refreshes; /* full pushes applied */
 };

@@ -86,7 +86,7 @@ struct venue {
 	unsigned max_sends_per_s;
 	/* Connections started per second (new ones wait); 0: any. */
 	unsigned max_connects_per_s;
-	int64_t ping_every_us;	  /* application ping period; 0: none */
+	int64_t ping_every_us; /* application ping period; 0: none */
 
 	/* Pick the stream for the config. 0, or CORE_EINVAL (logged by
 	 * the feed) for a channel the venue does not know. */

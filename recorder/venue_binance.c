@@ -90,8 +90,8 @@ static int bv_build_subscribe(const struct venue_stream *st, char *buf,
 			      size_t size, const char *const *syms, size_t n,
 			      bool subscribe, uint64_t id, size_t *len)
 {
-	return binance_build_subscribe(buf, size, syms, n, st->speed,
-				       subscribe, id, len);
+	return binance_build_subscribe(buf, size, syms, n, st->speed, subscribe,
+				       id, len);
 }
 
 static int bv_snapshot_path(const struct venue_stream *st, char *buf,

@@ -79,8 +79,8 @@ static int frame(struct okx_parser *p, const uint8_t *buf, size_t n,
 		const struct sync_update *u = &m->update;
 
 		if (!okx_inst_valid(m->inst) || u->full != m->snapshot ||
-		    (u->has_first && u->first_id > u->last_id &&
-		     !u->id_reset && u->first_id != u->last_id + 1))
+		    (u->has_first && u->first_id > u->last_id && !u->id_reset &&
+		     u->first_id != u->last_id + 1))
 			abort();
 		check_levels(u->bids, u->nbids, buf, n);
 		check_levels(u->asks, u->nasks, buf, n);

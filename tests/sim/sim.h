@@ -21,10 +21,11 @@
 #define SIM_MAX_SUBS	1024
 #define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
 #define SIM_PAYLOAD_MAX 8
-#define SIM_PARAMS_MAX	1040 /* "params" items kept per request (Binance:
-			      * 1024 streams fit one request) */
-#define SIM_TICK_US	5000
-#define SIM_NOTICE_US	500000 /* a lifetime notice precedes the close */
+#define SIM_PARAMS_MAX                                    \
+	1040 /* "params" items kept per request (Binance: \
+	      * 1024 streams fit one request) */
+#define SIM_TICK_US   5000
+#define SIM_NOTICE_US 500000 /* a lifetime notice precedes the close */
 
 enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
 

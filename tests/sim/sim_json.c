@@ -327,7 +327,8 @@ static int jarg(struct jp *j, struct sim_req *r)
 		if (j->p >= j->e || *j->p++ != ':')
 			return -1;
 		jws(j);
-		if ((strcmp(key, "channel") == 0 || strcmp(key, "instId") == 0) &&
+		if ((strcmp(key, "channel") == 0 ||
+		     strcmp(key, "instId") == 0) &&
 		    j->p < j->e && *j->p == '"') {
 			if (jstring(j, key[0] == 'c' ? ch : inst, sizeof(ch),
 				    &toolong) < 0)

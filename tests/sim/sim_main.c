@@ -317,7 +317,8 @@ static int venue_init(struct sim *sim)
 		if (strcmp(venues[i]->name, o->exchange) == 0)
 			sim->venue = venues[i];
 	if (sim->venue == NULL) {
-		log_err("--exchange: gateio, mexc, binance or okx, not '%s'", o->exchange);
+		log_err("--exchange: gateio, mexc, binance or okx, not '%s'",
+			o->exchange);
 		return -1;
 	}
 	if ((o->flood > 0 && !sim->venue->supports_flood) ||

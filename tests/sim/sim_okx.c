@@ -243,7 +243,8 @@ static void ok_ack(struct sim_conn *c, const struct sim_req *r, int sub,
 	struct sbuf *b = &c->sim->scratch;
 
 	reply_head(b, r);
-	sbuf_adds(b, sub ? "\"event\":\"subscribe\"" : "\"event\":\"unsubscribe\"");
+	sbuf_adds(b, sub ? "\"event\":\"subscribe\""
+			 : "\"event\":\"unsubscribe\"");
 	sbuf_adds(b, ",\"arg\":{\"channel\":\"books\",\"instId\":\"");
 	sbuf_add_jstr(b, inst, strlen(inst));
 	sbuf_adds(b, "\"},\"connId\":\"");
@@ -266,8 +267,8 @@ static void ok_unknown(struct sim_conn *c, const struct sim_req *r,
 }
 
 /* One arg "channel:instId" of a (un)subscribe. */
-static void ok_arg(struct sim_conn *c, const struct sim_req *r,
-		   const char *arg, int sub)
+static void ok_arg(struct sim_conn *c, const struct sim_req *r, const char *arg,
+		   int sub)
 {
 	const char *colon = strchr(arg, ':');
 	char ch[40];
@@ -294,8 +295,8 @@ static void ok_arg(struct sim_conn *c, const struct sim_req *r,
 		return;
 	}
 	if (s == NULL && c->nsubs >= MAX_CHANNELS) {
-		log_info("conn %s: over %d books channels, closing",
-			 c->conn_id, MAX_CHANNELS);
+		log_info("conn %s: over %d books channels, closing", c->conn_id,
+			 MAX_CHANNELS);
 		/* After the acks already queued. */
 		c->close_at_us = sim_now_us() + 50000;
 		c->close_status = 4008;
@@ -339,7 +340,8 @@ static void ok_request(struct sim_conn *c, const char *data, size_t len)
 		snprintf(msg, sizeof(msg), "Invalid request: %.*s",
 			 (int)(len < 120 ? len : 120), data);
 		ok_error(c, r->has_id_str ? r : NULL,
-			 r->method[0] != '\0' && strcmp(r->method, "subscribe") &&
+			 r->method[0] != '\0' &&
+					 strcmp(r->method, "subscribe") &&
 					 strcmp(r->method, "unsubscribe")
 				 ? "60019"
 				 : "60012",
@@ -431,9 +433,10 @@ static void ok_rest_fault_body(struct sbuf *b, int status)
 		sbuf_adds(b, "{\"code\":\"50011\",\"msg\":\"Too Many "
 			     "Requests\",\"data\":[]}");
 	else
-		sbuf_adds(b, "{\"code\":\"50001\",\"msg\":\"Service temporarily "
-			     "unavailable. Please try again later.\","
-			     "\"data\":[]}");
+		sbuf_adds(b,
+			  "{\"code\":\"50001\",\"msg\":\"Service temporarily "
+			  "unavailable. Please try again later.\","
+			  "\"data\":[]}");
 }
 
 /* A push cut short. */

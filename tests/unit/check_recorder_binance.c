@@ -125,7 +125,8 @@ START_TEST(test_samples)
 	char *b;
 
 	ck_assert_int_eq(
-		parse_sample("binance/docs_ws_diff_depth_event_raw.json", &m, &b),
+		parse_sample("binance/docs_ws_diff_depth_event_raw.json", &m,
+			     &b),
 		0);
 	ck_assert_int_eq(m.type, BINANCE_MSG_UPDATE);
 	ck_assert_str_eq(m.symbol, "BNBBTC");
@@ -136,9 +137,9 @@ START_TEST(test_samples)
 	ck_assert_uint_eq(m.update.nasks, 1);
 	ck_assert_int_eq(memcmp(m.update.asks[0].amount, "100", 3), 0);
 	free(b);
-	ck_assert_int_eq(
-		parse_sample("binance/docs_ws_subscribe_response.json", &m, &b),
-		0);
+	ck_assert_int_eq(parse_sample("binance/docs_ws_subscribe_response.json",
+				      &m, &b),
+			 0);
 	ck_assert_int_eq(m.type, BINANCE_MSG_ACK);
 	ck_assert(m.has_req_id && m.req_id == 1);
 	free(b);
@@ -154,9 +155,9 @@ START_TEST(test_samples)
 			 0);
 	ck_assert(m.type == BINANCE_MSG_ACK && m.req_id == 3);
 	free(b);
-	ck_assert_int_eq(
-		parse_sample("binance/docs_ws_error_request_id.json", &m, &b),
-		0);
+	ck_assert_int_eq(parse_sample("binance/docs_ws_error_request_id.json",
+				      &m, &b),
+			 0);
 	ck_assert_int_eq(m.type, BINANCE_MSG_ERROR);
 	ck_assert_int_eq(m.code, 2);
 	ck_assert(!m.has_req_id);
@@ -180,8 +181,8 @@ START_TEST(test_samples)
 				   "request: invalid stream\"},\"id\":9}",
 				   &m),
 			 0);
-	ck_assert(m.type == BINANCE_MSG_ERROR && m.code == 2 &&
-		  m.has_req_id && m.req_id == 9);
+	ck_assert(m.type == BINANCE_MSG_ERROR && m.code == 2 && m.has_req_id &&
+		  m.req_id == 9);
 	ck_assert_str_eq(m.text, "Invalid request: invalid stream");
 	/* Other streams and events are ignored. */
 	ck_assert_int_eq(parse_str("{\"stream\":\"x@aggTrade\",\"data\":{\"e\""
@@ -224,10 +225,10 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(binance_parse_snapshot(P, "{\"bids\":[],\"asks\":[]}",
 						21, &snap),
 			 CORE_EPARSE);
-	ck_assert_int_eq(binance_parse_snapshot(
-				 P, "{\"lastUpdateId\":1,\"bids\":[]}", 28,
-				 &snap),
-			 CORE_EPARSE);
+	ck_assert_int_eq(
+		binance_parse_snapshot(P, "{\"lastUpdateId\":1,\"bids\":[]}",
+				       28, &snap),
+		CORE_EPARSE);
 }
 END_TEST
 
@@ -345,8 +346,8 @@ static size_t load_snaps(char *http, size_t hlen, struct snap_line *sn)
 		ck_assert_uint_lt(k, sizeof(sn[i].sym));
 		memcpy(sn[i].sym, sym, k);
 		sn[i].sym[k] = '\0';
-		sn[i].ts = log_line(arrow + 3, lens[i] - (size_t)(arrow + 3 -
-								  starts[i]),
+		sn[i].ts = log_line(arrow + 3,
+				    lens[i] - (size_t)(arrow + 3 - starts[i]),
 				    &sn[i].json, &sn[i].len);
 		sn[i].fed = 0;
 	}

@@ -52,9 +52,10 @@ START_TEST(test_build)
 	ck_assert_int_eq(okx_build_subscribe(buf, sizeof(buf), insts, 2, true,
 					     1512, &len),
 			 0);
-	ck_assert_str_eq(buf, "{\"id\":\"1512\",\"op\":\"subscribe\",\"args\":["
-			      "{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},"
-			      "{\"channel\":\"books\",\"instId\":\"ETH-BTC\"}]}");
+	ck_assert_str_eq(buf,
+			 "{\"id\":\"1512\",\"op\":\"subscribe\",\"args\":["
+			 "{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},"
+			 "{\"channel\":\"books\",\"instId\":\"ETH-BTC\"}]}");
 	ck_assert_uint_eq(len, strlen(buf));
 	ck_assert_int_eq(okx_build_subscribe(buf, sizeof(buf), insts, 1, false,
 					     0, &len),
@@ -279,11 +280,12 @@ static void push(struct sync *s, const char *json)
 static const char *upd(char *buf, size_t size, long prev, long seq,
 		       const char *bids)
 {
-	snprintf(buf, size,
-		 "{\"arg\":{\"channel\":\"books\",\"instId\":\"A-B\"},"
-		 "\"action\":\"update\",\"data\":[{\"asks\":[],\"bids\":%s,"
-		 "\"ts\":\"1\",\"checksum\":0,\"prevSeqId\":%ld,\"seqId\":%ld}]}",
-		 bids, prev, seq);
+	snprintf(
+		buf, size,
+		"{\"arg\":{\"channel\":\"books\",\"instId\":\"A-B\"},"
+		"\"action\":\"update\",\"data\":[{\"asks\":[],\"bids\":%s,"
+		"\"ts\":\"1\",\"checksum\":0,\"prevSeqId\":%ld,\"seqId\":%ld}]}",
+		bids, prev, seq);
 	return buf;
 }
 
@@ -294,10 +296,11 @@ START_TEST(test_chain)
 	struct sync *s = s_new("A-B", &r);
 	char b[512];
 
-	push(s, "{\"arg\":{\"channel\":\"books\",\"instId\":\"A-B\"},\"action\""
-		":\"snapshot\",\"data\":[{\"asks\":[[\"11\",\"1\",\"0\",\"1\"]],"
-		"\"bids\":[[\"10\",\"1\",\"0\",\"1\"]],\"ts\":\"1\",\"checksum\":"
-		"0,\"prevSeqId\":-1,\"seqId\":1000}]}");
+	push(s,
+	     "{\"arg\":{\"channel\":\"books\",\"instId\":\"A-B\"},\"action\""
+	     ":\"snapshot\",\"data\":[{\"asks\":[[\"11\",\"1\",\"0\",\"1\"]],"
+	     "\"bids\":[[\"10\",\"1\",\"0\",\"1\"]],\"ts\":\"1\",\"checksum\":"
+	     "0,\"prevSeqId\":-1,\"seqId\":1000}]}");
 	ck_assert(sync_synced(s));
 	push(s, upd(b, sizeof(b), 1000, 1737, "[[\"10\",\"2\",\"0\",\"1\"]]"));
 	push(s, upd(b, sizeof(b), 1737, 1737, "[]")); /* heartbeat */
@@ -403,9 +406,8 @@ START_TEST(test_extracted_2022)
 		sync_free(s);
 		s = s_new("BTC-USDT", &r);
 		id = 0;
-		ck_assert_int_eq(okx_parse_frame(P, snap, rs_trim(snap, slen),
-						 &m),
-				 0);
+		ck_assert_int_eq(
+			okx_parse_frame(P, snap, rs_trim(snap, slen), &m), 0);
 		feed_2022(s, &m, &id);
 		for (size_t i = 0; i + 1 < n; i++) {
 			ck_assert_int_eq(
