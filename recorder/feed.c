@@ -4,7 +4,9 @@
  * subscriptions, REST snapshots, and the glue between the per-symbol
  * sync machines (sync.c) and the writer (sink.c). Everything that names
  * an exchange is behind its venue (venue.h: venue_gateio.c,
- * venue_mexc.c).
+ * venue_mexc.c, venue_binance.c, venue_okx.c), including the limits the
+ * feed enforces for it: requests and new connections per second, REST
+ * requests per second and REST weight per minute.
  *
  * Rows and hours: before a message is applied, a pair whose last
  * incremental row was in an earlier UTC hour first writes its whole book
