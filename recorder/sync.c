@@ -40,6 +40,7 @@ struct sync {
 	bool full_depth;
 	int32_t (*checksum)(const struct book *b);
 	bool resubscribe, strict;
+	bool bridged; /* a diff or full push followed the last snapshot */
 	/* full_depth: per side, the deepest price known (levels worse are
 	 * known only if they changed), when the side reached the window. */
 	bool bounded[2];
@@ -413,6 +414,7 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 	}
 	set_state(s, SYNC_SYNCED, local_us);
 	s->last = u->last_id;
+	s->bridged = true;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.full_refreshes++;
 	s->c.applied++;
@@ -457,6 +459,7 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 	}
 	emit_rows(s, u, local_us);
 	s->last = u->last_id;
+	s->bridged = true;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.applied++;
 	emit(s, &ev, local_us);
@@ -476,7 +479,9 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 		return 0;
 	}
 	/* Contiguity is U == prev_u + 1; snapshot mode tolerates overlap. */
-	gap = s->mode == SYNC_MODE_FULLPUSH || s->strict
+	/* strict: exact once a diff followed the snapshot; the first may
+	 * still bridge it (U <= id+1 <= u), as in snapshot mode. */
+	gap = s->mode == SYNC_MODE_FULLPUSH || (s->strict && s->bridged)
 		      ? u->first_id != expected
 		      : u->first_id > expected;
 	if (gap) {
@@ -621,6 +626,7 @@ static int replay_buffer(struct sync *s, int64_t local_us)
 			s->book_ts = ts_or_local(m->ts_ms, s->book_ts);
 			s->c.applied++;
 			applied = true;
+			s->bridged = true;
 		} else {
 			ev.detail = "bad buffered diff";
 			buf_clear(s);
@@ -665,6 +671,7 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 		return 0;
 	}
 	s->last = snap->id;
+	s->bridged = false;
 	s->book_ts = ts_or_local(snap->ts_ms, 0);
 	if (replay_buffer(s, local_us) != 0)
 		return 0;

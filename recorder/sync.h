@@ -162,7 +162,9 @@ struct sync_cfg {
 	 * once snapshot-less): a resync resubscribes (resubscribe callback)
 	 * and the ack starts over (a full push syncs the book, else the REST
 	 * snapshot and the buffered diffs do). strict: contiguity is exact
-	 * (U == prev_u + 1) in snapshot mode too, no overlap tolerated.
+	 * (U == prev_u + 1) in snapshot mode too, no overlap tolerated,
+	 * once a diff has followed the snapshot (the first one after it
+	 * bridges it, U <= id+1 <= u, buffered or not).
 	 */
 	bool resubscribe;
 	bool strict;

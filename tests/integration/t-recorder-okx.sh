@@ -49,7 +49,8 @@ python3 "$CHECK" "$TMP/data" "$TMP/truth" okx P01-USDT P02-USDT --okx-seq \
 	--window 400 --top-n 50 --min-checks 20 --expect-events gap,resync,full_refresh ||
 	fail "books with gaps differ from the truth"
 python3 "$CHECK" "$TMP/data" "$TMP/truth" okx "${pairs[@]:2}" --okx-seq \
-	--window 400 --top-n 50 --min-checks 10 --expect-events disconnect,reconnect,full_refresh ||
+	--window 400 --top-n 50 --min-checks 10 --expect-events disconnect,reconnect,full_refresh \
+	--forbid-events gap ||
 	fail "books differ from the truth"
 pass "okx: 35 books equal the truth through gaps, a reset, heartbeats, a sweep and lifetime closes"
 
@@ -88,6 +89,6 @@ python3 "$CHECK" "$TMP/data" "$TMP/truth" okx BTC-USDT --okx-seq \
 	--window 400 --top-n 25 --min-checks 10 --expect-events snapshot,gap ||
 	fail "REST-bootstrapped books differ from the truth"
 python3 "$CHECK" "$TMP/data" "$TMP/truth" okx ETH-USDT --okx-seq \
-	--window 400 --top-n 25 --min-checks 10 --expect-events snapshot ||
+	--window 400 --top-n 25 --min-checks 10 --expect-events snapshot --forbid-events gap ||
 	fail "REST-bootstrapped books differ from the truth"
 pass "okx --no-snapshot: books bootstrapped from REST equal the truth"

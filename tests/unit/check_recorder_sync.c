@@ -1034,6 +1034,46 @@ START_TEST(test_chain_heartbeat_and_reset)
 }
 END_TEST
 
+/*
+ * strict snapshot mode (OKX's REST bootstrap): the first diff after the
+ * snapshot bridges it even when it arrives after it (U <= id+1 <= u);
+ * from then on contiguity is exact (no overlap), and a resync
+ * resubscribes instead of refetching.
+ */
+START_TEST(test_strict_snapshot_mode)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+	struct sync_cfg cfg = { .window = 400,
+				.resubscribe = true,
+				.strict = true };
+	struct sync_cbs cbs = { .ctx = rc,
+				.row = on_row,
+				.event = on_event,
+				.fetch_snapshot = on_fetch,
+				.resubscribe = on_resub };
+
+	ck_assert_ptr_nonnull(rc);
+	rc->new_block = true;
+	rc->s = sync_new("X-Y", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
+	ck_assert_ptr_nonnull(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	ck_assert_int_eq(rc->fetches, 1);
+	snap(rc, 100, "b10=1 a11=1");
+	ck_assert(sync_synced(rc->s));
+	feed(rc, 96, 104, "b10=2"); /* bridges 100 */
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_last_id(rc->s) == 104);
+	feed(rc, 105, 107, "b10=3");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
+	/* Overlap, tolerated in plain snapshot mode, is a gap here. */
+	feed(rc, 106, 109, "b10=4");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	ck_assert_int_eq(rc->resubs, 1);
+	ck_assert_int_eq(rc->fetches, 1); /* the ack will ask */
+	rec_free(rc);
+}
+END_TEST
+
 /* A fake checksum: the number of levels, so tests can predict it. */
 static int32_t count_levels(const struct book *b)
 {
@@ -1423,6 +1463,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_obu_strict_contiguity);
 	tcase_add_test(rules, test_chain_heartbeat_and_reset);
 	tcase_add_test(rules, test_checksum);
+	tcase_add_test(rules, test_strict_snapshot_mode);
 	suite_add_tcase(s, rules);
 	tcase_add_loop_test(real, test_capture_replay, 0, 4);
 	tcase_add_test(real, test_cryptofeed_session_replay);
