@@ -311,13 +311,18 @@ static const struct {
 	const char *expected;	 /* for the message */
 } channel_rules[] = {
 	{ EXCHANGE_GATEIO,
-	  "Gate.io",
+	  "a Gate.io book channel",
 	  { "spot.order_book_update", "spot.obu", NULL },
 	  "spot.order_book_update or spot.obu" },
 	{ EXCHANGE_MEXC,
-	  "MEXC",
+	  "a MEXC book channel",
 	  { "spot@public.aggre.depth.v3.api.pb", NULL },
 	  "spot@public.aggre.depth.v3.api.pb" },
+	{ EXCHANGE_BINANCE,
+	  "a Binance book stream",
+	  { "depth@100ms", "depth", NULL },
+	  "depth@100ms or depth" },
+	{ EXCHANGE_OKX, "an OKX book channel", { "books", NULL }, "books" },
 };
 
 /* channel (not NULL) against the rule of cfg's exchange, if it has one. */
@@ -333,8 +338,7 @@ static void rec_channel_rules(struct ctx *c, const struct recorder_config *cfg,
 		     *ch != NULL; ch++)
 			if (strcmp(cfg->channel, *ch) == 0)
 				return;
-		err_node(c, chan,
-			 "channel: '%s' is not a %s book channel (expected %s)",
+		err_node(c, chan, "channel: '%s' is not %s (expected %s)",
 			 quote(q, chan), channel_rules[i].venue,
 			 channel_rules[i].expected);
 		return;

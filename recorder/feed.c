@@ -4,7 +4,9 @@
  * subscriptions, REST snapshots, and the glue between the per-symbol
  * sync machines (sync.c) and the writer (sink.c). Everything that names
  * an exchange is behind its venue (venue.h: venue_gateio.c,
- * venue_mexc.c).
+ * venue_mexc.c, venue_binance.c, venue_okx.c), including the limits the
+ * feed enforces for it: requests and new connections per second, REST
+ * requests per second and REST weight per minute.
  *
  * Rows and hours: before a message is applied, a pair whose last
  * incremental row was in an earlier UTC hour first writes its whole book
@@ -91,6 +93,18 @@ struct fconn {
 	int64_t roll_not_before; /* mono µs; after a failed rollover */
 	int shutdown_notice;	 /* the exchange announced a close */
 	int retired;		 /* closed for good; freed once done */
+	/* Requests held back by the venue's max_sends_per_s. */
+	struct outmsg *out_head, *out_tail;
+	int64_t send_window_us; /* mono µs */
+	unsigned sends_in_window;
+	int ws_started; /* wsconn_start() ran (see start_conns) */
+};
+
+/* A request frame waiting for the connection's send budget. */
+struct outmsg {
+	struct outmsg *next;
+	size_t len;
+	char data[];
 };
 
 struct gpair {
@@ -155,6 +169,10 @@ struct feed {
 	int paused;  /* reading stopped: the writer queue is filling */
 	int64_t fetch_window_us; /* mono µs; REST rate limit window */
 	unsigned fetches_in_window;
+	int64_t weight_window_us; /* mono µs; REST weight per minute */
+	unsigned weight_in_window;
+	int64_t connect_window_us; /* mono µs; connections started */
+	unsigned connects_in_window;
 	uint64_t seen_write_errors;  /* the sink's count at the last tick */
 	int64_t last_write_error_us; /* wall µs, 0 = none yet */
 	int64_t paused_at;	     /* mono µs */
@@ -385,6 +403,73 @@ static void cb_fetch(void *ctx, const char *symbol)
 	p->fetch_wanted = 1;
 }
 
+/* Drop the requests still held back (the connection closed). */
+static void outq_clear(struct fconn *c)
+{
+	while (c->out_head != NULL) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = NULL;
+}
+
+/* One more frame within the venue's budget this second? */
+static bool send_budget(struct feed *f, struct fconn *c, int64_t mono)
+{
+	if (f->v->max_sends_per_s == 0)
+		return true;
+	if (mono - c->send_window_us >= US_PER_SEC) {
+		c->send_window_us = mono;
+		c->sends_in_window = 0;
+	}
+	if (c->sends_in_window >= f->v->max_sends_per_s)
+		return false;
+	c->sends_in_window++;
+	return true;
+}
+
+/* Send the held-back requests the budget allows, oldest first. */
+static void outq_flush(struct feed *f, struct fconn *c, int64_t mono)
+{
+	while (c->out_head != NULL && wsconn_is_up(c->ws) &&
+	       send_budget(f, c, mono)) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		(void)wsconn_send(c->ws, m->data, m->len);
+		free(m);
+	}
+}
+
+/*
+ * Send a frame on c, or hold it back while the venue's inbound limit
+ * (max_sends_per_s; Binance: 5 messages/s) is spent; the tick sends it.
+ */
+static int conn_send(struct feed *f, struct fconn *c, const char *buf,
+		     size_t len)
+{
+	struct outmsg *m;
+
+	if (c->out_head == NULL && send_budget(f, c, time_mono_us()))
+		return wsconn_send(c->ws, buf, len);
+	m = malloc(sizeof(*m) + len);
+	if (m == NULL)
+		return CORE_ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, buf, len);
+	if (c->out_tail != NULL)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	return 0;
+}
+
 /*
  * One (un)subscribe request for n pairs of one connection (n at most the
  * venue's max_per_request). Replies are matched to the pairs by the id
@@ -419,7 +504,7 @@ static void send_subs_on(struct feed *f, struct fconn *c,
 	rc = f->v->build_subscribe(&f->st, buf, sizeof(buf), syms, n, subscribe,
 				   id, &len);
 	if (rc == 0)
-		rc = wsconn_send(c->ws, buf, len);
+		rc = conn_send(f, c, buf, len);
 	if (rc != 0)
 		log_err_r(rc, "%s%s: queue %s", ps[0]->sym,
 			  n > 1 ? " and others" : "",
@@ -465,6 +550,9 @@ static struct gpair *pair_new(struct feed *f, const char *norm)
 	memset(&sc, 0, sizeof(sc));
 	sc.window = f->st.window;
 	sc.full_depth = f->st.full_depth;
+	sc.checksum = f->v->book_checksum;
+	sc.resubscribe = f->st.resubscribe;
+	sc.strict = f->st.strict;
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.ctx = p;
 	cbs.row = cb_row;
@@ -599,6 +687,17 @@ static void start_fetch(struct feed *f, struct gpair *p)
 	}
 }
 
+/*
+ * Room for one more snapshot in the venue's REST weight budget per
+ * minute (Binance: a deep snapshot weighs up to 250 of 6000)?
+ */
+static bool weight_ok(const struct feed *f)
+{
+	return f->v->rest_weight_per_min == 0 ||
+	       f->weight_in_window + f->st.fetch_weight <=
+		       f->v->rest_weight_per_min;
+}
+
 /* Start queued fetches, a few at a time, honouring backoff. */
 static void pump_fetches(struct feed *f)
 {
@@ -609,8 +708,13 @@ static void pump_fetches(struct feed *f)
 		f->fetch_window_us = now;
 		f->fetches_in_window = 0;
 	}
-	for (size_t i = 0; i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
-			   f->fetches_in_window < f->v->max_fetch_per_s;
+	if (now - f->weight_window_us >= 60 * US_PER_SEC) {
+		f->weight_window_us = now;
+		f->weight_in_window = 0;
+	}
+	for (size_t i = 0;
+	     i < f->npairs && f->inflight < MAX_INFLIGHT_FETCH &&
+	     f->fetches_in_window < f->v->max_fetch_per_s && weight_ok(f);
 	     i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -623,6 +727,7 @@ static void pump_fetches(struct feed *f)
 		if (p->fetch_wanted && !p->fetch_inflight && !p->removed &&
 		    now >= p->fetch_not_before) {
 			f->fetches_in_window++;
+			f->weight_in_window += f->st.fetch_weight;
 			start_fetch(f, p);
 		}
 	}
@@ -797,6 +902,7 @@ static void on_closed(void *ud, const char *reason)
 	metric_inc(rec_series(f->r, f->r->m.disconnections, reason));
 	roll_conn_closed(f, c, now);
 	metric_set(f->s_conn, conns_all_up(f));
+	outq_clear(c);
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
@@ -879,6 +985,10 @@ static void on_ack(struct fconn *c, const struct venue_msg *m, int64_t now)
 			p->skip_ack = 0;
 			continue;
 		}
+		/* A full push may make the snapshot moot (OKX books). */
+		if (f->st.fetch_delay_us > 0)
+			p->fetch_not_before =
+				time_mono_us() + f->st.fetch_delay_us;
 		if (!p->removed)
 			sync_on_subscribed(p->sync, now);
 	}
@@ -982,6 +1092,16 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 		on_error(c, &m);
 		break;
 	case VENUE_MSG_SHUTDOWN:
+		/* A planned close (Binance serverShutdown, OKX 64008): roll
+		 * the connection over, or reconnect now rather than lose
+		 * the socket mid-message when rollover is off. */
+		if (!f->cfg->rollover) {
+			log_info("connection %u: the exchange announced a "
+				 "close: %s",
+				 c->no, m.err_text);
+			wsconn_drop(c->ws, "close announced by the exchange");
+			return;
+		}
 		if (!c->shutdown_notice)
 			log_notice("connection %u: the exchange will close it",
 				   c->no);
@@ -997,6 +1117,31 @@ static void on_message(void *ud, const char *msg, size_t len, int binary,
 		f->paused_at = time_mono_us();
 		pause_all(f, 1);
 		metric_inc(rec_series(f->r, f->r->m.read_pauses, NULL));
+	}
+}
+
+/*
+ * Start the connections not started yet, at most the venue's
+ * max_connects_per_s a second (OKX: 3 connection requests a second per
+ * IP); the tick starts the rest. Reconnects are paced by their backoff.
+ */
+static void start_conns(struct feed *f)
+{
+	int64_t mono = time_mono_us();
+
+	if (mono - f->connect_window_us >= US_PER_SEC) {
+		f->connect_window_us = mono;
+		f->connects_in_window = 0;
+	}
+	for (size_t i = 0; i < f->nconns; i++) {
+		if (f->conns[i]->ws_started)
+			continue;
+		if (f->v->max_connects_per_s != 0 &&
+		    f->connects_in_window >= f->v->max_connects_per_s)
+			return;
+		f->connects_in_window++;
+		f->conns[i]->ws_started = 1;
+		wsconn_start(f->conns[i]->ws);
 	}
 }
 
@@ -1039,7 +1184,7 @@ static struct fconn *conn_new(struct feed *f)
 		return NULL;
 	f->conns[f->nconns++] = c;
 	if (f->started)
-		wsconn_start(c->ws);
+		start_conns(f);
 	return c;
 }
 
@@ -1162,6 +1307,7 @@ static void roll_start(struct feed *f, struct fconn *c, int64_t mono,
 	f->roll_started = mono;
 	log_notice("connection %u: %s: opening connection %u for its pairs",
 		   c->no, why, s->no);
+	s->ws_started = 1;
 	wsconn_start(s->ws);
 }
 
@@ -1574,6 +1720,7 @@ static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
 	}
 	if (!wsconn_is_up(c->ws) || (c->npairs == 0 && c->pred == NULL))
 		return;
+	outq_flush(f, c, mono);
 	/* A silent feed is a dead feed, whatever TCP thinks. */
 	if (mono - c->last_data_us > (int64_t)(f->cfg->stale_after * 1e6)) {
 		c->last_data_us = mono;
@@ -1585,7 +1732,7 @@ static void conn_tick(struct feed *f, struct fconn *c, int64_t mono,
 		return;
 	c->last_ping_us = mono;
 	if (f->v->build_ping(buf, sizeof(buf), now_us, &len) == 0)
-		(void)wsconn_send(c->ws, buf, len);
+		(void)conn_send(f, c, buf, len);
 }
 
 void feed_tick(struct feed *f, int64_t now_us)
@@ -1608,6 +1755,8 @@ void feed_tick(struct feed *f, int64_t now_us)
 		if (f->cfg->snapshot_interval > 0)
 			maybe_top_n(p, now_us);
 	}
+	if (f->started)
+		start_conns(f);
 	pump_fetches(f);
 	reap_removed(f);
 	for (size_t i = 0; i < f->nconns; i++)
@@ -1788,8 +1937,7 @@ int feed_start(struct feed *f)
 {
 	metric_set(f->s_conn, 0);
 	f->started = 1;
-	for (size_t i = 0; i < f->nconns; i++)
-		wsconn_start(f->conns[i]->ws);
+	start_conns(f);
 	return 0;
 }
 
@@ -1820,6 +1968,7 @@ void feed_free(struct feed *f)
 	free(f->index);
 	for (size_t i = 0; i < f->nconns; i++) {
 		wsconn_free(f->conns[i]->ws);
+		outq_clear(f->conns[i]);
 		free(f->conns[i]);
 	}
 	free(f->conns);

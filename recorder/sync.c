@@ -38,6 +38,9 @@ struct sync {
 	int64_t since;	 /* local µs the current state was entered */
 	size_t window;
 	bool full_depth;
+	int32_t (*checksum)(const struct book *b);
+	bool resubscribe, strict;
+	bool bridged; /* a diff or full push followed the last snapshot */
 	/* full_depth: per side, the deepest price known (levels worse are
 	 * known only if they changed), when the side reached the window. */
 	bool bounded[2];
@@ -99,7 +102,11 @@ static bool changes_valid(const struct book_change *ch, size_t n)
 
 static bool update_valid(const struct sync *s, const struct sync_update *u)
 {
-	if (u->has_first && u->first_id > u->last_id)
+	/* A heartbeat covers no ids; a reset goes back. */
+	bool empty = u->nbids == 0 && u->nasks == 0 &&
+		     u->last_id < UINT64_MAX && u->first_id == u->last_id + 1;
+
+	if (u->has_first && u->first_id > u->last_id && !empty && !u->id_reset)
 		return false;
 	if (!u->has_first && !u->full)
 		return false;
@@ -360,12 +367,27 @@ static void resync(struct sync *s, const char *why,
 		return;
 	}
 	set_state(s, SYNC_WAIT_SNAPSHOT, local_us);
+	if (s->resubscribe && s->cbs.resubscribe != NULL) {
+		/* The ack asks for the snapshot, or a full push comes. */
+		s->cbs.resubscribe(s->cbs.ctx, s->symbol);
+		return;
+	}
 	if (keep != NULL && buf_append(s, keep) == 0)
 		s->c.buffered++;
 	request_fetch(s);
 }
 
 /* ------------------------------------------------------------ updates */
+
+/* The exchange's checksum of the applied book disagrees? */
+static bool checksum_bad(struct sync *s, const struct sync_update *u)
+{
+	if (!u->has_checksum || s->checksum == NULL ||
+	    s->checksum(s->book) == u->checksum)
+		return false;
+	s->c.bad_checksums++;
+	return true;
+}
 
 static int apply_full(struct sync *s, const struct sync_update *u,
 		      int64_t local_us)
@@ -388,8 +410,13 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 		       local_us);
 		return 0;
 	}
+	if (checksum_bad(s, u)) {
+		resync(s, "checksum mismatch", NULL, local_us);
+		return 0;
+	}
 	set_state(s, SYNC_SYNCED, local_us);
 	s->last = u->last_id;
+	s->bridged = true;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.full_refreshes++;
 	s->c.applied++;
@@ -419,6 +446,11 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 		       local_us);
 		return 0;
 	}
+	if (checksum_bad(s, u)) {
+		/* A wrong book is never written: withhold, resync. */
+		resync(s, "checksum mismatch", NULL, local_us);
+		return 0;
+	}
 	if (shallow) {
 		/* A sweep below what the snapshot covered: the levels now on
 		 * top are not all known. Withhold the rows, resync deep. */
@@ -429,6 +461,7 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 	}
 	emit_rows(s, u, local_us);
 	s->last = u->last_id;
+	s->bridged = true;
 	s->book_ts = ts_or_local(u->ts_ms, 0);
 	s->c.applied++;
 	emit(s, &ev, local_us);
@@ -441,17 +474,20 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 	uint64_t expected = s->last + 1;
 	bool gap;
 
-	if (u->full && u->last_id >= s->last)
+	if (u->full && (u->last_id >= s->last || u->id_reset))
 		return apply_full(s, u, local_us);
-	if (u->last_id <= s->last) {
+	if (u->last_id <= s->last && !u->id_reset) {
 		s->c.stale++;
 		return 0;
 	}
 	/*
 	 * Contiguity is U == prev_u + 1; snapshot mode tolerates overlap,
 	 * and so does a full-push stream once across a connection switch.
+	 * strict: exact once a diff followed the snapshot; the first may
+	 * still bridge it (U <= id+1 <= u), as in snapshot mode.
 	 */
-	gap = s->mode == SYNC_MODE_FULLPUSH && !s->bridge
+	gap = (s->mode == SYNC_MODE_FULLPUSH || (s->strict && s->bridged)) &&
+			      !s->bridge
 		      ? u->first_id != expected
 		      : u->first_id > expected;
 	s->bridge = false;
@@ -581,7 +617,8 @@ static int replay_buffer(struct sync *s, int64_t local_us)
 
 		if (m->last <= s->last) {
 			s->c.skipped++; /* covered by the snapshot */
-		} else if (m->first > s->last + 1) {
+		} else if (m->first > s->last + 1 ||
+			   (s->strict && applied && m->first != s->last + 1)) {
 			if (applied) {
 				ev.kind = SYNC_EV_GAP;
 				emit(s, &ev, local_us);
@@ -596,6 +633,7 @@ static int replay_buffer(struct sync *s, int64_t local_us)
 			s->book_ts = ts_or_local(m->ts_ms, s->book_ts);
 			s->c.applied++;
 			applied = true;
+			s->bridged = true;
 		} else {
 			ev.detail = "bad buffered diff";
 			buf_clear(s);
@@ -640,6 +678,7 @@ int sync_on_snapshot(struct sync *s, const struct sync_snapshot *snap,
 		return 0;
 	}
 	s->last = snap->id;
+	s->bridged = false;
 	s->book_ts = ts_or_local(snap->ts_ms, 0);
 	if (replay_buffer(s, local_us) != 0)
 		return 0;
@@ -757,6 +796,9 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->book = book_new(cfg->window);
 	s->window = cfg->window;
 	s->full_depth = cfg->full_depth;
+	s->checksum = cfg->checksum;
+	s->resubscribe = cfg->resubscribe;
+	s->strict = cfg->strict;
 	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
 		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
 	s->text = malloc(s->text_cap);

@@ -47,6 +47,16 @@ struct sync_update {
 	uint64_t last_id;  /* u */
 	bool has_first;	   /* false only on full pushes that omit U */
 	bool full;	   /* replaces the whole book */
+	/*
+	 * The ids restart below first_id (OKX's maintenance reset, seqId <
+	 * prevSeqId): contiguity is checked on first_id alone and the ids
+	 * continue from last_id. An update with first_id == last_id + 1 and
+	 * no levels covers no ids (OKX's idle heartbeat): it is checked for
+	 * contiguity and changes nothing.
+	 */
+	bool id_reset;
+	bool has_checksum; /* verify `checksum` on the book after applying */
+	int32_t checksum;  /* see sync_cfg.checksum */
 	int64_t ts_ms;	   /* exchange event time, ms; <= 0 when unknown */
 	const struct book_change *bids;
 	size_t nbids;
@@ -139,26 +149,46 @@ struct sync_cfg {
 	 * is not written: the symbol resyncs (a fresh, deep snapshot).
 	 */
 	bool full_depth;
+	/*
+	 * The exchange's checksum of a book (OKX: CRC32 of the top 25
+	 * levels). An update with has_checksum whose book, once applied,
+	 * does not match is not written: the symbol resyncs, as for a gap.
+	 * NULL: checksums are not verified.
+	 */
+	int32_t (*checksum)(const struct book *b);
+	/*
+	 * Snapshot mode for a stream whose first push after subscribing may
+	 * be a full book (OKX books: a WS snapshot today, a REST bootstrap
+	 * once snapshot-less): a resync resubscribes (resubscribe callback)
+	 * and the ack starts over (a full push syncs the book, else the REST
+	 * snapshot and the buffered diffs do). strict: contiguity is exact
+	 * (U == prev_u + 1) in snapshot mode too, no overlap tolerated,
+	 * once a diff has followed the snapshot (the first one after it
+	 * bridges it, U <= id+1 <= u, buffered or not).
+	 */
+	bool resubscribe;
+	bool strict;
 	size_t buffer_msgs;  /* diffs buffered while resyncing; 0: 512 */
 	size_t buffer_bytes; /* level text buffered; 0: 256 KiB */
 };
 
 /* Counters since sync_new(); read with sync_counters(). */
 struct sync_counters {
-	uint64_t messages;  /* diffs passed to sync_on_update() */
-	uint64_t applied;   /* diffs applied to a synced book */
-	uint64_t buffered;  /* diffs buffered while resyncing */
-	uint64_t gaps;	    /* GAP events */
-	uint64_t resyncs;   /* RESYNC events */
-	uint64_t stale;	    /* diffs ignored as already covered */
-	uint64_t dropped;   /* diffs lost to buffer overflow */
-	uint64_t skipped;   /* diffs ignored while not subscribed or
-			     * waiting for a full push, or older
-			     * than the snapshot they met */
-	uint64_t rejected;  /* invalid diffs or snapshots */
-	uint64_t crossed;   /* books found crossed */
-	uint64_t shallow;   /* whole-book streams swept below the snapshot */
-	uint64_t snapshots; /* snapshots bridged */
+	uint64_t messages; /* diffs passed to sync_on_update() */
+	uint64_t applied;  /* diffs applied to a synced book */
+	uint64_t buffered; /* diffs buffered while resyncing */
+	uint64_t gaps;	   /* GAP events */
+	uint64_t resyncs;  /* RESYNC events */
+	uint64_t stale;	   /* diffs ignored as already covered */
+	uint64_t dropped;  /* diffs lost to buffer overflow */
+	uint64_t skipped;  /* diffs ignored while not subscribed or
+			    * waiting for a full push, or older
+			    * than the snapshot they met */
+	uint64_t rejected; /* invalid diffs or snapshots */
+	uint64_t crossed;  /* books found crossed */
+	uint64_t shallow;  /* whole-book streams swept below the snapshot */
+	uint64_t bad_checksums; /* books that failed the exchange's checksum */
+	uint64_t snapshots;	/* snapshots bridged */
 	uint64_t snapshot_failures;
 	uint64_t full_refreshes; /* full pushes applied */
 };

@@ -14,6 +14,10 @@ const struct venue *venue_find(enum exchange ex)
 		return &venue_gateio;
 	case EXCHANGE_MEXC:
 		return &venue_mexc;
+	case EXCHANGE_BINANCE:
+		return &venue_binance;
+	case EXCHANGE_OKX:
+		return &venue_okx;
 	default:
 		return NULL;
 	}

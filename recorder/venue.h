@@ -28,8 +28,10 @@ enum venue_msg_type {
 	VENUE_MSG_ERROR,      /* a request failed */
 	VENUE_MSG_PONG,	      /* an application-level pong */
 	VENUE_MSG_UPDATE,     /* a book push for `symbol` */
-	VENUE_MSG_SHUTDOWN,   /* the server will close this connection soon
-			       * (Binance serverShutdown): roll it over */
+	VENUE_MSG_SHUTDOWN,   /* the server announced it closes this
+			       * connection soon (Binance serverShutdown,
+			       * OKX 64008): roll it over, or reconnect now
+			       * when rollover is off */
 };
 
 /*
@@ -63,6 +65,13 @@ struct venue_stream {
 	bool full_depth;	 /* every change of the whole book, no
 				  * window (see sync_cfg.full_depth) */
 	int channel;		 /* venue-private (Gate.io: which channel) */
+	unsigned fetch_weight;	 /* REST weight of one snapshot (see
+				  * venue.rest_weight_per_min) */
+	bool resubscribe;	 /* snapshot mode: resync by resubscribing
+				  * (sync_cfg.resubscribe) */
+	bool strict;		 /* exact contiguity (sync_cfg.strict) */
+	int64_t fetch_delay_us;	 /* after an ack, wait this long for a
+				  * full push before fetching a snapshot */
 };
 
 struct venue {
@@ -72,7 +81,14 @@ struct venue {
 	size_t max_streams;	  /* subscriptions per connection; 0: any */
 	size_t max_per_request;	  /* symbols in one subscribe request */
 	unsigned max_fetch_per_s; /* REST snapshot requests per second */
-	int64_t ping_every_us;	  /* application ping period; 0: none */
+	/* REST weight the snapshots may spend per minute; 0: no budget. */
+	unsigned rest_weight_per_min;
+	/* Frames the recorder sends per connection per second (requests
+	 * and pings; further ones wait for the next second); 0: any. */
+	unsigned max_sends_per_s;
+	/* Connections started per second (new ones wait); 0: any. */
+	unsigned max_connects_per_s;
+	int64_t ping_every_us; /* application ping period; 0: none */
 
 	/* Pick the stream for the config. 0, or CORE_EINVAL (logged by
 	 * the feed) for a channel the venue does not know. */
@@ -94,6 +110,8 @@ struct venue {
 	/* One whole WebSocket frame. 0, CORE_EPARSE, CORE_ETOOBIG. */
 	int (*parse_frame)(void *parser, const unsigned char *buf, size_t len,
 			   bool binary, struct venue_msg *out);
+	/* The exchange's book checksum (sync_cfg.checksum); NULL: none. */
+	int32_t (*book_checksum)(const struct book *b);
 	/* A REST snapshot body (HTTP 200). 0, CORE_EPARSE, CORE_ETOOBIG. */
 	int (*parse_snapshot)(void *parser, const char *buf, size_t len,
 			      struct sync_snapshot *out);
@@ -106,6 +124,8 @@ struct venue {
 
 extern const struct venue venue_gateio;
 extern const struct venue venue_mexc;
+extern const struct venue venue_binance;
+extern const struct venue venue_okx;
 
 /* The venue recording `ex`, or NULL when this version has none. */
 const struct venue *venue_find(enum exchange ex);

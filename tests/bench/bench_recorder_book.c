@@ -205,7 +205,7 @@ static long rss_kb(void)
 static void memory_1000_pairs(struct gateio_parser *p, size_t slen)
 {
 	static struct sync *many[1000];
-	struct sync_cfg cfg = { .depth_limit = DEPTH };
+	struct sync_cfg cfg = { .window = DEPTH };
 	struct sync_cbs cbs = { .row = on_row };
 	long before = rss_kb();
 
@@ -228,7 +228,7 @@ static void memory_1000_pairs(struct gateio_parser *p, size_t slen)
 int main(int argc, char **argv)
 {
 	static struct frames f;
-	struct sync_cfg cfg = { .depth_limit = DEPTH };
+	struct sync_cfg cfg = { .window = DEPTH };
 	struct sync_cbs cbs = { .row = on_row };
 	struct gateio_parser *p = gateio_parser_new(0);
 	struct sync *s = sync_new("BTC_USDT", SYNC_MODE_SNAPSHOT, &cfg, &cbs);

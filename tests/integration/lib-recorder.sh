@@ -109,3 +109,61 @@ stop_rec() {
 	wait "$REC_PID" || rc=$?
 	[ "$rc" -eq 0 ] || fail "recorder exited $rc on SIGTERM"
 }
+
+# wholebook_suite EXCHANGE CONNS NOTICE: the truth and fault suite of a
+# whole-book diff stream synced from REST snapshots (MEXC, Binance), the
+# same for every such venue. 35 pairs P01USDT..P35USDT must take CONNS
+# connections; the books are 400 levels deep while the recorder keeps
+# depth_limit 100; gaps, REST errors, a 429, a stale snapshot, a sweep
+# deeper than the snapshot, and lifetime closes of every connection
+# (announced first when NOTICE is 1: the recorder must reconnect on the
+# notice). The best 50 levels (half the depth: what a whole-book stream
+# guarantees, see the README) rebuilt from the CSV, and every
+# book_snapshot_50 row, equal the truth after every message.
+wholebook_suite() {
+	local ex=$1 want=$2 notice=$3 i pairs=() norm=() sim_pairs rec_pairs script conns
+	for i in $(seq -w 1 35); do
+		pairs+=("P${i}USDT")
+		norm+=("\"P${i}-USDT\"")
+	done
+	sim_pairs=$(IFS=,; echo "${pairs[*]}")
+	rec_pairs=$(IFS=,; echo "${norm[*]}")
+	mkdir -p "$TMP/truth"
+	script="2:gap:P01USDT:3,3:rest_error:2,3.1:stale_snapshot:40,3.2:gap:P02USDT:2"
+	script+=",3.5:rest_429:1,4:sweep_bids:P03USDT:150,5:sweep_asks:P31USDT:60"
+	start_sim sim --exchange "$ex" --truth-dir "$TMP/truth" --pairs "$sim_pairs" \
+		--depth 400 --rate 40 --seed 9 --lifetime 7 --script "$script"
+	write_config "$TMP/rec.yml" "$rec_pairs" "connector_name: $ex" \
+		"snapshot_interval: 0" "snapshot_depth: 50" "stale_after: 5" \
+		"ws_url: \"ws://127.0.0.1:$PORT/ws\"" \
+		"rest_url: \"http://127.0.0.1:$PORT\""
+	start_rec rec "$TMP/rec.yml"
+	wait_healthy 15
+	conns=$(curl -sf --max-time 2 "http://127.0.0.1:$PORT/_sim/status" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["conns"])')
+	[ "$conns" -eq "$want" ] || fail "35 pairs on $conns connections, want $want"
+	pass "$ex: 35 pairs take $want connection(s)"
+	# Past the faults and at least one lifetime close of each connection.
+	sleep $((9 * MULT))
+	wait_healthy 15
+	wait_metric "orderbook_collector_reconnections_total{exchange=\"$ex\"}" "$want" 5
+	if [ "$notice" = 1 ]; then
+		grep -q "the exchange announced a close" "$TMP/rec.log" ||
+			fail "the close notice did not make the recorder reconnect"
+	fi
+	stop_rec
+	kill "$SIM_PID"
+	python3 "$CHECK" "$TMP/data" "$TMP/truth" "$ex" P01USDT P02USDT \
+		--exact 50 --top-n 50 --min-checks 20 --expect-events gap,resync,snapshot ||
+		fail "books with gaps differ from the truth"
+	python3 "$CHECK" "$TMP/data" "$TMP/truth" "$ex" P03USDT \
+		--exact 50 --top-n 50 --min-checks 20 --expect-events resync ||
+		fail "the swept book differs from the truth"
+	grep -q 'book shallower than half its snapshot' \
+		"$TMP"/data/live/"$ex"/*/*/P03USDT.book_events.csv ||
+		fail "the sweep below the snapshot did not resync"
+	python3 "$CHECK" "$TMP/data" "$TMP/truth" "$ex" "${pairs[@]:3}" \
+		--exact 50 --top-n 50 --min-checks 10 --expect-events disconnect,reconnect ||
+		fail "books differ from the truth"
+	pass "$ex: 35 books equal the truth through gaps, REST faults, a deep sweep and lifetime closes"
+}

@@ -17,7 +17,8 @@ whole-book stream such as MEXC's, where the recorder guarantees the best
 depth_limit/2 levels) nothing is trimmed and only the best K levels a
 side are compared. With --top-n N the book_snapshot_N rows are checked too: each must equal the truth's best N
 at the update its local_timestamp names, and carry the exchange time of
-that update's rows.
+that update's rows. With --okx-seq the ids in book_events are the
+simulator's OKX seqIds, mapped back to its update ids (tests/sim/sim_okx.c).
 
 With --continuous-ids the update ids in book_events must follow each
 other: every `update` row starts at the previous row's last id + 1, with
@@ -28,7 +29,7 @@ and disconnect rows are failures (until the recorder's shutdown row).
 
 usage: recorder_check.py DATA_DIR TRUTH_DIR EXCHANGE SYMBOL... [--min-checks N]
        [--expect-events gap,resync] [--forbid-events gap] [--allow-crossed]
-       [--no-truth] [--window W] [--top-n N]
+       [--no-truth] [--window W] [--top-n N] [--okx-seq]
 Prints a summary line per symbol; exit 0 when everything matched.
 """
 import argparse
@@ -113,6 +114,15 @@ class Truth:
         return self.book
 
 
+def okx_seq_id(seq):
+    """The simulator's OKX seqId back to its update id (sim_okx.c)."""
+    if seq % 8 == 1:
+        return (seq - 1) // 8
+    if seq % 8 == 5:
+        return (seq - 5) // 8 + 10 ** 10
+    fail("seqId %d is not the simulator's" % seq)
+
+
 def check_symbol(args, symbol):
     l2_files = hour_files(args.data, args.exchange, symbol,
                           "incremental_book_L2")
@@ -128,7 +138,10 @@ def check_symbol(args, symbol):
             ev_rows.append((r[1], r[2], r[3]))
             if r[3] and r[1] in ("update", "snapshot", "full_refresh"):
                 ts = int(r[0])
-                ids[ts] = max(ids.get(ts, 0), int(r[3]))
+                uid = int(r[3])
+                if args.okx_seq:
+                    uid = okx_seq_id(uid)
+                ids[ts] = max(ids.get(ts, 0), uid)
     truth = None
     if not args.no_truth:
         truth = Truth(os.path.join(args.truth, symbol + ".truth.csv"))
@@ -329,6 +342,8 @@ def main():
     ap.add_argument("--crash-tolerant", action="store_true",
                     help="a message may be torn just before a snapshot "
                     "block that follows a kill or a write error")
+    ap.add_argument("--okx-seq", action="store_true",
+                    help="event ids are the simulator's OKX seqIds")
     ap.add_argument("--no-truth", action="store_true",
                     help="no truth file: check wholeness and crossing only")
     ap.add_argument("--forbid-events", default="",

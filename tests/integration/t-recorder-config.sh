@@ -39,22 +39,13 @@ for p in "recorder:two:4:3" "recorder:two:5:16" "rotate:rot:3:3" "backup:rot:3:3
 done
 "$REC" --check-config "$ROOT/config/orderbook_tick_gateio.yml" | grep -q 'depth_limit: 100' ||
 	fail "--check-config does not print the effective config"
-# An exchange without a venue is refused, not mis-recorded. The URLs
-# are local, and a timeout bounds it, so a recorder that did start could
-# never reach out.
-cat >"$TMP/okx.yml" <<EOF
-config:
-  connector_name: okx
-  trading_pairs: ["BTC-USDT"]
-  data_dir: "$TMP/okx-data"
-  metrics_listen: "127.0.0.1:1"
-  ws_url: "ws://127.0.0.1:1/ws"
-  rest_url: "http://127.0.0.1:1"
-EOF
-rc=0
-out=$(timeout 10 "$REC" --config "$TMP/okx.yml" 2>&1) || rc=$?
-[ "$rc" -eq 2 ] || fail "okx config: exit $rc, wanted 2"
-echo "$out" | grep -q "connector 'okx' is not supported" || fail "okx: '$out'"
+# Every shipped exchange config loads (all four are recorded; running
+# one here would reach the exchange, so only --check-config).
+for ex in gateio mexc binance okx; do
+	[ -e "$ROOT/config/orderbook_tick_$ex.yml" ] || continue
+	"$REC" --check-config "$ROOT/config/orderbook_tick_$ex.yml" >/dev/null ||
+		fail "config/orderbook_tick_$ex.yml does not load"
+done
 # A data_dir that cannot be written fails at start, not silently later.
 touch "$TMP/not-a-dir"
 printf 'config:\n  connector_name: gate_io\n  trading_pairs: ["BTC-USDT"]\n  data_dir: "%s/not-a-dir/x"\n' "$TMP" >"$TMP/nodir.yml"

@@ -21,8 +21,11 @@
 #define SIM_MAX_SUBS	1024
 #define SIM_REQ_MAX	(64 * 1024) /* largest client frame accepted */
 #define SIM_PAYLOAD_MAX 8
-#define SIM_PARAMS_MAX	64 /* MEXC "params" items kept per request */
-#define SIM_TICK_US	5000
+#define SIM_PARAMS_MAX                                    \
+	1040 /* "params" items kept per request (Binance: \
+	      * 1024 streams fit one request) */
+#define SIM_TICK_US   5000
+#define SIM_NOTICE_US 500000 /* a lifetime notice precedes the close */
 
 enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
 
@@ -147,6 +150,10 @@ struct sim_req {
 	char params[SIM_PARAMS_MAX][64];
 	int nparams, has_params;
 	int params_bad; /* an item not a string, too long, or too many */
+	/* OKX: "op" lands in method, each {"channel","instId"} of "args"
+	 * in params as "channel:instId", a string "id" in id_str. */
+	char id_str[40];
+	int has_id_str;
 };
 
 /* Parse a client request. 0, or -1 when it is not a JSON object. */
@@ -154,7 +161,13 @@ int json_parse_req(const char *s, size_t n, struct sim_req *r);
 
 /* ---------------------------------------------------------------- conns */
 
-enum sim_chan { SIM_CH_OBU_UPDATE = 1, SIM_CH_OBU = 2, SIM_CH_MEXC_AGGRE = 3 };
+enum sim_chan {
+	SIM_CH_OBU_UPDATE = 1,
+	SIM_CH_OBU = 2,
+	SIM_CH_MEXC_AGGRE = 3,
+	SIM_CH_BINANCE_DEPTH = 4,
+	SIM_CH_OKX_BOOKS = 5,
+};
 
 struct sim_msg {
 	struct sim_msg *next;
@@ -184,6 +197,9 @@ struct sim_sub {
 	 * subscriber holds, i.e. the window as of its last push.
 	 */
 	struct sim_book_side win[2];
+	/* OKX: the seqId of the last push sent, and when it was sent. */
+	int64_t seq;
+	int64_t last_sent_us;
 };
 
 struct sim;
@@ -208,6 +224,10 @@ struct sim_conn {
 	int64_t lag_us;	      /* --conn-lag-ms: this connection's delay */
 	int64_t rate_from_us; /* inbound rate limit: this second's start */
 	unsigned rate_n;      /* frames received since rate_from_us */
+	size_t ghost_subs;    /* Binance: streams of unknown symbols, acked
+			       * and counted, never any data */
+	unsigned ops;	      /* OKX: (un)subscribe ops (480 an hour) */
+	int refusing;	      /* OKX: over the channel limit, closing */
 };
 
 /* Per-session data lws allocates for every connection (HTTP or WS). */
@@ -285,6 +305,10 @@ struct sim_opts {
 	const char *exchange; /* --exchange: the venue's name */
 	double lifetime_s;    /* close each connection S s after it opened */
 	double conn_lag_ms;   /* odd connections write this much later */
+	double heartbeat_s;   /* OKX: idle heartbeat after S s (60) */
+	double seq_reset_s;   /* OKX: seqIds restart lower after S s; 0 */
+	int no_snapshot;      /* OKX: snapshot-less channel (§4.6) */
+	int okx_checksum;     /* OKX: legacy feed with real checksums */
 };
 
 /* A subscription target parsed from a request. */
@@ -305,6 +329,7 @@ struct sim_venue {
 	const char *rest_path;	   /* REST order-book path */
 	int binary_push;	   /* pushes are binary frames */
 	unsigned max_msgs_per_s;   /* inbound frames/s before a close, 0: off */
+	unsigned max_conns_per_s;  /* new connections/s before 1008, 0: off */
 	int supports_flood;	   /* --flood works (push_n is set) */
 	int supports_replay;	   /* --replay works */
 	/* Handle one complete client frame (text or binary). */
@@ -328,10 +353,15 @@ struct sim_venue {
 	void (*rest_fault_body)(struct sbuf *b, int status);
 	/* The badjson fault: queue a malformed frame on c. */
 	void (*bad_frame)(struct sim_conn *c);
+	/* Optional: queue the notice of a --lifetime close (Binance
+	 * serverShutdown) just before it. */
+	void (*closing)(struct sim_conn *c);
 };
 
 extern const struct sim_venue sim_venue_gateio;
 extern const struct sim_venue sim_venue_mexc;
+extern const struct sim_venue sim_venue_binance;
+extern const struct sim_venue sim_venue_okx;
 
 /*
  * Encode the real push of EXCHANGES.md §2.4 with the simulator's MEXC
@@ -357,6 +387,8 @@ struct sim {
 	uint64_t drop_new; /* drop_new armed: pushes before it fires */
 	uint64_t rng;
 	int64_t start_us, last_tick_us;
+	int64_t conn_window_us; /* venue connection rate: this second */
+	unsigned conns_in_window;
 	lws_sorted_usec_list_t tick;
 	volatile int *stop;
 	struct sbuf scratch;   /* push building */
@@ -397,6 +429,16 @@ void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
 int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full);
 /* A flood push: exactly the next `n` changes from sub->next_id. */
 int gio_push_n(struct sim *sim, struct sim_sub *s, struct sbuf *b, uint64_t n);
+/*
+ * Window streams (the book deeper than sub->level), shared by Gate.io
+ * and OKX: win_take() records that the subscriber now holds the top
+ * `level` levels a side; win_diff() puts into sim->agg one entry per
+ * level that changed inside the window, entered it or left it (0, unless
+ * --window-leave silent and the level still exists below) and returns
+ * the count.
+ */
+void win_take(struct sim_sub *s);
+size_t win_diff(struct sim *sim, struct sim_sub *s);
 /* REST order_book body for a pair (limit levels per side, with_id). */
 void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 		   int limit, int with_id, uint64_t back);

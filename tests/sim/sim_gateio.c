@@ -264,7 +264,7 @@ static int windowed(const struct sim_sub *s)
 }
 
 /* The subscriber now holds the top `level` levels of each side. */
-static void win_take(struct sim_sub *s)
+void win_take(struct sim_sub *s)
 {
 	for (int side = 0; side < 2; side++) {
 		const struct sim_book_side *bk = &s->pair->side[side];
@@ -310,7 +310,7 @@ static void agg_put(struct sim *sim, size_t *n, int side, int64_t px,
  * the window the subscriber holds with the current one. Returns the
  * entry count in sim->agg.
  */
-static size_t win_diff(struct sim *sim, struct sim_sub *s)
+size_t win_diff(struct sim *sim, struct sim_sub *s)
 {
 	const struct sim_pair *p = s->pair;
 	size_t n = 0, want = s->win[0].n + s->win[1].n + 2 * (size_t)s->level;

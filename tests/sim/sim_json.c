@@ -1,7 +1,8 @@
 /*
  * A small strict JSON reader for client requests: validates the whole
  * frame and pulls out the envelope fields Gate.io defines (time, id,
- * channel, event, payload) and MEXC's (method, params, id). Anything
+ * channel, event, payload), MEXC's and Binance's (method, params, id)
+ * and OKX's (op, args of {channel, instId}, a string id). Anything
  * that is not one JSON object is "invalid request body format".
  */
 #include "sim.h"
@@ -303,11 +304,92 @@ static int jparams(struct jp *j, struct sim_req *r)
 	return 0;
 }
 
+/* One OKX arg {"channel":C,"instId":I,...} kept as "C:I". */
+static int jarg(struct jp *j, struct sim_req *r)
+{
+	char key[32], ch[40] = "", inst[40] = "";
+	int toolong = 0;
+
+	if (j->p >= j->e || *j->p != '{') {
+		r->params_bad = 1;
+		return jvalue(j);
+	}
+	j->p++;
+	for (;;) {
+		jws(j);
+		if (j->p < j->e && *j->p == '}') {
+			j->p++;
+			break;
+		}
+		if (jstring(j, key, sizeof(key), &toolong) < 0)
+			return -1;
+		jws(j);
+		if (j->p >= j->e || *j->p++ != ':')
+			return -1;
+		jws(j);
+		if ((strcmp(key, "channel") == 0 ||
+		     strcmp(key, "instId") == 0) &&
+		    j->p < j->e && *j->p == '"') {
+			if (jstring(j, key[0] == 'c' ? ch : inst, sizeof(ch),
+				    &toolong) < 0)
+				return -1;
+		} else if (jvalue(j) < 0) {
+			return -1;
+		}
+		jws(j);
+		if (j->p < j->e && *j->p == ',')
+			j->p++;
+	}
+	if (toolong || r->nparams == SIM_PARAMS_MAX) {
+		r->params_bad = 1;
+		return 0;
+	}
+	snprintf(r->params[r->nparams++], sizeof(r->params[0]), "%s:%s", ch,
+		 inst);
+	return 0;
+}
+
+/* OKX "args": an array of objects, kept as "channel:instId" params. */
+static int jargs(struct jp *j, struct sim_req *r)
+{
+	jws(j);
+	r->has_params = 1;
+	if (j->p >= j->e || *j->p != '[') {
+		r->params_bad = 1;
+		return jvalue(j);
+	}
+	j->p++;
+	for (;;) {
+		jws(j);
+		if (j->p < j->e && *j->p == ']') {
+			j->p++;
+			return 0;
+		}
+		if (jarg(j, r) < 0)
+			return -1;
+		jws(j);
+		if (j->p < j->e && *j->p == ',')
+			j->p++;
+		else if (j->p >= j->e || *j->p != ']')
+			return -1;
+	}
+}
+
 static int jfield(struct jp *j, const char *key, struct sim_req *r)
 {
 	int toolong = 0;
 
-	if (strcmp(key, "method") == 0) {
+	if (strcmp(key, "args") == 0)
+		return jargs(j, r);
+	if (strcmp(key, "id") == 0) {
+		jws(j);
+		if (j->p < j->e && *j->p == '"') {
+			r->has_id_str = 1;
+			return jstring(j, r->id_str, sizeof(r->id_str),
+				       &toolong);
+		}
+	}
+	if (strcmp(key, "method") == 0 || strcmp(key, "op") == 0) {
 		jws(j);
 		if (j->p < j->e && *j->p == '"')
 			return jstring(j, r->method, sizeof(r->method),

@@ -28,7 +28,7 @@ static struct lws_context *sim_sig_cx;
 
 static const char usage_text[] =
 	"usage: " PROG " [options]\n"
-	"  --exchange X        gateio (default) or mexc\n"
+	"  --exchange X        gateio (default), mexc, binance or okx\n"
 	"  --check-vector F    compare the MEXC encoder with the protobuf\n"
 	"                      test vector F, then exit (0 equal, 1 not)\n"
 	"  --port N            listen port (0 = any, default)\n"
@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  --port-file F       write the listening port to F\n"
 	"  --tls-cert F --tls-key F   serve wss/https\n"
 	"  --pairs A,B         pairs to simulate (gateio: BTC_USDT,ETH_USDT;\n"
-	"                      mexc: BTCUSDT,ETHUSDT)\n"
+	"                      mexc, binance: BTCUSDT,ETHUSDT; okx:\n"
+	"                      BTC-USDT,ETH-USDT)\n"
 	"  --seed N            PRNG seed (1)\n"
 	"  --rate R            book changes per second per pair (100)\n"
 	"  --depth N           max levels per side (50)\n"
@@ -57,6 +58,10 @@ static const char usage_text[] =
 	"                      opened (MEXC's 24 h, compressed; 0 = never)\n"
 	"  --window-leave M    a level pushed out of a stream's window is\n"
 	"                      sent as a delete (zero, default) or not (silent)\n"
+	"  --heartbeat S       okx: idle heartbeat push after S s (60)\n"
+	"  --seq-reset S       okx: seqIds restart lower after S s (off)\n"
+	"  --no-snapshot       okx: snapshot-less books; REST has seqId\n"
+	"  --checksum          okx: the legacy CRC32 checksum (else 0)\n"
 	"exit: 0 ok (also on SIGTERM), 1 failure, 2 usage\n";
 
 static void on_signal(int sig)
@@ -122,7 +127,11 @@ enum {
 	O_CHECK_VECTOR,
 	O_HELP,
 	O_LISTEN,
-	O_CONN_LAG
+	O_CONN_LAG,
+	O_HEARTBEAT,
+	O_SEQ_RESET,
+	O_NO_SNAPSHOT,
+	O_OKX_CHECKSUM
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +160,10 @@ static const struct option long_opts[] = {
 	{ "check-vector", 1, NULL, O_CHECK_VECTOR },
 	{ "help", 0, NULL, O_HELP },
 	{ "listen", 1, NULL, O_LISTEN },
+	{ "heartbeat", 1, NULL, O_HEARTBEAT },
+	{ "seq-reset", 1, NULL, O_SEQ_RESET },
+	{ "no-snapshot", 0, NULL, O_NO_SNAPSHOT },
+	{ "checksum", 0, NULL, O_OKX_CHECKSUM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -195,6 +208,12 @@ static int set_num(struct sim_opts *o, int opt, double v)
 		break;
 	case O_CONN_LAG:
 		o->conn_lag_ms = v;
+		break;
+	case O_HEARTBEAT:
+		o->heartbeat_s = v;
+		break;
+	case O_SEQ_RESET:
+		o->seq_reset_s = v;
 		break;
 	default:
 		return -1;
@@ -256,6 +275,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			}
 			o->listen = optarg;
 			break;
+		case O_NO_SNAPSHOT:
+			o->no_snapshot = 1;
+			break;
+		case O_OKX_CHECKSUM:
+			o->okx_checksum = 1;
+			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -285,6 +310,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 static const struct sim_venue *const venues[] = {
 	&sim_venue_gateio,
 	&sim_venue_mexc,
+	&sim_venue_binance,
+	&sim_venue_okx,
 };
 
 /* Pick the venue by --exchange and check the options it supports. */
@@ -297,7 +324,8 @@ static int venue_init(struct sim *sim)
 		if (strcmp(venues[i]->name, o->exchange) == 0)
 			sim->venue = venues[i];
 	if (sim->venue == NULL) {
-		log_err("--exchange: gateio or mexc, not '%s'", o->exchange);
+		log_err("--exchange: gateio, mexc, binance or okx, not '%s'",
+			o->exchange);
 		return -1;
 	}
 	if ((o->flood > 0 && !sim->venue->supports_flood) ||
@@ -504,6 +532,7 @@ int main(int argc, char **argv)
 				     .depth = 50,
 				     .ping_s = 20,
 				     .idle_close_s = 30,
+				     .heartbeat_s = 60,
 				     .ring = 65536,
 				     .max_queue = 64u * 1024 * 1024 };
 	if (parse_args(argc, argv, &sim.opt) < 0 || venue_init(&sim) < 0) {

@@ -152,6 +152,20 @@ static void conn_open(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	sim->nconns++;
 	pss->conn = c;
 	log_info("conn %s: open", c->conn_id);
+	/* The venue's connection rate (OKX: 3 a second per IP): 1008. */
+	if (sim->venue->max_conns_per_s > 0) {
+		if (c->opened_us - sim->conn_window_us >= 1000000) {
+			sim->conn_window_us = c->opened_us;
+			sim->conns_in_window = 0;
+		}
+		if (++sim->conns_in_window > sim->venue->max_conns_per_s) {
+			log_info("conn %s: over %u connections a second",
+				 c->conn_id, sim->venue->max_conns_per_s);
+			c->closing = 1;
+			c->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+			lws_callback_on_writable(wsi);
+		}
+	}
 }
 
 static void conn_close(struct sim *sim, struct sim_pss *pss)
@@ -406,15 +420,21 @@ static void conn_tick(struct sim_conn *c, int64_t now)
 	size_t i;
 
 	/* --lifetime: the exchange's 24 h connection limit, compressed. */
-	if (sim->opt.lifetime_s > 0 && !c->closing &&
+	if (sim->opt.lifetime_s > 0 && !c->closing && c->close_at_us == 0 &&
 	    now - c->opened_us >= (int64_t)(sim->opt.lifetime_s * 1e6)) {
 		log_info("conn %s: lifetime over, closing", c->conn_id);
 		c->close_at_us = now;
+		/* Announced (Binance serverShutdown): the close follows. */
+		if (sim->venue->closing != NULL) {
+			sim->venue->closing(c);
+			c->close_at_us = now + SIM_NOTICE_US;
+		}
 	}
 	if (c->close_at_us != 0 && now >= c->close_at_us) {
 		c->close_at_us = 0;
 		c->closing = 1;
-		c->close_status = LWS_CLOSE_STATUS_GOINGAWAY;
+		if (c->close_status == 0) /* else the venue's (OKX 4008) */
+			c->close_status = LWS_CLOSE_STATUS_GOINGAWAY;
 		lws_callback_on_writable(c->wsi);
 	}
 	idle_from = c->last_ping_us > c->opened_us ? c->last_ping_us

@@ -686,7 +686,7 @@ START_TEST(test_accepted_forms)
 	static const char *const bools[] = { "true",  "True", "yes", "on",
 					     "false", "NO",   "off" };
 	struct recorder_config c;
-	char yaml[512], *err = NULL;
+	char yaml[512], *err = NULL, *e;
 
 	for (size_t i = 0; i < CORE_ARRAY_LEN(bools); i++) {
 		snprintf(yaml, sizeof(yaml), BASE "  update_events: %s\n",
@@ -710,7 +710,7 @@ START_TEST(test_accepted_forms)
 	/* The default snapshot depth follows a shallower book. */
 	ck_assert_int_eq(c.snapshot_depth, 10);
 	config_release_recorder(&c);
-	/* Non-Gate exchanges keep their channel as written. */
+	/* Each exchange keeps its channel as written, if it knows it. */
 	ck_assert_int_eq(parse("config:\n  connector_name: binance\n"
 			       "  trading_pairs: [BTC-USDT]\n"
 			       "  channel: depth@100ms\n"
@@ -721,13 +721,24 @@ START_TEST(test_accepted_forms)
 	ck_assert_str_eq(c.channel, "depth@100ms");
 	config_release_recorder(&c);
 	ck_assert_int_eq(parse("config: {connector_name: okx, trading_pairs: "
-			       "[BTC-USDT, ETH-BTC], channel: "
-			       "spot.order_book_update}\n",
+			       "[BTC-USDT, ETH-BTC], channel: books}\n",
 			       &c, &err),
 			 0);
 	ck_assert_int_eq(c.exchange, EXCHANGE_OKX);
 	ck_assert_uint_eq(c.npairs, 2);
+	ck_assert_str_eq(c.channel, "books");
 	config_release_recorder(&c);
+	/* Another exchange's channel is refused. */
+	e = parse_err("config: {connector_name: okx, trading_pairs: "
+		      "[BTC-USDT], channel: spot.order_book_update}\n");
+	ck_assert_ptr_nonnull(strstr(e, "is not an OKX book channel "
+					"(expected books)"));
+	free(e);
+	e = parse_err("config: {connector_name: binance, trading_pairs: "
+		      "[BTC-USDT], channel: \"depth@1000ms\"}\n");
+	ck_assert_ptr_nonnull(strstr(e, "is not a Binance book stream "
+					"(expected depth@100ms or depth)"));
+	free(e);
 }
 END_TEST
 

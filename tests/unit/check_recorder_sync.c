@@ -987,6 +987,141 @@ START_TEST(test_obu_strict_contiguity)
 }
 END_TEST
 
+/*
+ * OKX's chain on the generic ids (first = prevSeqId + 1, last = seqId):
+ * an idle heartbeat (seqId == prevSeqId, no levels) covers no ids and
+ * changes nothing; a maintenance reset (seqId < prevSeqId, id_reset)
+ * chains on prevSeqId and the ids continue from the smaller seqId.
+ */
+START_TEST(test_chain_heartbeat_and_reset)
+{
+	struct rec *rc = rec_new("X-Y", SYNC_MODE_FULLPUSH, 400, 0, 0);
+	struct tupd t;
+	size_t rows;
+
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, 100, "b10=1 a11=1");
+	feed(rc, 101, 250, "b10=2");
+	rows = rc->rows;
+	/* Heartbeat: prevSeqId == seqId == 250. */
+	feed(rc, 251, 250, "");
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_last_id(rc->s) == 250);
+	ck_assert_uint_eq(rc->rows, rows);
+	/* A heartbeat with levels is invalid. */
+	ck_assert_int_eq(sync_on_update(rc->s, mk(&t, 251, 250, false, "b1=1"),
+					3),
+			 CORE_EPARSE);
+	/* Reset: prevSeqId 250, seqId 7. */
+	mk(&t, 251, 7, false, "b10=3");
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 4), CORE_EPARSE);
+	t.u.id_reset = true;
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 4), 0);
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_last_id(rc->s) == 7);
+	ck_assert_str_eq(book_level(sync_book(rc->s), BOOK_BID, 0)->amount,
+			 "3");
+	feed(rc, 8, 20, "a11=2");
+	ck_assert(sync_synced(rc->s));
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
+	/* A reset that does not chain is a gap. */
+	mk(&t, 99, 3, false, "b10=4");
+	t.u.id_reset = true;
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 5), 0);
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	ck_assert_int_eq(rc->resubs, 1);
+	rec_free(rc);
+}
+END_TEST
+
+/*
+ * strict snapshot mode (OKX's REST bootstrap): the first diff after the
+ * snapshot bridges it even when it arrives after it (U <= id+1 <= u);
+ * from then on contiguity is exact (no overlap), and a resync
+ * resubscribes instead of refetching.
+ */
+START_TEST(test_strict_snapshot_mode)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+	struct sync_cfg cfg = { .window = 400,
+				.resubscribe = true,
+				.strict = true };
+	struct sync_cbs cbs = { .ctx = rc,
+				.row = on_row,
+				.event = on_event,
+				.fetch_snapshot = on_fetch,
+				.resubscribe = on_resub };
+
+	ck_assert_ptr_nonnull(rc);
+	rc->new_block = true;
+	rc->s = sync_new("X-Y", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
+	ck_assert_ptr_nonnull(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	ck_assert_int_eq(rc->fetches, 1);
+	snap(rc, 100, "b10=1 a11=1");
+	ck_assert(sync_synced(rc->s));
+	feed(rc, 96, 104, "b10=2"); /* bridges 100 */
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_last_id(rc->s) == 104);
+	feed(rc, 105, 107, "b10=3");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
+	/* Overlap, tolerated in plain snapshot mode, is a gap here. */
+	feed(rc, 106, 109, "b10=4");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	ck_assert_int_eq(rc->resubs, 1);
+	ck_assert_int_eq(rc->fetches, 1); /* the ack will ask */
+	rec_free(rc);
+}
+END_TEST
+
+/* A fake checksum: the number of levels, so tests can predict it. */
+static int32_t count_levels(const struct book *b)
+{
+	return (int32_t)(book_count(b, BOOK_BID) + book_count(b, BOOK_ASK));
+}
+
+START_TEST(test_checksum)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+	struct sync_cfg cfg = { .window = 400, .checksum = count_levels };
+	struct sync_cbs cbs = { .ctx = rc,
+				.row = on_row,
+				.event = on_event,
+				.resubscribe = on_resub };
+	struct tupd t;
+	size_t rows;
+
+	ck_assert_ptr_nonnull(rc);
+	rc->new_block = true;
+	rc->s = sync_new("X-Y", SYNC_MODE_FULLPUSH, &cfg, &cbs);
+	ck_assert_ptr_nonnull(rc->s);
+	sync_on_subscribed(rc->s, 1);
+	mk(&t, 0, 100, true, "b10=1 a11=1");
+	t.u.has_checksum = true;
+	t.u.checksum = 2;
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 1), 0);
+	ck_assert(sync_synced(rc->s));
+	mk(&t, 101, 102, false, "b9=1");
+	t.u.has_checksum = true;
+	t.u.checksum = 3;
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 2), 0);
+	ck_assert(sync_synced(rc->s));
+	/* Without has_checksum nothing is verified. */
+	feed(rc, 103, 104, "b8=1");
+	rows = rc->rows;
+	mk(&t, 105, 106, false, "b7=1");
+	t.u.has_checksum = true;
+	t.u.checksum = 99;
+	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 3), 0);
+	ck_assert(!sync_synced(rc->s));
+	ck_assert_uint_eq(rc->rows, rows); /* the wrong book is not written */
+	ck_assert_uint_eq(sync_counters(rc->s)->bad_checksums, 1);
+	ck_assert_str_eq(rc->last_resync_detail, "checksum mismatch");
+	ck_assert_int_eq(rc->resubs, 1);
+	rec_free(rc);
+}
+END_TEST
+
 /* A rollover's first diff from the new connection may overlap, once. */
 START_TEST(test_bridge_once)
 {
@@ -1366,6 +1501,9 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_obu_strict_contiguity);
 	tcase_add_test(rules, test_bridge_once);
 	tcase_add_test(rules, test_bridge_not_a_gap_excuse);
+	tcase_add_test(rules, test_chain_heartbeat_and_reset);
+	tcase_add_test(rules, test_checksum);
+	tcase_add_test(rules, test_strict_snapshot_mode);
 	suite_add_tcase(s, rules);
 	tcase_add_loop_test(real, test_capture_replay, 0, 4);
 	tcase_add_test(real, test_cryptofeed_session_replay);
