@@ -15,8 +15,10 @@ What it does, all with the programs the package installs:
   3. Hours of the window the destination has and this host has not
      (neither an archive nor a live hour directory): restored with
      `booktape-backup restore` (which verifies sidecar, gzip and every
-     file against MANIFEST.csv) in contiguous ranges, with the rotate and
-     backup timers stopped so nothing seals a half-unpacked hour.
+     file against MANIFEST.csv) in contiguous ranges into a staging
+     directory, each complete hour then renamed into live/ (so a killed
+     run never leaves half an hour there for rotate to seal), with the
+     rotate and backup timers stopped.
   4. `booktape-backup verify --pending`: the new ledger learns the
      offsite copies' sha256 (verified); then booktape-rotate seals the
      restored hours again and each new archive's sha256 must equal the
@@ -32,6 +34,8 @@ import csv
 import datetime as dt
 import json
 import os
+import pwd
+import shutil
 import subprocess
 import sys
 import time
@@ -183,6 +187,35 @@ def sidecar_sha(data_dir, rel):
         return None
 
 
+def hour_dir(root, exchange, hour):
+    d = dt.datetime.fromtimestamp(hour, dt.timezone.utc)
+    return os.path.join(root, exchange, d.strftime("%Y-%m-%d"),
+                        d.strftime("%H"))
+
+
+def restore_range(a, staging, ex, start, end):
+    """booktape-backup restore of [start, end) into staging: rc, stderr."""
+    res = run(["booktape-backup", "--config", a["config"], "--destination",
+               a["destination"], "restore", "--exchange", ex, "--from",
+               iso(start), "--to", iso(end), "--into", staging])
+    return res.returncode, res.stderr.strip()
+
+
+def move_in(a, staging, ex, hour):
+    """Rename a complete restored hour into live/, owned by booktape."""
+    src = hour_dir(staging, ex, hour)
+    if not os.path.isdir(src):
+        return
+    dst = hour_dir(os.path.join(a["data_dir"], "live"), ex, hour)
+    user = pwd.getpwnam(USER)
+    parent = os.path.dirname(dst)
+    for d in (os.path.dirname(parent), parent):
+        if not os.path.isdir(d):
+            os.mkdir(d, 0o755)
+            os.chown(d, user.pw_uid, user.pw_gid)
+    os.rename(src, dst)
+
+
 def restore(a, report, todo):
     problems = report["problems"]
     took = report["seconds"]
@@ -191,17 +224,28 @@ def restore(a, report, todo):
         problems.append("a rotate or backup run did not finish in 10 min")
         return
     t0 = time.monotonic()
+    staging = os.path.join(a["data_dir"], "state", "recover-staging")
+    shutil.rmtree(staging, ignore_errors=True)
     for ex, hours in sorted(todo.items()):
         for start, end in ranges(hours):
-            res = run(["booktape-backup", "--config", a["config"],
-                       "--destination", a["destination"], "restore",
-                       "--exchange", ex, "--from", iso(start), "--to",
-                       iso(end)])
-            if res.returncode != 0:
-                problems.append(
-                    "restore %s [%s, %s) exited %d: %s"
-                    % (ex, iso(start), iso(end), res.returncode,
-                       res.stderr.strip()[-600:]))
+            rc, err = restore_range(a, staging, ex, start, end)
+            if rc == 0:
+                for hour in range(start, end, HOUR):
+                    move_in(a, staging, ex, hour)
+                continue
+            # Which hours are whole is known only hour by hour.
+            shutil.rmtree(os.path.join(staging, ex), ignore_errors=True)
+            for hour in range(start, end, HOUR):
+                rc, err = restore_range(a, staging, ex, hour, hour + HOUR)
+                if rc == 0:
+                    move_in(a, staging, ex, hour)
+                else:
+                    shutil.rmtree(hour_dir(staging, ex, hour),
+                                  ignore_errors=True)
+                    problems.append("restore %s exited %d: %s"
+                                    % (archive_rel(ex, hour), rc,
+                                       err[-600:]))
+    shutil.rmtree(staging, ignore_errors=True)
     took["restore"] = round(time.monotonic() - t0, 1)
     # The ledger learns what the destination holds (downloaded and
     # checked against the remote sidecars)...
