@@ -5,7 +5,7 @@
 # (and a new address) by `booktapectl recorder recover h1`.
 #
 #   deploy h1 (recorder against the simulator on the bridge, offsite =
-#   sftp://offsite@bk) -> hours recorded earlier, compressed in time:
+#   sftp://offsite@bk, its key Vault-encrypted on the controller) -> hours recorded earlier, compressed in time:
 #   finished hours written by the recorder's own writer (rotate-hourgen)
 #   are sealed by the rotate service and shipped by the backup service,
 #   both started as their timers start them -> the backup stops (timer
@@ -112,6 +112,11 @@ fleet_sh bk 'useradd -m -d /srv/offsite -s /bin/sh offsite
 fleet_wait_ssh bk
 ssh-keyscan -t ed25519 "$BK_IP" 2>/dev/null >"$SEC/known_hosts"
 [ -s "$SEC/known_hosts" ] || fail "ssh-keyscan of bk said nothing"
+# The key is kept Vault-encrypted; Ansible decrypts it on the way.
+printf 'dr-drill-vault\n' >"$SEC/vault-pass"
+ansible-vault encrypt --vault-password-file "$SEC/vault-pass" "$SEC/offsite_id" >/dev/null 2>&1 ||
+	fail "ansible-vault encrypt failed"
+export ANSIBLE_VAULT_PASSWORD_FILE=$SEC/vault-pass
 
 INV=$FLEET_DIR/inventory.yml
 # write_inventory [KNOWN_HOSTS_SRC]
@@ -151,6 +156,8 @@ json_get() {
 
 step "recorder deploy h1"
 ctl recorder deploy h1 >"$OUT/deploy" 2>&1 || fail "deploy exited $?"
+fleet_run h1 grep -q 'BEGIN OPENSSH PRIVATE KEY' /etc/booktape/offsite_id ||
+	fail "the Vault-encrypted key did not arrive decrypted"
 
 # ---------------------------------------------------------------- recording
 
