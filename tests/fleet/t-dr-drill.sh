@@ -15,7 +15,8 @@
 #   hour is back, its archive byte-identical to the one sealed before the
 #   loss and verified in the new ledger; every other hour of the window is
 #   named missing; the recorder records and `recorder status` is healthy
-#   -> a second recover changes nothing.
+#   -> a second recover changes nothing -> two hours are lost again and
+#   `recover --from` the later one restores just that one.
 #
 # Prints the recovery time and restored bytes, PASS/FAIL and the time
 # taken. Every host, the simulator and the bridge are stopped on exit,
@@ -282,6 +283,21 @@ grep -q '^  restored: 0 hour(s), 0 bytes$' "$OUT/recover2" || fail "second recov
 grep -q "^  already on the host: ${#SHIPPED[@]} hour(s)$" "$OUT/recover2" ||
 	fail "second recover does not see the restored hours as present"
 grep -q "^  recording since: $RESUMED$" "$OUT/recover2" || fail "second recover moved 'recording since'"
+
+step "two restored hours are lost again; recover --from the later one brings back only it"
+for i in 6 5; do
+	fleet_run h1 rm "/var/lib/booktape/archive/$(rel_h "NOW_H - i * 3600")" \
+		"/var/lib/booktape/archive/$(rel_h "NOW_H - i * 3600").sha256"
+done
+ctl recorder recover h1 --from "$(iso_h "NOW_H - 5 * 3600")" --json >"$OUT/recover3.json" 2>"$OUT/recover3.err" ||
+	fail "recover --from exited $?: $(cat "$OUT/recover3.json")"
+[ "$(json_get "$OUT/recover3.json" "[r['archive'] for r in d['report']['restored']]")" = "['$(rel_h "NOW_H - 5 * 3600")']" ] ||
+	fail "recover --from restored the wrong hours: $(cat "$OUT/recover3.json")"
+r=$(rel_h "NOW_H - 5 * 3600")
+cmp -s "$FLEET_DIR/before/archive/$r" "$(fleet_root h1)/var/lib/booktape/archive/$r" ||
+	fail "$r is not byte-identical after recover --from"
+fleet_run h1 test ! -e "/var/lib/booktape/archive/$(rel_h "NOW_H - 6 * 3600")" ||
+	fail "recover --from restored an hour before --from"
 
 step "recovery: ${REC_S} s for the whole command, restored ${REC_BYTES} bytes in ${#SHIPPED[@]} hours ($STEPS); recording since $RESUMED"
 printf 'PASS t-dr-drill (%d s)\n' $(($(date +%s) - T0))
