@@ -158,7 +158,7 @@ static int plan_files(const struct rotate_ctx *ctx, struct plan *p)
 /* ------------------------------------------------------------ build */
 
 static int add_one(struct tarball_writer *w, struct live_file *f,
-		   struct manifest *m)
+		   struct manifest *m, int64_t *newest)
 {
 	struct manifest_entry e = { .file = f->member };
 	struct tarball_file_info info;
@@ -180,6 +180,8 @@ static int add_one(struct tarball_writer *w, struct live_file *f,
 		return rc;
 	}
 	csvcheck_free(c);
+	if (info.mtime > *newest)
+		*newest = info.mtime;
 	e.bytes = info.bytes;
 	memcpy(e.sha256, info.sha256, SHA256_HEX_LEN);
 	rc = manifest_add(m, &e);
@@ -197,10 +199,15 @@ static int add_one(struct tarball_writer *w, struct live_file *f,
 	return rc;
 }
 
-static int add_meta(struct tarball_writer *w, const struct manifest *m)
+/*
+ * The manifest's mtime is the newest data file's: sealing the same files
+ * (same bytes, modes, mtimes, owner) again gives the same archive, byte
+ * for byte, so an hour restored from a backup and sealed again on a
+ * rebuilt host is the copy that was shipped (issue 18).
+ */
+static int add_meta(struct tarball_writer *w, const struct manifest *m,
+		    int64_t mtime)
 {
-	/* The real time the manifest was made, whatever --now says. */
-	int64_t mtime = time_now_us() / US_PER_SEC;
 	char *buf = NULL, why[300];
 	size_t len;
 	int rc = 0;
@@ -232,6 +239,7 @@ static int write_archive(const struct rotate_ctx *ctx, struct plan *p, int fd,
 	struct tarball_writer *w = NULL;
 	struct manifest *m = manifest_new();
 	char why[300] = "";
+	int64_t newest = 0;
 	int rc;
 
 	*out = NULL;
@@ -239,12 +247,12 @@ static int write_archive(const struct rotate_ctx *ctx, struct plan *p, int fd,
 		return CORE_ENOMEM;
 	rc = tarball_writer_new(&w, fd, ctx->cfg->gzip_level);
 	for (size_t i = 0; rc == 0 && i < p->n; i++) {
-		rc = add_one(w, &p->f[i], m);
+		rc = add_one(w, &p->f[i], m, &newest);
 		if (i == 0)
 			fault_point("build");
 	}
 	if (rc == 0)
-		rc = add_meta(w, m);
+		rc = add_meta(w, m, newest);
 	if (rc == 0) {
 		rc = tarball_writer_finish(w, sha, bytes, why, sizeof(why));
 		if (rc != 0)
