@@ -163,6 +163,8 @@ const struct venue venue_binance = {
 	.max_sends_per_s = 3,
 	/* No application ping: lws answers the server's ping frames. */
 	.ping_every_us = 0,
+	/* Connections last at most 24 h (EXCHANGES.md §3.6). */
+	.lifetime_us = 24 * 3600 * US_PER_SEC,
 	.stream = bv_stream,
 	.symbol = binance_symbol_from_normalized,
 	.parser_new = bv_parser_new,

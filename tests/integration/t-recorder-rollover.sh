@@ -5,7 +5,8 @@
 # late (--conn-lag-ms), so a successor runs behind or ahead of the
 # connection it replaces; the recorder (connection_lifetime: 20,
 # rollover_margin: 8) rolls each connection over 12 s in. Gate.io on
-# both channels and MEXC, side by side for ROLL_SECONDS (45 by default;
+# both channels, MEXC, Binance (whose simulator also announces each close
+# with serverShutdown) and OKX, side by side for ROLL_SECONDS (45 by default;
 # make soak sets more): no gap, resync or disconnect event, the update
 # ids in book_events continuous across every switch, every book equal
 # to the truth. The first rollover of each run loses its new connection
@@ -30,12 +31,16 @@ run() {
 	start_sim "sim-$name" --exchange "$ex" --truth-dir "$TMP/$name/truth" \
 		--pairs "$sp" --rate 40 --seed 5 --lifetime 20 \
 		--conn-lag-ms "$LAG" --script "1:drop_new:1,16:drop_old:10"
-	if [ "$ex" = mexc ]; then
-		urls=("connector_name: mexc" "ws_url: \"ws://127.0.0.1:$PORT/ws\""
-			"rest_url: \"http://127.0.0.1:$PORT\"")
-	else
-		urls=("connector_name: gate_io")
-	fi
+	case $ex in
+	mexc | binance)
+		urls=("connector_name: $ex" "ws_url: \"ws://127.0.0.1:$PORT/ws\""
+			"rest_url: \"http://127.0.0.1:$PORT\"") ;;
+	okx)
+		urls=("connector_name: okx"
+			"ws_url: \"ws://127.0.0.1:$PORT/ws/v5/public\""
+			"rest_url: \"http://127.0.0.1:$PORT\"") ;;
+	*) urls=("connector_name: gate_io") ;;
+	esac
 	write_config "$TMP/$name/rec.yml" "$rp" "${urls[@]}" \
 		"data_dir: \"$TMP/$name/data\"" "stale_after: 5" \
 		"rollover: $roll" "connection_lifetime: 20" \
@@ -52,15 +57,20 @@ M_REC='"BTC-USDT", "ETH-USDT", "SOL-USDT"'
 run upd gateio "$G_SIM" "$G_REC" true
 run obu gateio "$G_SIM" "$G_REC" true "channel: spot.obu"
 run mexc mexc "$M_SIM" "$M_REC" true "snapshot_depth: 50"
+run bin binance "$M_SIM" "$M_REC" true "snapshot_depth: 50"
+run okx okx BTC-USDT,ETH-USDT,SOL-USDT "$M_REC" true "snapshot_depth: 50"
 run off mexc "$M_SIM" "$M_REC" false "snapshot_depth: 50"
 sleep $((SECS * MULT))
 
-for name in upd obu mexc off; do
+for name in upd obu mexc bin okx off; do
 	MPORT=${MP[$name]}
 	REC_PID=${RP[$name]}
 	if [ "$name" != off ]; then
-		ex=gateio
-		[ "$name" = mexc ] && ex=mexc
+		case $name in
+		mexc | okx) ex=$name ;;
+		bin) ex=binance ;;
+		*) ex=gateio ;;
+		esac
 		n=$(metric "orderbook_collector_rollovers_total{exchange=\"$ex\"}")
 		[ "${n:-0}" -ge 6 ] || fail "$name: ${n:-no} pair rollovers, want >= 6"
 	fi
@@ -84,12 +94,20 @@ python3 "$CHECK" "$TMP/mexc/data" "$TMP/mexc/truth" mexc BTCUSDT ETHUSDT \
 	SOLUSDT --exact 50 --min-checks 100 --continuous-ids \
 	--min-rollovers "$min" || fail "mexc: a gap or a wrong book across rollovers"
 pass "mexc: $min+ rollovers a pair, no gap"
-for name in upd obu mexc; do
+python3 "$CHECK" "$TMP/bin/data" "$TMP/bin/truth" binance BTCUSDT ETHUSDT \
+	SOLUSDT --exact 50 --min-checks 100 --continuous-ids \
+	--min-rollovers "$min" || fail "binance: a gap or a wrong book across rollovers"
+pass "binance: $min+ rollovers a pair (each announced by serverShutdown), no gap"
+python3 "$CHECK" "$TMP/okx/data" "$TMP/okx/truth" okx BTC-USDT ETH-USDT \
+	SOL-USDT --min-checks 100 --continuous-ids --min-rollovers "$min" ||
+	fail "okx: a gap or a wrong book across rollovers"
+pass "okx: $min+ rollovers a pair, no gap"
+for name in upd obu mexc bin okx; do
 	grep -q 'the old one closed' "$TMP/$name"/data/live/*/*/*/*.book_events.csv ||
 		fail "$name: the old connection was not lost mid-rollover"
 done
 pass "an old connection lost mid-rollover lost nothing"
-for name in upd obu mexc; do
+for name in upd obu mexc bin okx; do
 	grep -q 'rollover to connection 1 abandoned: the new connection closed' \
 		"$TMP/rec-$name.log" || fail "$name: no abandoned rollover"
 done
