@@ -99,7 +99,7 @@ python3 "$CHECK" "$TMP/bin/data" "$TMP/bin/truth" binance BTCUSDT ETHUSDT \
 	--min-rollovers "$min" || fail "binance: a gap or a wrong book across rollovers"
 pass "binance: $min+ rollovers a pair (each announced by serverShutdown), no gap"
 python3 "$CHECK" "$TMP/okx/data" "$TMP/okx/truth" okx BTC-USDT ETH-USDT \
-	SOL-USDT --min-checks 100 --continuous-ids --min-rollovers "$min" ||
+	SOL-USDT --okx-seq --min-checks 100 --continuous-ids --min-rollovers "$min" ||
 	fail "okx: a gap or a wrong book across rollovers"
 pass "okx: $min+ rollovers a pair, no gap"
 for name in upd obu mexc bin okx; do
