@@ -344,8 +344,13 @@ static int jarg(struct jp *j, struct sim_req *r)
 		r->params_bad = 1;
 		return 0;
 	}
-	snprintf(r->params[r->nparams++], sizeof(r->params[0]), "%s:%s", ch,
-		 inst);
+	/* toolong was checked above: the pair fits. */
+	if (snprintf(r->params[r->nparams], sizeof(r->params[0]), "%s:%s", ch,
+		     inst) >= (int)sizeof(r->params[0])) {
+		r->params_bad = 1;
+		return 0;
+	}
+	r->nparams++;
 	return 0;
 }
 
