@@ -49,6 +49,13 @@ run_burst() {
 	BOOKTAPE_SLOWWRITE_BPS=$bps BOOKTAPE_SLOWWRITE_STALL=$TMP/stall \
 		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
 		LD_PRELOAD=$SLOWWRITE start_rec burst "$TMP/burst.yml"
+	# /metrics is timed from when it first answers (a sanitizer build
+	# takes a moment to start listening).
+	for i in $(seq 1 $((100 * MULT))); do
+		curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$MPORT/metrics" && break
+		kill -0 "$REC_PID" 2>/dev/null || fail "recorder exited at start"
+		sleep 0.1
+	done
 	t0=$(date +%s.%N)
 	# During the flood: /metrics within 1 s, every 0.2 s.
 	for i in $(seq 1 $((3000 * MULT))); do
