@@ -34,7 +34,12 @@ HTTP=http://127.0.0.1:$PORT
 	--send '{"method":"LIST_SUBSCRIPTIONS","id":7}' \
 	--send '{"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":"x"}' >"$TMP/stream.out" &
 probe=$!
-sleep 0.7
+# The snapshot must come after the stream began (Binance's recipe
+# buffers first): wait for a first BTCUSDT push, however slow the start.
+for _ in $(seq 1 $((50 * MULT))); do
+	grep -q '"s":"BTCUSDT"' "$TMP/stream.out" 2>/dev/null && break
+	sleep 0.1
+done
 curl -fsS "$HTTP/api/v3/depth?symbol=BTCUSDT&limit=5000" >"$TMP/btc.json" ||
 	fail "REST depth BTCUSDT"
 curl -fsS "$HTTP/_sim/fault?kind=gap&pair=BTCUSDT&n=7" >/dev/null || fail "gap fault"
