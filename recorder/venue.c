@@ -4,8 +4,22 @@
 #include "venue.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "banned.h"
+
+void venue_msg_reset(struct venue_msg *m)
+{
+	memset(&m->update, 0, sizeof(m->update));
+	m->type = VENUE_MSG_IGNORE;
+	m->unsubscribe = m->has_req_id = m->refused = false;
+	m->req_id = 0;
+	m->symbol[0] = '\0';
+	m->symbols = NULL;
+	m->nsymbols = 0;
+	m->err_code = 0;
+	m->err_text[0] = '\0';
+}
 
 const struct venue *venue_find(enum exchange ex)
 {

@@ -108,7 +108,7 @@ static int bv_parse_frame(void *parser, const unsigned char *buf, size_t len,
 	const struct binance_msg *m = &g->m;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	venue_msg_reset(out);
 	if (binary)
 		return CORE_EPARSE; /* Binance sends text frames only */
 	rc = binance_parse_frame(g->p, (const char *)buf, len, &g->m);

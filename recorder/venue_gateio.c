@@ -102,13 +102,14 @@ static int gv_parse_frame(void *parser, const unsigned char *buf, size_t len,
 	const struct gateio_msg *m = &g->m;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	venue_msg_reset(out);
 	if (binary)
 		return 0; /* Gate.io sends text only */
 	rc = gateio_parse_frame(g->p, (const char *)buf, len, &g->m);
 	if (rc != 0)
 		return rc;
-	snprintf(out->symbol, sizeof(out->symbol), "%s", m->pair);
+	/* GATEIO_PAIR_MAX == VENUE_SYMBOL_MAX: the pair always fits. */
+	memcpy(out->symbol, m->pair, strnlen(m->pair, sizeof(m->pair) - 1) + 1);
 	out->unsubscribe = m->unsubscribe;
 	out->req_id = m->req_id;
 	out->has_req_id = m->has_req_id;

@@ -124,7 +124,7 @@ static int mv_parse_frame(void *parser, const unsigned char *buf, size_t len,
 	const struct mexc_msg *m = &g->m;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	venue_msg_reset(out);
 	rc = binary ? mexc_parse_binary(g->p, buf, len, &g->m)
 		    : mexc_parse_text(g->p, (const char *)buf, len, &g->m);
 	if (rc != 0)

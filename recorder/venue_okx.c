@@ -138,7 +138,7 @@ static int ov_parse_frame(void *parser, const unsigned char *buf, size_t len,
 	struct ov_parser *g = parser;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	venue_msg_reset(out);
 	if (binary)
 		return CORE_EPARSE; /* OKX sends text frames only */
 	rc = okx_parse_frame(g->p, (const char *)buf, len, &g->m);
