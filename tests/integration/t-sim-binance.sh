@@ -42,6 +42,8 @@ for _ in $(seq 1 $((50 * MULT))); do
 done
 curl -fsS "$HTTP/api/v3/depth?symbol=BTCUSDT&limit=5000" >"$TMP/btc.json" ||
 	fail "REST depth BTCUSDT"
+# A push or two bridge the snapshot before the gap is made.
+sleep 0.4
 curl -fsS "$HTTP/_sim/fault?kind=gap&pair=BTCUSDT&n=7" >/dev/null || fail "gap fault"
 sleep 0.3
 wait "$probe" || true
