@@ -1,8 +1,12 @@
 /*
- * Order book storage: per side a pool of fixed-size level slots and an
+ * Order book storage: per side a pool of 32-byte level slots and an
  * array of slot indices kept in price order. Inserting moves 2-byte
- * indices, not 66-byte slots, and the position is found by binary
- * search with the exact decimal comparison.
+ * indices, not slots, and the position is found by binary search on the
+ * price's exact integer key (decimal_key(): digits and fraction length,
+ * compared as one 128-bit product). The price text is rebuilt from its
+ * key and the amount text is kept as sent; a level whose price does not
+ * fit a key, or whose amount is longer than a slot holds, keeps both
+ * texts in the side's pool of long levels instead.
  */
 #include "book.h"
 
@@ -13,18 +17,57 @@
 #include "decimal.h"
 #include "banned.h"
 
+/* Amount bytes a slot holds itself. */
+#define SLOT_AMOUNT 20
+
+enum {
+	SLOT_PKEY = 1, /* pm/pdig/pfrac are the price */
+	SLOT_LONG = 2, /* both texts are in the long pool at `lidx` */
+};
+
+struct slot {
+	uint64_t pm;   /* price digits as an integer (SLOT_PKEY) */
+	uint8_t pdig;  /* price digits, leading zeros included */
+	uint8_t pfrac; /* of which after the dot */
+	uint8_t alen;  /* amount length, inline */
+	uint8_t flags;
+	union {
+		char amount[SLOT_AMOUNT];
+		uint32_t lidx;
+	} u;
+};
+
+struct longlevel {
+	char price[BOOK_TEXT_MAX];
+	char amount[BOOK_TEXT_MAX];
+	uint8_t plen, alen;
+};
+
 struct side {
-	struct book_level *slot; /* cap slots */
+	struct slot *slot;	 /* cap slots */
 	uint16_t *order;	 /* n indices into slot, best first */
 	uint16_t *spare;	 /* stack of unused slot indices */
 	size_t n;
 	size_t nspare;
 	size_t cap;
+	struct longlevel *lng;	 /* long levels, grown on demand */
+	uint32_t *lfree;	 /* stack of unused long indices */
+	size_t nlfree, lcap;
+	struct book_level view;	 /* book_level()'s rendering */
 };
 
 struct book {
 	size_t depth;
 	struct side side[2];
+};
+
+/* A price being looked up: its key when it has one, and its text. */
+struct probe {
+	int keyed;
+	uint64_t m;
+	uint8_t f;
+	const char *txt;
+	size_t len;
 };
 
 /* Slot indices are 16-bit: a side never holds more levels than this. */
@@ -43,6 +86,9 @@ static void side_reset(struct side *s)
 	s->nspare = s->cap;
 	for (size_t i = 0; i < s->cap; i++)
 		s->spare[i] = (uint16_t)(s->cap - 1 - i);
+	s->nlfree = s->lcap;
+	for (size_t i = 0; i < s->lcap; i++)
+		s->lfree[i] = (uint32_t)(s->lcap - 1 - i);
 }
 
 /*
@@ -54,7 +100,7 @@ static void side_reset(struct side *s)
 static int side_grow(struct side *s)
 {
 	size_t ncap = s->cap * 2;
-	struct book_level *slot;
+	struct slot *slot;
 	uint16_t *order, *spare;
 
 	if (s->cap >= SIDE_CAP_MAX)
@@ -79,11 +125,47 @@ static int side_grow(struct side *s)
 	return 0;
 }
 
+/* A free long-level index (growing the pool), or -1 out of memory. */
+static int64_t long_get(struct side *s)
+{
+	if (s->nlfree == 0) {
+		size_t ncap = s->lcap ? s->lcap * 2 : 8;
+		struct longlevel *lng;
+		uint32_t *lfree;
+
+		if (ncap > s->cap)
+			ncap = s->cap; /* never more long levels than slots */
+		if (ncap <= s->lcap)
+			return -1;
+		lng = realloc(s->lng, ncap * sizeof(*lng));
+		if (lng == NULL)
+			return -1;
+		s->lng = lng;
+		lfree = realloc(s->lfree, ncap * sizeof(*lfree));
+		if (lfree == NULL)
+			return -1;
+		s->lfree = lfree;
+		for (size_t i = ncap; i > s->lcap; i--)
+			s->lfree[s->nlfree++] = (uint32_t)(i - 1);
+		s->lcap = ncap;
+	}
+	return s->lfree[--s->nlfree];
+}
+
+static void slot_drop(struct side *s, uint16_t idx)
+{
+	if (s->slot[idx].flags & SLOT_LONG)
+		s->lfree[s->nlfree++] = s->slot[idx].u.lidx;
+	s->spare[s->nspare++] = idx;
+}
+
 static void side_release(struct side *s)
 {
 	free(s->slot);
 	free(s->order);
 	free(s->spare);
+	free(s->lng);
+	free(s->lfree);
 }
 
 struct book *book_new(size_t depth_limit)
@@ -123,20 +205,62 @@ void book_free(struct book *b)
 	free(b);
 }
 
+/* The price text of a keyed slot into buf (BOOK_TEXT_MAX); its length. */
+static size_t key_text(const struct slot *l, char *buf)
+{
+	uint64_t m = l->pm;
+	size_t n = l->pdig + (l->pfrac > 0), i = n;
+
+	for (size_t d = 0; d < l->pdig; d++) {
+		if (d == l->pfrac && l->pfrac > 0)
+			buf[--i] = '.';
+		buf[--i] = (char)('0' + m % 10);
+		m /= 10;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* The price text of any slot: into buf, or the long level's own. */
+static const char *price_text(const struct side *s, const struct slot *l,
+			      char *buf, size_t *len)
+{
+	if (l->flags & SLOT_LONG) {
+		const struct longlevel *g = &s->lng[l->u.lidx];
+
+		*len = g->plen;
+		return g->price;
+	}
+	*len = key_text(l, buf);
+	return buf;
+}
+
+/* Order of a stored level against a probe: <0 when the level is lower. */
+static int slot_cmp(const struct side *s, const struct slot *l,
+		    const struct probe *p)
+{
+	char buf[BOOK_TEXT_MAX];
+	const char *t;
+	size_t len;
+
+	if ((l->flags & SLOT_PKEY) && p->keyed)
+		return decimal_key_cmp(l->pm, l->pfrac, p->m, p->f);
+	t = price_text(s, l, buf, &len);
+	return decimal_cmp(t, len, p->txt, p->len);
+}
+
 /*
- * Position of price in the side's order: *found tells whether the level
- * exists; otherwise the return value is where it would be inserted.
+ * Position of a price in the side's order: *found tells whether the
+ * level exists; otherwise the return value is where it would be inserted.
  */
 static size_t side_find(const struct side *s, enum book_side which,
-			const char *price, const struct decimal_parts *key,
-			bool *found)
+			const struct probe *p, bool *found)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct book_level *l = &s->slot[s->order[mid]];
-		int c = decimal_cmp_parts(l->price, &l->key, price, key);
+		int c = slot_cmp(s, &s->slot[s->order[mid]], p);
 
 		/* Bids are best-first descending: flip the comparison. */
 		if (which == BOOK_BID)
@@ -156,37 +280,76 @@ static size_t side_find(const struct side *s, enum book_side which,
 
 static void side_remove(struct side *s, size_t pos)
 {
-	s->spare[s->nspare++] = s->order[pos];
+	slot_drop(s, s->order[pos]);
 	memmove(&s->order[pos], &s->order[pos + 1],
 		(s->n - pos - 1) * sizeof(s->order[0]));
 	s->n--;
 }
 
-static void put_text(char *dst, uint8_t *dlen, const char *src, size_t len)
+/*
+ * Store the amount (and, for a level that becomes long, both texts; a
+ * keyed price keeps the text it was first stored with). Returns 0 or
+ * CORE_ENOMEM with the slot as it was.
+ */
+static int slot_put(struct side *s, struct slot *l, const char *price,
+		    size_t plen, const char *amount, size_t alen)
 {
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	*dlen = (uint8_t)len;
+	struct longlevel *g;
+
+	if (!(l->flags & SLOT_LONG)) {
+		int64_t li;
+
+		if ((l->flags & SLOT_PKEY) && alen <= SLOT_AMOUNT) {
+			memcpy(l->u.amount, amount, alen);
+			l->alen = (uint8_t)alen;
+			return 0;
+		}
+		li = long_get(s);
+		if (li < 0)
+			return CORE_ENOMEM;
+		g = &s->lng[li];
+		if (l->flags & SLOT_PKEY) { /* keep the text first stored */
+			g->plen = (uint8_t)key_text(l, g->price);
+		} else {
+			memcpy(g->price, price, plen);
+			g->price[plen] = '\0';
+			g->plen = (uint8_t)plen;
+		}
+		l->u.lidx = (uint32_t)li;
+		l->flags |= SLOT_LONG;
+	}
+	g = &s->lng[l->u.lidx];
+	memcpy(g->amount, amount, alen);
+	g->amount[alen] = '\0';
+	g->alen = (uint8_t)alen;
+	return 0;
 }
 
-static int side_insert(struct side *s, size_t pos, const char *price,
-		       size_t plen, const struct decimal_parts *key,
+static int side_insert(struct side *s, size_t pos, const struct probe *p,
 		       const char *amount, size_t alen)
 {
-	struct book_level *l;
+	struct slot *l;
 	uint16_t idx;
+	int rc;
 
 	if (s->nspare == 0) {
-		int rc = side_grow(s);
-
+		rc = side_grow(s);
 		if (rc != 0)
 			return rc;
 	}
-	idx = s->spare[--s->nspare];
+	idx = s->spare[s->nspare - 1];
 	l = &s->slot[idx];
-	put_text(l->price, &l->price_len, price, plen);
-	put_text(l->amount, &l->amount_len, amount, alen);
-	l->key = *key;
+	l->flags = 0;
+	if (p->keyed) {
+		l->flags = SLOT_PKEY;
+		l->pm = p->m;
+		l->pfrac = p->f;
+		l->pdig = (uint8_t)(p->len - (p->f > 0));
+	}
+	rc = slot_put(s, l, p->txt, p->len, amount, alen);
+	if (rc != 0)
+		return rc;
+	s->nspare--;
 	memmove(&s->order[pos + 1], &s->order[pos],
 		(s->n - pos) * sizeof(s->order[0]));
 	s->order[pos] = idx;
@@ -194,34 +357,50 @@ static int side_insert(struct side *s, size_t pos, const char *price,
 	return BOOK_INSERTED;
 }
 
+/* A probe for a price text: CORE_EPARSE when it is not a decimal. */
+static int probe_make(struct probe *p, const char *price, size_t len)
+{
+	int k = decimal_key(price, len, &p->m, &p->f);
+
+	if (k < 0)
+		return CORE_EPARSE;
+	p->keyed = k;
+	p->txt = price;
+	p->len = len;
+	return 0;
+}
+
 int book_set(struct book *b, enum book_side side, const char *price,
 	     size_t price_len, const char *amount, size_t amount_len)
 {
 	struct side *s = &b->side[side == BOOK_ASK];
-	struct decimal_parts key;
-	bool found;
+	struct probe p;
+	uint64_t am;
+	uint8_t af;
+	bool found, zero;
 	size_t pos;
+	int ak;
 
 	if (price_len >= BOOK_TEXT_MAX || amount_len >= BOOK_TEXT_MAX)
 		return CORE_ETOOBIG;
-	if (!decimal_valid(price, price_len) ||
-	    !decimal_valid(amount, amount_len))
+	ak = decimal_key(amount, amount_len, &am, &af);
+	if (probe_make(&p, price, price_len) != 0 || ak < 0)
 		return CORE_EPARSE;
-	decimal_split(price, price_len, &key);
-	pos = side_find(s, side, price, &key, &found);
-	if (decimal_is_zero(amount, amount_len)) {
+	zero = ak > 0 ? am == 0 : decimal_is_zero(amount, amount_len);
+	pos = side_find(s, side, &p, &found);
+	if (zero) {
 		if (!found)
 			return BOOK_NOOP;
 		side_remove(s, pos);
 		return BOOK_DELETED;
 	}
 	if (found) {
-		struct book_level *l = &s->slot[s->order[pos]];
+		int rc = slot_put(s, &s->slot[s->order[pos]], price, price_len,
+				  amount, amount_len);
 
-		put_text(l->amount, &l->amount_len, amount, amount_len);
-		return BOOK_UPDATED;
+		return rc != 0 ? rc : BOOK_UPDATED;
 	}
-	return side_insert(s, pos, price, price_len, &key, amount, amount_len);
+	return side_insert(s, pos, &p, amount, amount_len);
 }
 
 void book_clear(struct book *b)
@@ -230,39 +409,36 @@ void book_clear(struct book *b)
 	side_reset(&b->side[1]);
 }
 
-size_t book_trim(struct book *b)
+/* Drop the side's levels from position keep on; returns how many. */
+static size_t side_cut(struct side *s, size_t keep)
 {
 	size_t dropped = 0;
 
-	for (int i = 0; i < 2; i++) {
-		struct side *s = &b->side[i];
-
-		while (s->n > b->depth) {
-			s->spare[s->nspare++] = s->order[--s->n];
-			dropped++;
-		}
+	while (s->n > keep) {
+		slot_drop(s, s->order[--s->n]);
+		dropped++;
 	}
 	return dropped;
+}
+
+size_t book_trim(struct book *b)
+{
+	return side_cut(&b->side[0], b->depth) +
+	       side_cut(&b->side[1], b->depth);
 }
 
 size_t book_trim_worse(struct book *b, enum book_side side, const char *price,
 		       size_t price_len)
 {
 	struct side *s = &b->side[side == BOOK_ASK];
-	struct decimal_parts key;
-	size_t keep, dropped = 0;
+	struct probe p;
+	size_t keep;
 	bool found;
 
-	if (!decimal_split(price, price_len, &key))
+	if (probe_make(&p, price, price_len) != 0)
 		return 0;
-	keep = side_find(s, side, price, &key, &found);
-	if (found)
-		keep++;
-	while (s->n > keep) {
-		s->spare[s->nspare++] = s->order[--s->n];
-		dropped++;
-	}
-	return dropped;
+	keep = side_find(s, side, &p, &found);
+	return side_cut(s, found ? keep + 1 : keep);
 }
 
 size_t book_count(const struct book *b, enum book_side side)
@@ -270,69 +446,103 @@ size_t book_count(const struct book *b, enum book_side side)
 	return b->side[side == BOOK_ASK].n;
 }
 
+/* Render slot l of side s into v. */
+static void render(const struct side *s, const struct slot *l,
+		   struct book_level *v)
+{
+	if (l->flags & SLOT_LONG) {
+		const struct longlevel *g = &s->lng[l->u.lidx];
+
+		memcpy(v->price, g->price, (size_t)g->plen + 1);
+		memcpy(v->amount, g->amount, (size_t)g->alen + 1);
+		v->price_len = g->plen;
+		v->amount_len = g->alen;
+		return;
+	}
+	v->price_len = (uint8_t)key_text(l, v->price);
+	memcpy(v->amount, l->u.amount, l->alen);
+	v->amount[l->alen] = '\0';
+	v->amount_len = l->alen;
+}
+
 const struct book_level *book_level(const struct book *b, enum book_side side,
 				    size_t i)
 {
-	const struct side *s = &b->side[side == BOOK_ASK];
+	/* The view is a cache the const book owns: rendering changes no
+	 * level. */
+	struct side *s = (struct side *)&b->side[side == BOOK_ASK];
 
 	if (i >= s->n)
 		return NULL;
-	return &s->slot[s->order[i]];
+	render(s, &s->slot[s->order[i]], &s->view);
+	return &s->view;
 }
 
 bool book_crossed(const struct book *b)
 {
-	const struct book_level *bid = book_level(b, BOOK_BID, 0);
-	const struct book_level *ask = book_level(b, BOOK_ASK, 0);
+	const struct side *bs = &b->side[0], *as = &b->side[1];
+	char buf[BOOK_TEXT_MAX];
+	struct probe p;
 
-	if (bid == NULL || ask == NULL)
+	if (bs->n == 0 || as->n == 0)
 		return false;
-	return decimal_cmp_parts(bid->price, &bid->key, ask->price,
-				 &ask->key) >= 0;
+	p.txt = price_text(as, &as->slot[as->order[0]], buf, &p.len);
+	if (probe_make(&p, p.txt, p.len) != 0)
+		return false;
+	return slot_cmp(bs, &bs->slot[bs->order[0]], &p) >= 0;
 }
 
-static bool key_ok(const struct book_level *l)
+/* A rendered level is valid and its stored key agrees with its text. */
+static bool level_ok(const struct slot *l, const struct book_level *v)
 {
-	struct decimal_parts k;
+	uint64_t m;
+	uint8_t f;
+	int k;
 
-	return decimal_split(l->price, l->price_len, &k) &&
-	       k.ioff == l->key.ioff && k.ilen == l->key.ilen &&
-	       k.flen == l->key.flen;
+	if (v->price_len >= BOOK_TEXT_MAX || v->amount_len >= BOOK_TEXT_MAX ||
+	    !decimal_valid(v->amount, v->amount_len) ||
+	    decimal_is_zero(v->amount, v->amount_len))
+		return false;
+	k = decimal_key(v->price, v->price_len, &m, &f);
+	if (k < 0)
+		return false;
+	if (!(l->flags & SLOT_PKEY))
+		return k == 0 && (l->flags & SLOT_LONG);
+	return k == 1 && m == l->pm && f == l->pfrac;
 }
 
-static bool level_ok(const struct book_level *l)
+static int side_check(const struct side *s, enum book_side which)
 {
-	return l->price_len < BOOK_TEXT_MAX && l->amount_len < BOOK_TEXT_MAX &&
-	       l->price[l->price_len] == '\0' &&
-	       l->amount[l->amount_len] == '\0' &&
-	       decimal_valid(l->price, l->price_len) &&
-	       decimal_valid(l->amount, l->amount_len) &&
-	       !decimal_is_zero(l->amount, l->amount_len) && key_ok(l);
+	struct book_level prev, cur;
+
+	if (s->n > s->cap || s->n + s->nspare != s->cap ||
+	    s->nlfree > s->lcap)
+		return CORE_ECORRUPT;
+	for (size_t k = 0; k < s->n; k++) {
+		const struct slot *l = &s->slot[s->order[k]];
+		int c;
+
+		if ((l->flags & SLOT_LONG) && l->u.lidx >= s->lcap)
+			return CORE_ECORRUPT;
+		render(s, l, &cur);
+		if (!level_ok(l, &cur))
+			return CORE_ECORRUPT;
+		if (k > 0) {
+			c = decimal_cmp(prev.price, prev.price_len, cur.price,
+					cur.price_len);
+			if (which == BOOK_BID ? c <= 0 : c >= 0)
+				return CORE_ECORRUPT;
+		}
+		prev = cur;
+	}
+	return 0;
 }
 
 int book_check(const struct book *b)
 {
-	for (int i = 0; i < 2; i++) {
-		const struct side *s = &b->side[i];
-
-		if (s->n > s->cap || s->n + s->nspare != s->cap)
-			return CORE_ECORRUPT;
-		for (size_t k = 0; k < s->n; k++) {
-			const struct book_level *l = &s->slot[s->order[k]];
-			const struct book_level *prev;
-			int c;
-
-			if (!level_ok(l))
-				return CORE_ECORRUPT;
-			if (k == 0)
-				continue;
-			prev = &s->slot[s->order[k - 1]];
-			c = decimal_cmp(prev->price, prev->price_len, l->price,
-					l->price_len);
-			if (i == BOOK_BID ? c <= 0 : c >= 0)
-				return CORE_ECORRUPT;
-		}
-	}
+	if (side_check(&b->side[0], BOOK_BID) != 0 ||
+	    side_check(&b->side[1], BOOK_ASK) != 0)
+		return CORE_ECORRUPT;
 	return 0;
 }
 

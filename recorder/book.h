@@ -1,11 +1,13 @@
 /*
  * One symbol's order book: bids best (highest) first, asks best (lowest)
- * first, ordered by exact decimal price. Prices and amounts are kept as
- * the exchange's text in fixed-size slots preallocated for the window
- * (depth_limit levels per side) plus slack, so applying an ordinary
- * update never allocates. A message that brings more levels than that
- * before the window is trimmed (a sweep refilled from below, a deep full
- * push) grows the side: no level is lost to a capacity limit.
+ * first, ordered by exact decimal price. Prices and amounts keep the
+ * exchange's exact text; a level is stored in 32 bytes (the price as an
+ * exact integer key, which orders it, and the amount's text), in slots
+ * preallocated for the window (depth_limit levels per side) plus slack,
+ * so applying an ordinary update never allocates. A message that brings
+ * more levels than that before the window is trimmed (a sweep refilled
+ * from below, a deep full push) grows the side: no level is lost to a
+ * capacity limit.
  */
 #ifndef RECORDER_BOOK_H
 #define RECORDER_BOOK_H
@@ -26,13 +28,12 @@ enum book_side {
 	BOOK_ASK = 1,
 };
 
-/* One stored level. Read-only for callers; texts are NUL-terminated. */
+/* A level as book_level() shows it; texts are NUL-terminated. */
 struct book_level {
 	char price[BOOK_TEXT_MAX];
 	char amount[BOOK_TEXT_MAX];
 	uint8_t price_len;
 	uint8_t amount_len;
-	struct decimal_parts key; /* private: the split price */
 };
 
 /* A level change as it appears in a message: spans into the message. */
@@ -97,7 +98,8 @@ size_t book_count(const struct book *b, enum book_side side);
 
 /*
  * The i-th best level of a side (0 = best), or NULL when i >= count.
- * Valid until the next change to the book.
+ * Rendered into the side's one view: valid until the next book_level()
+ * on the same side or the next change to the book.
  */
 const struct book_level *book_level(const struct book *b, enum book_side side,
 				    size_t i);

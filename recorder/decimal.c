@@ -114,3 +114,60 @@ bool decimal_is_zero(const char *s, size_t len)
 			return false;
 	return true;
 }
+
+const uint64_t decimal_pow10[20] = {
+	1ull,
+	10ull,
+	100ull,
+	1000ull,
+	10000ull,
+	100000ull,
+	1000000ull,
+	10000000ull,
+	100000000ull,
+	1000000000ull,
+	10000000000ull,
+	100000000000ull,
+	1000000000000ull,
+	10000000000000ull,
+	100000000000000ull,
+	1000000000000000ull,
+	10000000000000000ull,
+	100000000000000000ull,
+	1000000000000000000ull,
+	10000000000000000000ull,
+};
+
+/*
+ * One pass: validate as decimal_valid() does and accumulate the digits.
+ * Once a digit would overflow, keep validating but report "no key".
+ */
+int decimal_key(const char *s, size_t len, uint64_t *mant, uint8_t *frac)
+{
+	uint64_t m = 0;
+	size_t i = 0, dot = len, d;
+	int fits = 1;
+
+	for (;; i++) {
+		while (i < len && (unsigned char)(s[i] - '0') <= 9) {
+			d = (unsigned char)(s[i] - '0');
+			if (m > (UINT64_MAX - d) / 10)
+				fits = 0;
+			else
+				m = m * 10 + d;
+			i++;
+		}
+		if (i == len || s[i] != '.' || dot != len)
+			break;
+		dot = i;
+	}
+	if (i != len || len == 0 || s[0] == '.' ||
+	    (dot != len && dot + 1 == len))
+		return -1;
+	d = dot == len ? 0 : len - dot - 1;
+	if (!fits || d > 19)
+		return 0;
+	*mant = m;
+	*frac = (uint8_t)d;
+	return 1;
+}

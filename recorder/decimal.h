@@ -49,6 +49,29 @@ bool decimal_split(const char *s, size_t len, struct decimal_parts *p);
 int decimal_cmp_parts(const char *a, const struct decimal_parts *pa,
 		      const char *b, const struct decimal_parts *pb);
 
+/*
+ * A decimal as an exact integer: the digits of s without the dot as
+ * *mant, the number of digits after the dot as *frac, so that the value
+ * is *mant / 10^*frac. Two keys compare with decimal_key_cmp(). Returns
+ * 1 when s is valid and fits (at most 19 fraction digits and a mantissa
+ * under 2^64), 0 when s is valid but does not fit (compare its text),
+ * -1 when s is not valid (decimal_valid() is false).
+ */
+int decimal_key(const char *s, size_t len, uint64_t *mant, uint8_t *frac);
+
+/* 10^0 .. 10^19, for decimal_key_cmp(). */
+extern const uint64_t decimal_pow10[20];
+
+/* Compare two values decimal_key() returned 1 for, by value. */
+static inline int decimal_key_cmp(uint64_t ma, uint8_t fa, uint64_t mb,
+				  uint8_t fb)
+{
+	unsigned __int128 a = (unsigned __int128)ma * decimal_pow10[19 - fa];
+	unsigned __int128 b = (unsigned __int128)mb * decimal_pow10[19 - fb];
+
+	return (a > b) - (a < b);
+}
+
 /* True when the valid decimal s is zero ("0", "0.000"). */
 bool decimal_is_zero(const char *s, size_t len);
 

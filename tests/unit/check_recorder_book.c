@@ -188,7 +188,11 @@ END_TEST
 #define TICKS 3000
 static void spell(int tick, unsigned r, char *out, size_t size)
 {
-	switch (r % 3) {
+	switch (r % 4) {
+	case 3: /* too many digits for an integer key: the text path */
+		snprintf(out, size, "%d.%03d0000000000000000000", tick / 1000,
+			 tick % 1000);
+		break;
 	case 0:
 		snprintf(out, size, "%d.%03d", tick / 1000, tick % 1000);
 		break;
@@ -265,6 +269,61 @@ START_TEST(test_random_vs_reference)
 }
 END_TEST
 
+/*
+ * Levels that do not fit a slot: prices with more digits than an integer
+ * key holds, amounts longer than a slot's text. They order and render
+ * exactly like the others, and a level keeps its first price spelling.
+ */
+START_TEST(test_long_levels)
+{
+	struct book *b = book_new(10);
+	const char *big = "12345678901234567890.123456";
+
+	ck_assert_int_eq(set(b, BOOK_BID, "1.5", "1"), BOOK_INSERTED);
+	ck_assert_int_eq(set(b, BOOK_BID, "1.50000000000000000000000", "2"),
+			 BOOK_UPDATED);
+	ck_assert_int_eq(set(b, BOOK_BID, "2.000000000000000000000001", "3"),
+			 BOOK_INSERTED);
+	ck_assert_int_eq(set(b, BOOK_BID, "1.75", big), BOOK_INSERTED);
+	ck_assert_int_eq(set(b, BOOK_BID, "007.25", "5"), BOOK_INSERTED);
+	ck_assert_int_eq(book_check(b), 0);
+	ck_assert_str_eq(price_at(b, BOOK_BID, 0), "007.25");
+	ck_assert_str_eq(price_at(b, BOOK_BID, 1), "2.000000000000000000000001");
+	ck_assert_str_eq(price_at(b, BOOK_BID, 2), "1.75");
+	ck_assert_str_eq(book_level(b, BOOK_BID, 2)->amount, big);
+	ck_assert_str_eq(price_at(b, BOOK_BID, 3), "1.5");
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->amount, "2");
+	/* An inline level that gets a long amount, and back. */
+	ck_assert_int_eq(set(b, BOOK_BID, "1.5", big), BOOK_UPDATED);
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->amount, big);
+	ck_assert_str_eq(price_at(b, BOOK_BID, 3), "1.5");
+	ck_assert_int_eq(set(b, BOOK_BID, "1.5", "7"), BOOK_UPDATED);
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->amount, "7");
+	ck_assert_int_eq(set(b, BOOK_BID, "2.000000000000000000000001", "0"),
+			 BOOK_DELETED);
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 3);
+	/* Crossing decided across a keyed and an unkeyed price. */
+	ck_assert_int_eq(set(b, BOOK_ASK, "7.2500000000000000000001", "1"),
+			 BOOK_INSERTED);
+	ck_assert(!book_crossed(b));
+	ck_assert_int_eq(set(b, BOOK_ASK, "7.25000000000000000000000", "1"),
+			 BOOK_INSERTED);
+	ck_assert(book_crossed(b));
+	ck_assert_int_eq(book_check(b), 0);
+	/* Trimming frees long levels for reuse. */
+	for (int i = 0; i < 40; i++) {
+		char p[40];
+
+		snprintf(p, sizeof(p), "%d.000000000000000000000001", 100 + i);
+		ck_assert_int_ge(set(b, BOOK_BID, p, big), 0);
+		book_trim(b);
+		ck_assert_int_eq(book_check(b), 0);
+	}
+	ck_assert_uint_eq(book_count(b, BOOK_BID), 10);
+	book_free(b);
+}
+END_TEST
+
 static Suite *book_suite(void)
 {
 	Suite *s = suite_create("recorder_book");
@@ -277,6 +336,7 @@ static Suite *book_suite(void)
 	tcase_add_test(tc, test_sweep_inserts_before_deletes);
 	tcase_add_test(tc, test_crossed);
 	tcase_add_test(tc, test_random_vs_reference);
+	tcase_add_test(tc, test_long_levels);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

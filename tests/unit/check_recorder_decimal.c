@@ -133,6 +133,42 @@ START_TEST(test_split)
 }
 END_TEST
 
+/* decimal_key() agrees with decimal_valid() and decimal_cmp(). */
+START_TEST(test_key)
+{
+	static const char *const v[] = {
+		"0", "00", "0.0", "1", "1.", ".1", "1..2", "1.2.3", "", "a",
+		"1.50", "1.5", "001.5", "0.0000000000000000001",
+		"0.00000000000000000001", "18446744073709551615",
+		"18446744073709551616", "1844674407370955161.5",
+		"99999999999999999999", "0.1234567890123456789",
+		"1234567890.123456789", "1234567890.1234567891", "7", "-1",
+	};
+	size_t n = sizeof(v) / sizeof(v[0]);
+	uint64_t m[32];
+	uint8_t f[32];
+	int k[32];
+
+	for (size_t i = 0; i < n; i++) {
+		k[i] = decimal_key(v[i], strlen(v[i]), &m[i], &f[i]);
+		ck_assert_msg((k[i] >= 0) == decimal_valid(v[i], strlen(v[i])),
+			      "%s", v[i]);
+	}
+	ck_assert_int_eq(k[13], 1);
+	ck_assert_int_eq(k[14], 0);
+	ck_assert_int_eq(k[15], 1);
+	ck_assert_int_eq(k[16], 0);
+	ck_assert_int_eq(k[18], 0);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (k[i] == 1 && k[j] == 1)
+				ck_assert_msg(decimal_key_cmp(m[i], f[i], m[j],
+							      f[j]) ==
+						      cmp(v[i], v[j]),
+					      "%s vs %s", v[i], v[j]);
+}
+END_TEST
+
 START_TEST(test_is_zero)
 {
 	ck_assert(decimal_is_zero("0", 1));
@@ -154,6 +190,7 @@ static Suite *decimal_suite(void)
 	tcase_add_test(tc, test_compare_exhaustive);
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_is_zero);
+	tcase_add_test(tc, test_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
