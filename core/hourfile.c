@@ -541,26 +541,32 @@ static int cut_block(struct hourfile *hf)
 	return 0;
 }
 
-int hourfile_append(struct hourfile *hf, int64_t local_us,
-		    const char *const *fields, const size_t *lens,
-		    size_t nfields)
+/* Sum of the field lengths plus commas and '\n': a plain row's size. */
+static size_t plain_size(const size_t *lens, size_t n)
 {
-	char why[160];
-	int rc = 0, flush_rc = 0;
-	uint64_t quoted = 0;
-	size_t need;
-	int64_t now;
-	bool blk = false;
+	size_t total = n;
 
-	if (nfields != hf->schema->ncols)
-		rc = CORE_EINVAL;
-	else if (schema_check_row(hf->schema, fields, lens, nfields, why,
-				  sizeof(why)) != 0)
-		rc = CORE_ESCHEMA;
-	else if ((need = row_size(hf, fields, lens, nfields, &quoted)) ==
-		 SIZE_MAX)
+	for (size_t i = 0; i < n; i++)
+		total += lens[i];
+	return total;
+}
+
+/*
+ * Buffer a row already checked (or trusted) and measured: roll the hour,
+ * make room, cut an unfinished block, format. `need` is SIZE_MAX when
+ * the row is past the cap, `rc` a check's failure.
+ */
+static int append_row(struct hourfile *hf, int64_t local_us,
+		      const char *const *fields, const size_t *lens,
+		      size_t nfields, int rc, size_t need, uint64_t quoted)
+{
+	int flush_rc = 0;
+	bool blk = false;
+	int64_t now;
+
+	if (rc == 0 && need > hf->cap)
 		rc = CORE_ETOOBIG;
-	else if (hourfile_would_roll(hf, local_us))
+	if (rc == 0 && hourfile_would_roll(hf, local_us))
 		rc = hourfile_open(hf, local_us);
 	if (rc == 0)
 		rc = make_room(hf, need, &flush_rc);
@@ -584,6 +590,36 @@ int hourfile_append(struct hourfile *hf, int64_t local_us,
 	format_row(hf, fields, lens, nfields, quoted, blk);
 	rc = maybe_flush(hf, now);
 	return flush_rc ? flush_rc : rc;
+}
+
+int hourfile_append(struct hourfile *hf, int64_t local_us,
+		    const char *const *fields, const size_t *lens,
+		    size_t nfields)
+{
+	char why[160];
+	uint64_t quoted = 0;
+	size_t need = 0;
+	int rc = 0;
+
+	if (nfields != hf->schema->ncols)
+		rc = CORE_EINVAL;
+	else if (schema_check_row(hf->schema, fields, lens, nfields, why,
+				  sizeof(why)) != 0)
+		rc = CORE_ESCHEMA;
+	else
+		need = row_size(hf, fields, lens, nfields, &quoted);
+	return append_row(hf, local_us, fields, lens, nfields, rc, need,
+			  quoted);
+}
+
+int hourfile_append_plain(struct hourfile *hf, int64_t local_us,
+			  const char *const *fields, const size_t *lens,
+			  size_t nfields)
+{
+	int rc = nfields != hf->schema->ncols ? CORE_EINVAL : 0;
+
+	return append_row(hf, local_us, fields, lens, nfields, rc,
+			  plain_size(lens, nfields), 0);
 }
 
 /* Open (and recover) the current hour's file; on failure none is open. */

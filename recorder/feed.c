@@ -347,8 +347,11 @@ static void cb_row(void *ctx, const struct sync_row *r)
 	count_lost(p,
 		   sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2,
 			      r->local_us,
-			      r->block_start ? SINK_ROW_BLOCK_START : 0, fields,
-			      lens, 8),
+			      SINK_ROW_PLAIN |
+				      (r->is_snapshot ? SINK_ROW_SNAPSHOT : 0) |
+				      (r->block_start ? SINK_ROW_BLOCK_START
+						      : 0),
+			      fields, lens, 8),
 		   r->local_us);
 }
 

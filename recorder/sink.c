@@ -190,6 +190,12 @@ int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
 
 	if (nfields > MAX_FIELDS || symlen >= SYM_MAX)
 		return CORE_EINVAL;
+	/* The writer reads the block flags from the header, never the
+	 * text: find them here once for rows that did not say. */
+	if (ds == SINK_L2 && !(flags & SINK_ROW_PLAIN) && nfields > 4 &&
+	    lens[4] == 4 && fields[4] != NULL &&
+	    memcmp(fields[4], "true", 4) == 0)
+		flags |= SINK_ROW_SNAPSHOT;
 	for (size_t i = 0; i < nfields; i++)
 		if (lens[i] > UINT16_MAX || (fields[i] == NULL && lens[i]))
 			return CORE_ETOOBIG;

@@ -85,6 +85,13 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
 
 /* The first row of an incremental_book_L2 snapshot block. */
 #define SINK_ROW_BLOCK_START 1u
+/* An incremental_book_L2 row with is_snapshot=true. Set by sink_row_f's
+ * caller for SINK_ROW_PLAIN rows; found from the field otherwise. */
+#define SINK_ROW_SNAPSHOT 2u
+/* The caller built every field from validated parts (digits, decimals,
+ * fixed words): the writer neither checks the row against the schema
+ * nor scans it for quotes (hourfile_append_plain). */
+#define SINK_ROW_PLAIN 4u
 
 /*
  * sink_row_n with SINK_ROW_* flags. A snapshot block starts at a row

@@ -51,12 +51,6 @@ static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 }
 
 /* incremental_book_L2's is_snapshot column (index 4) says "true". */
-static int l2_is_snapshot(const char *const *fields, const size_t *lens,
-			  size_t n)
-{
-	return n > 4 && lens[4] == 4 && memcmp(fields[4], "true", 4) == 0;
-}
-
 /* Ask the network side for a snapshot block, at most once a second. */
 static void ask_resnapshot(struct sink *s, struct symfiles *sf)
 {
@@ -160,10 +154,9 @@ void sink__tell_cut(struct sink *s, struct symfiles *sf, int64_t local_us,
  * lost with the row when the queue was full).
  */
 int sink__l2_admit(struct sink *s, struct symfiles *sf, struct hourfile *hf,
-		   const struct rec_hdr *h, const char *const *fields,
-		   const size_t *lens)
+		   const struct rec_hdr *h)
 {
-	int snap = l2_is_snapshot(fields, lens, h->nfields);
+	int snap = (h->flags & SINK_ROW_SNAPSHOT) != 0;
 	/* Only the first row of a block can heal a hole: the rest of a
 	 * block that was cut by the error is as partial as a diff. */
 	int block_start = snap &&

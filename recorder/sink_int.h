@@ -112,8 +112,7 @@ void sink__check_hole(struct sink *s, struct symfiles *sf);
 void sink__tell_cut(struct sink *s, struct symfiles *sf, int64_t local_us,
 		    uint64_t rows);
 int sink__l2_admit(struct sink *s, struct symfiles *sf, struct hourfile *hf,
-		   const struct rec_hdr *h, const char *const *fields,
-		   const size_t *lens);
+		   const struct rec_hdr *h);
 void sink__settle_holes(struct sink *s);
 
 #endif

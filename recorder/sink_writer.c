@@ -80,7 +80,7 @@ static void write_record(struct sink *s, const unsigned char *p)
 		return;
 	}
 	block_start = h.ds == SINK_L2
-			      ? sink__l2_admit(s, sf, hf, &h, fields, lens)
+			      ? sink__l2_admit(s, sf, hf, &h)
 			      : 0;
 	if (block_start < 0)
 		return;
@@ -91,7 +91,10 @@ static void write_record(struct sink *s, const unsigned char *p)
 	before = hourfile_buffered(hf);
 	if (before == 0)
 		sf->pending_us[h.ds] = h.local_us;
-	rc = hourfile_append(hf, h.local_us, fields, lens, h.nfields);
+	rc = (h.flags & SINK_ROW_PLAIN)
+		     ? hourfile_append_plain(hf, h.local_us, fields, lens,
+					     h.nfields)
+		     : hourfile_append(hf, h.local_us, fields, lens, h.nfields);
 	if (rc != 0)
 		sink__note_error(s, sf, (enum sink_dataset)h.ds, rc);
 	if (block_start) {
