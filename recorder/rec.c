@@ -227,7 +227,7 @@ static int run_loop(struct rec *r)
 		/* The rows of every message this round read go to the
 		 * writer in one hand-over: one wake-up per message cost more
 		 * than the rows, and left the queue's blocks near empty. */
-		sink_commit(r->sink);
+		sink_commit_round(r->sink);
 		if (got_hup) {
 			got_hup = 0;
 			reload(r);

@@ -139,8 +139,20 @@ void sink_commit(struct sink *s)
 		s->full_head = b;
 	s->full_tail = b;
 	s->queued_bytes += b->used;
-	pthread_cond_signal(&s->cv);
+	/* A busy writer takes the next block without being told. */
+	if (atomic_load_explicit(&s->writer_waiting, memory_order_relaxed))
+		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void sink_commit_round(struct sink *s)
+{
+	/* A writer still busy with earlier blocks would only queue this
+	 * one: keep filling it, and save the lock and the wake-up. */
+	if (s->cur != NULL && s->cur->used < SINK_BLOCK / 2 &&
+	    !atomic_load_explicit(&s->writer_waiting, memory_order_relaxed))
+		return;
+	sink_commit(s);
 }
 
 static size_t rec_size(size_t symlen, const size_t *lens, size_t n)

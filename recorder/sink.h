@@ -113,6 +113,14 @@ int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
  */
 void sink_commit(struct sink *s);
 
+/*
+ * sink_commit after one round of the event loop: the block is handed
+ * over only when the writer waits for work or the block is half full,
+ * otherwise it keeps filling (a busy writer would only queue it; the
+ * 100 ms tick's sink_commit bounds how long rows wait).
+ */
+void sink_commit_round(struct sink *s);
+
 void sink_stats(struct sink *s, struct sink_stats *out);
 
 /*

@@ -76,6 +76,7 @@ struct sink {
 	_Atomic unsigned inuse; /* nblocks - nfree, readable without mu */
 	uint64_t queued_bytes;
 	int stopping, started;
+	_Atomic int writer_waiting; /* the writer sleeps on cv: signal it */
 	pthread_t thread;
 	struct sink_stats st; /* under mu */
 	char **resnap;	      /* symbols, under mu */

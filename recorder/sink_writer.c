@@ -23,6 +23,10 @@
 #include "sink_int.h"
 #include "banned.h"
 
+/* While blocks keep coming, at most one round of deadlines, holes and
+ * counts per this long. */
+#define ROUND_US (10 * 1000)
+
 /*
  * After an append or a tick on sf's file `ds`, which would hold `expect`
  * rows had nothing been written: when fewer are left, a write(2) took
@@ -192,9 +196,13 @@ void *sink__writer_main(void *arg)
 	uint64_t *last = NULL;
 	size_t nlast = 0;
 
+	int64_t last_round = 0;
+
 	for (;;) {
 		struct block *b;
 		struct timespec ts;
+		int64_t now;
+		int rc;
 
 		pthread_mutex_lock(&s->mu);
 		while (s->full_head == NULL && !s->stopping) {
@@ -204,8 +212,10 @@ void *sink__writer_main(void *arg)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
 			}
-			if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) ==
-			    ETIMEDOUT)
+			s->writer_waiting = 1;
+			rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			s->writer_waiting = 0;
+			if (rc == ETIMEDOUT)
 				break;
 		}
 		b = s->full_head;
@@ -223,6 +233,13 @@ void *sink__writer_main(void *arg)
 			process_block(s, b);
 			sink__block_release(s, b);
 		}
+		/* Deadlines are seconds apart: with thousands of files, a
+		 * round over all of them per block would cost more than the
+		 * rows (a small block per event-loop round). */
+		now = time_mono_us();
+		if (b != NULL && now - last_round < ROUND_US)
+			continue;
+		last_round = now;
 		tick_all(s);
 		sink__settle_holes(s);
 		if (nlast < s->nsyms) {
