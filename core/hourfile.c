@@ -61,17 +61,16 @@ static int alloc_parts(struct hourfile *hf, const struct hourfile_opts *o)
 		hf->planned = MIN_BUF;
 	if (hf->planned > hf->cap)
 		hf->planned = hf->cap;
-	/* Start small: a recorder has three files per symbol, and most
-	 * take a row now and then (a thousand symbols, 192 MiB if each
-	 * began at 64 KiB, much of it resident). */
-	hf->bufsize = hf->planned < START_BUF ? hf->planned : START_BUF;
-	hf->buf = malloc(hf->bufsize);
+	/* No buffer until the first row, and a small one then: a recorder
+	 * has three files per symbol, and most take a row now and then (a
+	 * thousand symbols, 192 MiB if each began at 64 KiB, much of it
+	 * resident). */
 	hf->row_end = calloc(hf->buffer_size, sizeof(*hf->row_end));
 	hf->row_block = calloc(hf->buffer_size, sizeof(*hf->row_block));
 	hf->rf = calloc(o->schema->ncols + 1, sizeof(*hf->rf));
 	hf->rl = calloc(o->schema->ncols + 1, sizeof(*hf->rl));
 	if (!hf->data_dir || !hf->exchange || !hf->symbol || !hf->hdr ||
-	    !hf->buf || !hf->row_end || !hf->row_block || !hf->rf || !hf->rl)
+	    !hf->row_end || !hf->row_block || !hf->rf || !hf->rl)
 		return CORE_ENOMEM;
 	memcpy(hf->hdr, o->schema->header, hf->hdr_len - 1);
 	hf->hdr[hf->hdr_len - 1] = '\n';
@@ -360,13 +359,32 @@ int hourfile_sync(struct hourfile *hf)
 	return rc ? rc : do_sync(hf);
 }
 
+/*
+ * After a write the age of the oldest row forced, the file is slow: its
+ * buffer goes until the next row. A recorder has three files per pair,
+ * and a thousand pairs' files would otherwise each keep the buffer of
+ * their largest burst (a deep snapshot block) for good.
+ */
+static void release_buf(struct hourfile *hf)
+{
+	if (hf->used != 0)
+		return;
+	free(hf->buf);
+	hf->buf = NULL;
+	hf->bufsize = 0;
+}
+
 static int maybe_flush(struct hourfile *hf, int64_t now)
 {
 	int rc = 0, rc2;
 
-	if (hf->nrows > 0 && (hf->nrows >= hf->buffer_size ||
-			      now - hf->oldest_us >= hf->flush_us))
+	if (hf->nrows > 0 && hf->nrows >= hf->buffer_size) {
 		rc = write_out(hf);
+	} else if (hf->nrows > 0 && now - hf->oldest_us >= hf->flush_us) {
+		rc = write_out(hf);
+		if (rc == 0)
+			release_buf(hf);
+	}
 	if (hf->dirty && now - hf->dirty_since >= hf->fsync_us) {
 		rc2 = do_sync(hf);
 		if (rc == 0)
@@ -481,7 +499,7 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 		return 0;
 	/* Grow to the planned size before writing rows out early. */
 	if (hf->bufsize < hf->planned && hf->used + need <= hf->planned) {
-		want = hf->bufsize * 2;
+		want = hf->bufsize ? hf->bufsize * 2 : START_BUF;
 		while (want < hf->used + need)
 			want *= 2;
 		if (want > hf->planned)
@@ -493,6 +511,8 @@ static int make_room(struct hourfile *hf, size_t need, int *flush_rc)
 	if (hf->bufsize - hf->used >= need)
 		return 0;
 	want = hf->bufsize * 2 > need ? hf->bufsize * 2 : need;
+	if (want < START_BUF)
+		want = START_BUF;
 	if (want > hf->cap)
 		want = hf->cap;
 	if (want < need)

@@ -7,6 +7,7 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@
 /* While blocks keep coming, at most one round of deadlines, holes and
  * counts per this long. */
 #define ROUND_US (10 * 1000)
+/* How often freed memory goes back to the system (malloc_trim): files
+ * release their buffers when they turn quiet (hourfile), and a burst's
+ * memory should not stay resident for the life of the process. */
+#define TRIM_US (30 * US_PER_SEC)
 
 /*
  * After an append or a tick on sf's file `ds`, which would hold `expect`
@@ -196,7 +201,7 @@ void *sink__writer_main(void *arg)
 	uint64_t *last = NULL;
 	size_t nlast = 0;
 
-	int64_t last_round = 0;
+	int64_t last_round = 0, last_trim = time_mono_us();
 
 	for (;;) {
 		struct block *b;
@@ -241,6 +246,10 @@ void *sink__writer_main(void *arg)
 			continue;
 		last_round = now;
 		tick_all(s);
+		if (now - last_trim >= TRIM_US) {
+			last_trim = now;
+			(void)malloc_trim(0);
+		}
 		sink__settle_holes(s);
 		if (nlast < s->nsyms) {
 			uint64_t *n = realloc(last, s->capsyms * sizeof(*n));
