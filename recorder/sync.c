@@ -48,12 +48,15 @@ struct sync {
 	char bound[2][BOOK_TEXT_MAX];
 	bool fetching; /* a snapshot fetch is outstanding */
 	bool bridge;   /* the next diff may overlap (sync_allow_bridge) */
+	/* Diffs waiting for a snapshot: allocated when the first one
+	 * comes, grown up to the caps, freed once the wait is over (a
+	 * thousand synced pairs hold no buffer). */
 	struct bufmsg *msgs;
-	size_t msg_cap;
+	size_t msg_cap, msg_alloc;
 	size_t head; /* first live entry */
 	size_t nmsg; /* live entries from head */
 	unsigned char *text;
-	size_t text_cap;
+	size_t text_cap, text_alloc;
 	size_t text_used;
 };
 
@@ -243,6 +246,47 @@ static void buf_clear(struct sync *s)
 	s->head = 0;
 	s->nmsg = 0;
 	s->text_used = 0;
+	free(s->msgs);
+	free(s->text);
+	s->msgs = NULL;
+	s->text = NULL;
+	s->msg_alloc = 0;
+	s->text_alloc = 0;
+}
+
+/* Room for one more entry of `bytes` text, growing toward the caps. */
+static bool buf_room(struct sync *s, size_t bytes)
+{
+	size_t need = s->text_used + bytes, n;
+
+	if (s->head + s->nmsg >= s->msg_cap || bytes > s->text_cap ||
+	    need > s->text_cap)
+		return false;
+	if (s->head + s->nmsg >= s->msg_alloc) {
+		struct bufmsg *m;
+
+		n = s->msg_alloc ? s->msg_alloc * 2 : 16;
+		n = n > s->msg_cap ? s->msg_cap : n;
+		m = realloc(s->msgs, n * sizeof(*m));
+		if (m == NULL)
+			return false;
+		s->msgs = m;
+		s->msg_alloc = n;
+	}
+	if (need > s->text_alloc) {
+		unsigned char *t;
+
+		n = s->text_alloc ? s->text_alloc : 4096;
+		while (n < need)
+			n *= 2;
+		n = n > s->text_cap ? s->text_cap : n;
+		t = realloc(s->text, n);
+		if (t == NULL)
+			return false;
+		s->text = t;
+		s->text_alloc = n;
+	}
+	return true;
 }
 
 static size_t side_bytes(const struct book_change *ch, size_t n)
@@ -273,8 +317,8 @@ static int buf_append(struct sync *s, const struct sync_update *u)
 	size_t na = side_bytes(u->asks, u->nasks);
 	struct bufmsg *m;
 
-	if (s->head + s->nmsg >= s->msg_cap || u->nbids > UINT32_MAX ||
-	    u->nasks > UINT32_MAX || nb + na > s->text_cap - s->text_used)
+	if (u->nbids > UINT32_MAX || u->nasks > UINT32_MAX ||
+	    !buf_room(s, nb + na))
 		return CORE_ENOSPACE;
 	m = &s->msgs[s->head + s->nmsg++];
 	m->first = u->first_id;
@@ -799,10 +843,9 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 	s->checksum = cfg->checksum;
 	s->resubscribe = cfg->resubscribe;
 	s->strict = cfg->strict;
-	if (s->msg_cap <= SIZE_MAX / sizeof(struct bufmsg))
-		s->msgs = malloc(s->msg_cap * sizeof(struct bufmsg));
-	s->text = malloc(s->text_cap);
-	if (s->book == NULL || s->msgs == NULL || s->text == NULL) {
+	if (s->msg_cap > SIZE_MAX / sizeof(struct bufmsg))
+		s->msg_cap = SIZE_MAX / sizeof(struct bufmsg);
+	if (s->book == NULL) {
 		sync_free(s);
 		return NULL;
 	}
