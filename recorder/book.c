@@ -1,12 +1,13 @@
 /*
- * Order book storage: per side a pool of 32-byte level slots and an
+ * Order book storage: per side a pool of 24-byte level slots and an
  * array of slot indices kept in price order. Inserting moves 2-byte
  * indices, not slots, and the position is found by binary search on the
  * price's exact integer key (decimal_key(): digits and fraction length,
- * compared as one 128-bit product). The price text is rebuilt from its
- * key and the amount text is kept as sent; a level whose price does not
- * fit a key, or whose amount is longer than a slot holds, keeps both
- * texts in the side's pool of long levels instead.
+ * compared as one 128-bit product). Price and amount are both kept as
+ * such keys plus their digit counts, which rebuild the exchange's exact
+ * text (leading and trailing zeros included); a level whose price or
+ * amount does not fit a key keeps both texts in the side's pool of long
+ * levels instead.
  */
 #include "book.h"
 
@@ -17,24 +18,18 @@
 #include "decimal.h"
 #include "banned.h"
 
-/* Amount bytes a slot holds itself. */
-#define SLOT_AMOUNT 20
-
 enum {
 	SLOT_PKEY = 1, /* pm/pdig/pfrac are the price */
-	SLOT_LONG = 2, /* both texts are in the long pool at `lidx` */
+	SLOT_LONG = 2, /* both texts are in the long pool at index `am` */
 };
 
 struct slot {
 	uint64_t pm;   /* price digits as an integer (SLOT_PKEY) */
+	uint64_t am;   /* amount digits, or the long index (SLOT_LONG) */
 	uint8_t pdig;  /* price digits, leading zeros included */
 	uint8_t pfrac; /* of which after the dot */
-	uint8_t alen;  /* amount length, inline */
+	uint8_t adig, afrac;
 	uint8_t flags;
-	union {
-		char amount[SLOT_AMOUNT];
-		uint32_t lidx;
-	} u;
 };
 
 struct longlevel {
@@ -155,7 +150,7 @@ static int64_t long_get(struct side *s)
 static void slot_drop(struct side *s, uint16_t idx)
 {
 	if (s->slot[idx].flags & SLOT_LONG)
-		s->lfree[s->nlfree++] = s->slot[idx].u.lidx;
+		s->lfree[s->nlfree++] = (uint32_t)s->slot[idx].am;
 	s->spare[s->nspare++] = idx;
 }
 
@@ -205,14 +200,16 @@ void book_free(struct book *b)
 	free(b);
 }
 
-/* The price text of a keyed slot into buf (BOOK_TEXT_MAX); its length. */
-static size_t key_text(const struct slot *l, char *buf)
+/*
+ * The text of `dig` digits of m with `frac` of them after the dot, into
+ * buf (BOOK_TEXT_MAX), NUL-terminated; its length.
+ */
+static size_t digits_text(uint64_t m, uint8_t dig, uint8_t frac, char *buf)
 {
-	uint64_t m = l->pm;
-	size_t n = l->pdig + (l->pfrac > 0), i = n;
+	size_t n = dig + (frac > 0), i = n;
 
-	for (size_t d = 0; d < l->pdig; d++) {
-		if (d == l->pfrac && l->pfrac > 0)
+	for (size_t d = 0; d < dig; d++) {
+		if (d == frac && frac > 0)
 			buf[--i] = '.';
 		buf[--i] = (char)('0' + m % 10);
 		m /= 10;
@@ -221,12 +218,18 @@ static size_t key_text(const struct slot *l, char *buf)
 	return n;
 }
 
+/* The price text of a keyed slot into buf; its length. */
+static size_t key_text(const struct slot *l, char *buf)
+{
+	return digits_text(l->pm, l->pdig, l->pfrac, buf);
+}
+
 /* The price text of any slot: into buf, or the long level's own. */
 static const char *price_text(const struct side *s, const struct slot *l,
 			      char *buf, size_t *len)
 {
 	if (l->flags & SLOT_LONG) {
-		const struct longlevel *g = &s->lng[l->u.lidx];
+		const struct longlevel *g = &s->lng[l->am];
 
 		*len = g->plen;
 		return g->price;
@@ -286,22 +289,32 @@ static void side_remove(struct side *s, size_t pos)
 	s->n--;
 }
 
+/* An amount being stored: its key when it has one, and its text. */
+struct amt {
+	int keyed;
+	uint64_t m;
+	uint8_t f;
+	const char *txt;
+	size_t len;
+};
+
 /*
  * Store the amount (and, for a level that becomes long, both texts; a
  * keyed price keeps the text it was first stored with). Returns 0 or
  * CORE_ENOMEM with the slot as it was.
  */
 static int slot_put(struct side *s, struct slot *l, const char *price,
-		    size_t plen, const char *amount, size_t alen)
+		    size_t plen, const struct amt *a)
 {
 	struct longlevel *g;
 
 	if (!(l->flags & SLOT_LONG)) {
 		int64_t li;
 
-		if ((l->flags & SLOT_PKEY) && alen <= SLOT_AMOUNT) {
-			memcpy(l->u.amount, amount, alen);
-			l->alen = (uint8_t)alen;
+		if ((l->flags & SLOT_PKEY) && a->keyed) {
+			l->am = a->m;
+			l->afrac = a->f;
+			l->adig = (uint8_t)(a->len - (a->f > 0));
 			return 0;
 		}
 		li = long_get(s);
@@ -315,18 +328,18 @@ static int slot_put(struct side *s, struct slot *l, const char *price,
 			g->price[plen] = '\0';
 			g->plen = (uint8_t)plen;
 		}
-		l->u.lidx = (uint32_t)li;
+		l->am = (uint64_t)li;
 		l->flags |= SLOT_LONG;
 	}
-	g = &s->lng[l->u.lidx];
-	memcpy(g->amount, amount, alen);
-	g->amount[alen] = '\0';
-	g->alen = (uint8_t)alen;
+	g = &s->lng[l->am];
+	memcpy(g->amount, a->txt, a->len);
+	g->amount[a->len] = '\0';
+	g->alen = (uint8_t)a->len;
 	return 0;
 }
 
 static int side_insert(struct side *s, size_t pos, const struct probe *p,
-		       const char *amount, size_t alen)
+		       const struct amt *a)
 {
 	struct slot *l;
 	uint16_t idx;
@@ -346,7 +359,7 @@ static int side_insert(struct side *s, size_t pos, const struct probe *p,
 		l->pfrac = p->f;
 		l->pdig = (uint8_t)(p->len - (p->f > 0));
 	}
-	rc = slot_put(s, l, p->txt, p->len, amount, alen);
+	rc = slot_put(s, l, p->txt, p->len, a);
 	if (rc != 0)
 		return rc;
 	s->nspare--;
@@ -375,18 +388,16 @@ int book_set(struct book *b, enum book_side side, const char *price,
 {
 	struct side *s = &b->side[side == BOOK_ASK];
 	struct probe p;
-	uint64_t am;
-	uint8_t af;
+	struct amt a = { .txt = amount, .len = amount_len };
 	bool found, zero;
 	size_t pos;
-	int ak;
 
 	if (price_len >= BOOK_TEXT_MAX || amount_len >= BOOK_TEXT_MAX)
 		return CORE_ETOOBIG;
-	ak = decimal_key(amount, amount_len, &am, &af);
-	if (probe_make(&p, price, price_len) != 0 || ak < 0)
+	a.keyed = decimal_key(amount, amount_len, &a.m, &a.f);
+	if (probe_make(&p, price, price_len) != 0 || a.keyed < 0)
 		return CORE_EPARSE;
-	zero = ak > 0 ? am == 0 : decimal_is_zero(amount, amount_len);
+	zero = a.keyed > 0 ? a.m == 0 : decimal_is_zero(amount, amount_len);
 	pos = side_find(s, side, &p, &found);
 	if (zero) {
 		if (!found)
@@ -396,11 +407,11 @@ int book_set(struct book *b, enum book_side side, const char *price,
 	}
 	if (found) {
 		int rc = slot_put(s, &s->slot[s->order[pos]], price, price_len,
-				  amount, amount_len);
+				  &a);
 
 		return rc != 0 ? rc : BOOK_UPDATED;
 	}
-	return side_insert(s, pos, &p, amount, amount_len);
+	return side_insert(s, pos, &p, &a);
 }
 
 void book_clear(struct book *b)
@@ -451,7 +462,7 @@ static void render(const struct side *s, const struct slot *l,
 		   struct book_level *v)
 {
 	if (l->flags & SLOT_LONG) {
-		const struct longlevel *g = &s->lng[l->u.lidx];
+		const struct longlevel *g = &s->lng[l->am];
 
 		memcpy(v->price, g->price, (size_t)g->plen + 1);
 		memcpy(v->amount, g->amount, (size_t)g->alen + 1);
@@ -460,9 +471,8 @@ static void render(const struct side *s, const struct slot *l,
 		return;
 	}
 	v->price_len = (uint8_t)key_text(l, v->price);
-	memcpy(v->amount, l->u.amount, l->alen);
-	v->amount[l->alen] = '\0';
-	v->amount_len = l->alen;
+	v->amount_len = (uint8_t)digits_text(l->am, l->adig, l->afrac,
+					     v->amount);
 }
 
 const struct book_level *book_level(const struct book *b, enum book_side side,
@@ -522,7 +532,7 @@ static int side_check(const struct side *s, enum book_side which)
 		const struct slot *l = &s->slot[s->order[k]];
 		int c;
 
-		if ((l->flags & SLOT_LONG) && l->u.lidx >= s->lcap)
+		if ((l->flags & SLOT_LONG) && l->am >= s->lcap)
 			return CORE_ECORRUPT;
 		render(s, l, &cur);
 		if (!level_ok(l, &cur))

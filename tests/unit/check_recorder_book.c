@@ -299,6 +299,10 @@ START_TEST(test_long_levels)
 	ck_assert_str_eq(price_at(b, BOOK_BID, 3), "1.5");
 	ck_assert_int_eq(set(b, BOOK_BID, "1.5", "7"), BOOK_UPDATED);
 	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->amount, "7");
+	/* Leading and trailing zeros are the exchange's: kept. */
+	ck_assert_int_eq(set(b, BOOK_BID, "1.5", "00.0700"), BOOK_UPDATED);
+	ck_assert_str_eq(book_level(b, BOOK_BID, 3)->amount, "00.0700");
+	ck_assert_int_eq(set(b, BOOK_BID, "1.5", "7"), BOOK_UPDATED);
 	ck_assert_int_eq(set(b, BOOK_BID, "2.000000000000000000000001", "0"),
 			 BOOK_DELETED);
 	ck_assert_uint_eq(book_count(b, BOOK_BID), 3);
