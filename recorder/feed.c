@@ -11,7 +11,7 @@
  * the connections and the per-message path, feed_rest.c the REST
  * snapshots, feed_roll.c the planned reconnects (rollover), feed_rows.c
  * the rows and events given to the writer (sink.c). Each pair's book is
- * its sync machine's (sync.c).
+ * its sync machine's (sync.h).
  */
 #include "feed_int.h"
 
