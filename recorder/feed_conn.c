@@ -111,9 +111,9 @@ static int conn_send(struct feed *f, struct fconn *c, const char *buf,
  * venue's max_per_request). Replies are matched to the pairs by the id
  * sent, which they all share.
  */
-void feed__send_subs_on(struct feed *f, struct fconn *c,
-			struct gpair *const *ps, size_t n, int subscribe,
-			int next)
+static void send_subs_on(struct feed *f, struct fconn *c,
+			 struct gpair *const *ps, size_t n, int subscribe,
+			 int next)
 {
 	const char *syms[64];
 	char buf[4096];
@@ -151,7 +151,30 @@ static void send_subs(struct feed *f, struct gpair *const *ps, size_t n,
 		      int subscribe)
 {
 	if (n > 0)
-		feed__send_subs_on(f, ps[0]->c, ps, n, subscribe, 0);
+		send_subs_on(f, ps[0]->c, ps, n, subscribe, 0);
+}
+
+void feed__subscribe_all(struct feed *f, struct fconn *c, int next,
+			 feed_pick_fn pick, int64_t now)
+{
+	struct gpair *batch[64];
+	size_t n = 0, max = f->v->max_per_request;
+
+	if (max == 0 || max > CORE_ARRAY_LEN(batch))
+		max = CORE_ARRAY_LEN(batch);
+	for (size_t i = 0; i < f->npairs; i++) {
+		struct gpair *p = f->pairs[i];
+
+		if (!pick(p, c, now))
+			continue;
+		batch[n++] = p;
+		if (n == max) {
+			send_subs_on(f, c, batch, n, 1, next);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		send_subs_on(f, c, batch, n, 1, next);
 }
 
 void feed__send_sub(struct feed *f, struct gpair *p, int subscribe)
@@ -186,31 +209,16 @@ static void pause_all(struct feed *f, int pause)
 		wsconn_pause(f->rolling->succ->ws, pause);
 }
 
-/* Subscribe every live pair of c, in requests of max_per_request. */
-static void subscribe_conn(struct feed *f, struct fconn *c, int64_t now)
+/* A live pair of c, subscribed again after a (re)connect. */
+static bool pick_reconnected(struct gpair *p, struct fconn *c, int64_t now)
 {
-	struct gpair *batch[64];
-	size_t n = 0, max = f->v->max_per_request;
-
-	if (max == 0 || max > CORE_ARRAY_LEN(batch))
-		max = CORE_ARRAY_LEN(batch);
-	for (size_t i = 0; i < f->npairs; i++) {
-		struct gpair *p = f->pairs[i];
-
-		if (p->c != c || p->removed)
-			continue;
-		p->rejected = 0;
-		if (c->connections > 1)
-			feed__write_event(p, now, "reconnect", NULL, NULL, NULL,
-					  "connection re-established");
-		batch[n++] = p;
-		if (n == max) {
-			send_subs(f, batch, n, 1);
-			n = 0;
-		}
-	}
-	if (n > 0)
-		send_subs(f, batch, n, 1);
+	if (p->c != c || p->removed)
+		return false;
+	p->rejected = 0;
+	if (c->connections > 1)
+		feed__write_event(p, now, "reconnect", NULL, NULL, NULL,
+				  "connection re-established");
+	return true;
 }
 
 static void on_established(void *ud)
@@ -230,7 +238,7 @@ static void on_established(void *ud)
 	if (c->pred != NULL)
 		feed__roll_subscribe(f, c, time_now_us());
 	else
-		subscribe_conn(f, c, time_now_us());
+		feed__subscribe_all(f, c, 0, pick_reconnected, time_now_us());
 }
 
 static void on_closed(void *ud, const char *reason)

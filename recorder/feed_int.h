@@ -8,6 +8,7 @@
 #ifndef RECORDER_FEED_INT_H
 #define RECORDER_FEED_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -160,15 +161,17 @@ void feed__owe_snapshot(void *ud, const char *symbol);
 void feed__settle_losses(struct gpair *p, int64_t now);
 void feed__hour_start_block(struct gpair *p, int64_t now);
 
-/* feed_conn.c: (un)subscribe requests (next: a rollover's, on the
- * successor c); the sync's resubscribe callback; the connection a new
+/* feed_conn.c: subscribe on c, in requests of the venue's
+ * max_per_request, every pair `pick` takes and readies (next: a
+ * rollover's subscribe, on the successor c); (un)subscribe one pair on
+ * its connection; the sync's resubscribe callback; the connection a new
  * pair goes on (NULL: out of memory); every connection up?; drop the
  * requests held back; start connections within the connect budget; a
  * connection not started and not listed (NULL: out of memory); reading
  * again after back-pressure; a connection's watchdog and keepalive. */
-void feed__send_subs_on(struct feed *f, struct fconn *c,
-			struct gpair *const *ps, size_t n, int subscribe,
-			int next);
+typedef bool (*feed_pick_fn)(struct gpair *p, struct fconn *c, int64_t now);
+void feed__subscribe_all(struct feed *f, struct fconn *c, int next,
+			 feed_pick_fn pick, int64_t now);
 void feed__send_sub(struct feed *f, struct gpair *p, int subscribe);
 void feed__cb_resubscribe(void *ctx, const char *symbol);
 struct fconn *feed__conn_for_pair(struct feed *f);

@@ -64,33 +64,24 @@ static int64_t roll_margin_us(const struct feed *f)
 	return life > 0 && margin >= life ? life / 2 : margin;
 }
 
+/* A pair of the connection s replaces, readied for its subscribe on s. */
+static bool roll_pick(struct gpair *p, struct fconn *s, int64_t now)
+{
+	if (p->c != s->pred || p->removed)
+		return false;
+	if (p->rq == NULL)
+		p->rq = rollq_new(ROLLQ_MSGS, ROLLQ_BYTES);
+	if (p->rq == NULL)
+		return false; /* stays behind; the give-up handles it */
+	p->next_c = s;
+	p->next_last = 0;
+	p->roll_since_us = now;
+	return true;
+}
+
 void feed__roll_subscribe(struct feed *f, struct fconn *s, int64_t now)
 {
-	struct gpair *batch[64];
-	size_t n = 0, max = f->v->max_per_request;
-
-	if (max == 0 || max > CORE_ARRAY_LEN(batch))
-		max = CORE_ARRAY_LEN(batch);
-	for (size_t i = 0; i < f->npairs; i++) {
-		struct gpair *p = f->pairs[i];
-
-		if (p->c != s->pred || p->removed)
-			continue;
-		if (p->rq == NULL)
-			p->rq = rollq_new(ROLLQ_MSGS, ROLLQ_BYTES);
-		if (p->rq == NULL)
-			continue; /* stays behind; the give-up handles it */
-		p->next_c = s;
-		p->next_last = 0;
-		p->roll_since_us = now;
-		batch[n++] = p;
-		if (n == max) {
-			feed__send_subs_on(f, s, batch, n, 1, 1);
-			n = 0;
-		}
-	}
-	if (n > 0)
-		feed__send_subs_on(f, s, batch, n, 1, 1);
+	feed__subscribe_all(f, s, 1, roll_pick, now);
 }
 
 static void roll_start(struct feed *f, struct fconn *c, int64_t mono,

@@ -245,6 +245,28 @@ static bool checksum_bad(struct sync *s, const struct sync_update *u)
 	return true;
 }
 
+/*
+ * After a message's levels went into the book (rc: how that went), a
+ * level the book refused, a crossed book or one that fails the
+ * exchange's checksum is never written: the message's rows are withheld
+ * and the symbol resyncs, the detail naming the message as `crossed` or
+ * `bad`. Returns true when withheld.
+ */
+static bool withheld(struct sync *s, const struct sync_update *u, int rc,
+		     const char *crossed, const char *bad, int64_t local_us)
+{
+	if (rc != 0 || book_crossed(s->book)) {
+		s->c.crossed += rc == 0;
+		resync(s, rc == 0 ? crossed : bad, NULL, local_us);
+		return true;
+	}
+	if (checksum_bad(s, u)) {
+		resync(s, "checksum mismatch", NULL, local_us);
+		return true;
+	}
+	return false;
+}
+
 static int apply_full(struct sync *s, const struct sync_update *u,
 		      int64_t local_us)
 {
@@ -260,16 +282,8 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 	if (rc == 0)
 		rc = sync__load_side(s, BOOK_ASK, u->asks, u->nasks);
 	(void)sync__clip(s);
-	if (rc != 0 || book_crossed(s->book)) {
-		s->c.crossed += rc == 0;
-		resync(s, rc == 0 ? "crossed full push" : "bad full push", NULL,
-		       local_us);
+	if (withheld(s, u, rc, "crossed full push", "bad full push", local_us))
 		return 0;
-	}
-	if (checksum_bad(s, u)) {
-		resync(s, "checksum mismatch", NULL, local_us);
-		return 0;
-	}
 	sync__set_state(s, SYNC_SYNCED, local_us);
 	s->last = u->last_id;
 	s->bridged = true;
@@ -295,18 +309,8 @@ static int apply_delta(struct sync *s, const struct sync_update *u,
 	if (rc == 0)
 		rc = sync__load_side(s, BOOK_ASK, u->asks, u->nasks);
 	shallow = sync__clip(s);
-	if (rc != 0 || book_crossed(s->book)) {
-		/* Never write a crossed book: withhold this diff's rows. */
-		s->c.crossed += rc == 0;
-		resync(s, rc == 0 ? "crossed book" : "bad diff", NULL,
-		       local_us);
+	if (withheld(s, u, rc, "crossed book", "bad diff", local_us))
 		return 0;
-	}
-	if (checksum_bad(s, u)) {
-		/* A wrong book is never written: withhold, resync. */
-		resync(s, "checksum mismatch", NULL, local_us);
-		return 0;
-	}
 	if (shallow) {
 		/* A sweep below what the snapshot covered: the levels now on
 		 * top are not all known. Withhold the rows, resync deep. */

@@ -28,6 +28,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "lwsclient.h"
 #include "resolve.h"
 #include "timeutil.h"
 #include "banned.h"
@@ -69,6 +70,18 @@ static const lws_retry_bo_t ws_policy = {
 	.secs_since_valid_hangup = 40, /* and hangs up 40 s after the last proof
 					*/
 };
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		 void *in, size_t len);
+
+static const struct lws_protocols ws_protocol = {
+	"booktape-ws", ws_cb, 0, 65536, 0, NULL, 0,
+};
+
+const struct lws_protocols *wsconn_protocol(void)
+{
+	return &ws_protocol;
+}
 
 unsigned wsconn_backoff_ms(unsigned n, uint32_t rnd)
 {
@@ -119,25 +132,14 @@ static void connect_failed(struct wsconn *c, const char *why)
 
 static void connect_to(struct wsconn *c, const char *ip)
 {
+	struct lwsclient_dest to = { ip, c->port, c->addr, c->pathbuf,
+				     &ws_protocol };
 	struct lws_client_connect_info i;
 
-	memset(&i, 0, sizeof(i));
-	i.context = c->cx;
-	i.vhost = c->vhost;
-	/* By number, so lws does no DNS on the loop; the name stays the
-	 * Host header, the SNI and what the certificate must match. */
-	i.address = ip;
-	i.port = c->port;
-	i.path = c->pathbuf;
-	i.host = c->addr;
-	i.origin = c->addr;
+	lwsclient_info(&i, c->cx, c->vhost, &to, c, &c->wsi);
 	i.ssl_connection = c->tls ? LCCSCF_USE_SSL | LCCSCF_PRIORITIZE_READS
 				  : LCCSCF_PRIORITIZE_READS;
-	i.local_protocol_name = "booktape-ws";
-	i.alpn = "http/1.1";
-	i.opaque_user_data = c;
 	i.retry_and_idle_policy = &ws_policy;
-	i.pwsi = &c->wsi;
 	c->dropping = 0;
 	c->rxlen = 0;
 	queue_clear(c);
@@ -314,15 +316,6 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
-static const struct lws_protocols ws_protocol = {
-	"booktape-ws", ws_cb, 0, 65536, 0, NULL, 0,
-};
-
-const struct lws_protocols *wsconn_protocol(void)
-{
-	return &ws_protocol;
 }
 
 struct wsconn *wsconn_new(struct lws_context *cx, struct lws_vhost *vhost,
