@@ -69,10 +69,12 @@ int curlutil_classify_http(long code)
 	return CORE_EREMOTE;
 }
 
-void curlutil_common(CURL *h, char *errbuf)
+void curlutil_reset(CURL *h, char *errbuf, const char *url,
+		    const char *protocols)
 {
 	long speed = transport_env_long("BOOKTAPE_BACKUP_MAX_SEND_SPEED", 0);
 
+	curl_easy_reset(h);
 	errbuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -83,4 +85,6 @@ void curlutil_common(CURL *h, char *errbuf)
 	if (speed > 0)
 		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
 				 (curl_off_t)speed);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
 }

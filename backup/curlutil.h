@@ -37,7 +37,13 @@ int curlutil_classify(CURLcode cc);
 /* The same for an HTTP status: 5xx/408/429 transient, 404 ENOENT. */
 int curlutil_classify_http(long code);
 
-/* Timeouts, no signals, the upload speed cap from the environment. */
-void curlutil_common(CURL *h, char *errbuf);
+/*
+ * Reset h for a request to url, allowed over `protocols` only (libcurl's
+ * CURLOPT_PROTOCOLS_STR list), with what every request gets: errors
+ * into errbuf (CURL_ERROR_SIZE, emptied here), timeouts, no signals, and
+ * the upload speed cap from the environment.
+ */
+void curlutil_reset(CURL *h, char *errbuf, const char *url,
+		    const char *protocols);
 
 #endif

@@ -29,12 +29,35 @@ int transport_open(const struct backup_destination *d,
 	return CORE_EINVAL;
 }
 
+struct transport *transport_new(const struct transport_ops *ops,
+				const char *kind_name, const char *name,
+				size_t impl_size)
+{
+	struct transport *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->ops = ops;
+	t->kind_name = kind_name;
+	t->name = strdup(name);
+	t->impl = calloc(1, impl_size);
+	if (t->name == NULL || t->impl == NULL) {
+		free(t->name);
+		free(t->impl);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 void transport_free(struct transport *t)
 {
 	if (t == NULL)
 		return;
+	t->ops->release(t);
+	free(t->impl);
 	free(t->name);
-	t->ops->free(t);
+	free(t);
 }
 
 int transport_fail(struct transport *t, int rc, const char *fmt, ...)

@@ -62,7 +62,11 @@ struct transport_ops {
 	int (*list)(struct transport *t, struct transport_list *out);
 	/* Delete; CORE_ENOENT if absent. */
 	int (*del)(struct transport *t, const char *name);
-	void (*free)(struct transport *t);
+	/*
+	 * Free what the impl holds, also when the open failed half-way
+	 * (the impl starts zeroed); transport_free frees the impl itself.
+	 */
+	void (*release)(struct transport *t);
 };
 
 /*
@@ -112,6 +116,15 @@ void transport_list_sort(struct transport_list *l);
 
 /* True when `name` is a safe object name (see the top of this file). */
 bool transport_name_ok(const char *name);
+
+/*
+ * For the implementations: a transport named `name` (copied), of
+ * kind_name (static text), working through `ops`, with a zeroed impl of
+ * impl_size bytes. NULL when out of memory. transport_free frees it.
+ */
+struct transport *transport_new(const struct transport_ops *ops,
+				const char *kind_name, const char *name,
+				size_t impl_size);
 
 /* Set t->err like printf; returns rc so callers can `return` it. */
 int transport_fail(struct transport *t, int rc, const char *fmt, ...)

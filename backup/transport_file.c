@@ -325,14 +325,11 @@ static int file_del(struct transport *t, const char *name)
 	return 0;
 }
 
-static void file_free(struct transport *t)
+static void file_release(struct transport *t)
 {
 	struct file_impl *fi = t->impl;
 
-	if (fi != NULL)
-		free(fi->root);
-	free(fi);
-	free(t);
+	free(fi->root);
 }
 
 static const struct transport_ops file_ops = {
@@ -342,29 +339,23 @@ static const struct transport_ops file_ops = {
 	.rename = file_rename,
 	.list = file_list,
 	.del = file_del,
-	.free = file_free,
+	.release = file_release,
 };
 
 int transport_file_open(const struct backup_destination *d,
 			struct transport **out, char *err, size_t errsize)
 {
-	struct transport *t = calloc(1, sizeof(*t));
-	struct file_impl *fi = calloc(1, sizeof(*fi));
+	struct transport *t = transport_new(&file_ops, "file", d->name,
+					    sizeof(struct file_impl));
+	struct file_impl *fi;
 	size_t n;
 
 	*out = NULL;
-	if (t == NULL || fi == NULL) {
-		free(t);
-		free(fi);
-		snprintf(err, errsize, "out of memory");
-		return CORE_ENOMEM;
-	}
-	t->ops = &file_ops;
-	t->impl = fi;
-	t->kind_name = "file";
-	t->name = strdup(d->name);
+	if (t == NULL)
+		goto nomem;
+	fi = t->impl;
 	fi->root = strdup(d->path != NULL ? d->path : "");
-	if (t->name == NULL || fi->root == NULL)
+	if (fi->root == NULL)
 		goto nomem;
 	n = strlen(fi->root);
 	while (n > 1 && fi->root[n - 1] == '/')

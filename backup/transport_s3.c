@@ -149,10 +149,7 @@ static void prepare(struct transport *t, const char *url)
 {
 	struct s3_impl *si = impl(t);
 
-	curl_easy_reset(si->h);
-	curlutil_common(si->h, si->errbuf);
-	curl_easy_setopt(si->h, CURLOPT_URL, url);
-	curl_easy_setopt(si->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curlutil_reset(si->h, si->errbuf, url, "http,https");
 	curl_easy_setopt(si->h, CURLOPT_AWS_SIGV4, si->sigv4);
 	curl_easy_setopt(si->h, CURLOPT_USERNAME, si->access_key);
 	curl_easy_setopt(si->h, CURLOPT_PASSWORD, si->secret_key);
@@ -471,21 +468,16 @@ static int s3_list(struct transport *t, struct transport_list *out)
 	return rc;
 }
 
-static void s3_free(struct transport *t)
+static void s3_release(struct transport *t)
 {
-	struct s3_impl *si = t->impl;
+	struct s3_impl *si = impl(t);
 
-	if (si != NULL) {
-		if (si->h != NULL)
-			curl_easy_cleanup(si->h);
-		free(si->endpoint);
-		free(si->bucket);
-		free(si->prefix);
-		free(si->access_key);
-		free(si->secret_key);
-		free(si);
-	}
-	free(t);
+	curl_easy_cleanup(si->h); /* NULL-safe */
+	free(si->endpoint);
+	free(si->bucket);
+	free(si->prefix);
+	free(si->access_key);
+	free(si->secret_key);
 }
 
 static const struct transport_ops s3_ops = {
@@ -495,7 +487,7 @@ static const struct transport_ops s3_ops = {
 	.rename = s3_rename,
 	.list = s3_list,
 	.del = s3_del,
-	.free = s3_free,
+	.release = s3_release,
 };
 
 static int fill_impl(struct s3_impl *si, const struct backup_destination *d,
@@ -534,7 +526,6 @@ int transport_s3_open(const struct backup_destination *d,
 	const char *ak = secrets_get(sec, d->name, "access_key");
 	const char *sk = secrets_get(sec, d->name, "secret_key");
 	struct transport *t;
-	struct s3_impl *si;
 
 	*out = NULL;
 	if (ak == NULL || sk == NULL) {
@@ -552,24 +543,13 @@ int transport_s3_open(const struct backup_destination *d,
 			 d->name);
 		return CORE_ECONFIG;
 	}
-	t = calloc(1, sizeof(*t));
-	si = calloc(1, sizeof(*si));
-	if (t == NULL || si == NULL) {
-		free(t);
-		free(si);
-		snprintf(err, errsize, "out of memory");
-		return CORE_ENOMEM;
-	}
-	t->ops = &s3_ops;
-	t->impl = si;
-	t->kind_name = "s3";
-	t->atomic_put = true;
-	t->name = strdup(d->name);
-	if (t->name == NULL || fill_impl(si, d, ak, sk) != 0) {
+	t = transport_new(&s3_ops, "s3", d->name, sizeof(struct s3_impl));
+	if (t == NULL || fill_impl(impl(t), d, ak, sk) != 0) {
 		transport_free(t);
 		snprintf(err, errsize, "out of memory");
 		return CORE_ENOMEM;
 	}
+	t->atomic_put = true;
 	*out = t;
 	return 0;
 }

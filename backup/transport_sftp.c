@@ -49,10 +49,7 @@ static void prepare(struct transport *t, const char *url)
 {
 	struct sftp_impl *si = impl(t);
 
-	curl_easy_reset(si->h);
-	curlutil_common(si->h, si->errbuf);
-	curl_easy_setopt(si->h, CURLOPT_URL, url);
-	curl_easy_setopt(si->h, CURLOPT_PROTOCOLS_STR, "sftp");
+	curlutil_reset(si->h, si->errbuf, url, "sftp");
 	curl_easy_setopt(si->h, CURLOPT_USERNAME, si->user);
 	curl_easy_setopt(si->h, CURLOPT_SSH_AUTH_TYPES,
 			 (long)CURLSSH_AUTH_PUBLICKEY);
@@ -352,23 +349,18 @@ static int sftp_list(struct transport *t, struct transport_list *out)
 	return rc;
 }
 
-static void sftp_free(struct transport *t)
+static void sftp_release(struct transport *t)
 {
-	struct sftp_impl *si = t->impl;
+	struct sftp_impl *si = impl(t);
 
-	if (si != NULL) {
-		if (si->h != NULL)
-			curl_easy_cleanup(si->h);
-		free(si->base);
-		free(si->root);
-		free(si->user);
-		free(si->identity);
-		free(si->pubkey);
-		free(si->known_hosts);
-		free(si->passphrase);
-		free(si);
-	}
-	free(t);
+	curl_easy_cleanup(si->h); /* NULL-safe */
+	free(si->base);
+	free(si->root);
+	free(si->user);
+	free(si->identity);
+	free(si->pubkey);
+	free(si->known_hosts);
+	free(si->passphrase);
 }
 
 static const struct transport_ops sftp_ops = {
@@ -378,7 +370,7 @@ static const struct transport_ops sftp_ops = {
 	.rename = sftp_rename,
 	.list = sftp_list,
 	.del = sftp_del,
-	.free = sftp_free,
+	.release = sftp_release,
 };
 
 static char *dup_or_null(const char *s)
@@ -457,7 +449,6 @@ int transport_sftp_open(const struct backup_destination *d,
 {
 	const char *identity = secrets_get(sec, d->name, "identity");
 	struct transport *t;
-	struct sftp_impl *si;
 	int rc;
 
 	*out = NULL;
@@ -465,20 +456,9 @@ int transport_sftp_open(const struct backup_destination *d,
 		identity = d->identity;
 	if ((rc = check_settings(d, identity, err, errsize)) != 0)
 		return rc;
-	t = calloc(1, sizeof(*t));
-	si = calloc(1, sizeof(*si));
-	if (t == NULL || si == NULL) {
-		free(t);
-		free(si);
-		snprintf(err, errsize, "out of memory");
-		return CORE_ENOMEM;
-	}
-	t->ops = &sftp_ops;
-	t->impl = si;
-	t->kind_name = "sftp";
-	t->name = strdup(d->name);
-	if (t->name == NULL ||
-	    fill_impl(si, d, identity,
+	t = transport_new(&sftp_ops, "sftp", d->name, sizeof(struct sftp_impl));
+	if (t == NULL ||
+	    fill_impl(impl(t), d, identity,
 		      secrets_get(sec, d->name, "key_passphrase")) != 0) {
 		transport_free(t);
 		snprintf(err, errsize, "out of memory");

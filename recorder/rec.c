@@ -171,7 +171,7 @@ static int create_context(struct rec *r)
 	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	vi.client_ssl_ca_filepath = r->cfg->ca_file;
 	r->client = lws_create_vhost(r->cx, &vi);
-	if (r->client == NULL) {
+	if (r->client == NULL || wsconn_tls_init(r->cfg->ca_file) != 0) {
 		log_err("create the client vhost (ca_file '%s')",
 			r->cfg->ca_file ? r->cfg->ca_file : "system");
 		return CORE_EIO;
@@ -277,6 +277,7 @@ static int rec_init(struct rec *r, const struct recorder_config *cfg)
 static void rec_release(struct rec *r)
 {
 	feed_free(r->feed);
+	wsconn_tls_done();
 	sink_free(r->sink);
 	metrics_free(r->m.reg);
 	schema_set_free(r->schemas);

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "core.h"
 #include "log.h"
+#include "lwsclient.h"
 #include "resolve.h"
 #include "banned.h"
 
@@ -176,22 +177,13 @@ static void req_fail_soon(struct rest_req *r, const char *why)
 
 static void req_connect(struct rest_req *r, const char *ip)
 {
+	struct lwsclient_dest to = { ip, r->port, r->host, r->path,
+				     &rest_proto };
 	struct lws_client_connect_info i;
 
-	memset(&i, 0, sizeof(i));
-	i.context = r->cx;
-	i.vhost = r->vhost;
-	i.address = ip;
-	i.port = r->port;
-	i.path = r->path;
-	i.host = r->host;
-	i.origin = r->host;
+	lwsclient_info(&i, r->cx, r->vhost, &to, r, &r->wsi);
 	i.method = "GET";
 	i.ssl_connection = r->tls ? LCCSCF_USE_SSL : 0;
-	i.local_protocol_name = "booktape-rest";
-	i.alpn = "http/1.1";
-	i.opaque_user_data = r;
-	i.pwsi = &r->wsi;
 	/* No callback fires for a failure inside the call. */
 	if (lws_client_connect_via_info(&i) == NULL) {
 		r->wsi = NULL;

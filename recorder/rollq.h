@@ -3,7 +3,7 @@
  * (the old one, whose book is written, and its successor), the
  * successor's messages that run ahead of the book are copied here, in
  * order, until the book catches up with one that bridges it. See the
- * rollover block comment in feed.c.
+ * rollover block comment in feed_roll.c.
  *
  * The entries are contiguous: a message that does not follow the tail
  * (a gap on the successor) empties the queue first, and a full push

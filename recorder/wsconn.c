@@ -1,28 +1,36 @@
 /*
- * Exchange WebSocket client on lws 4.1. Reconnects are driven by our
- * own sul timer rather than lws_retry, so one code path handles connect
- * failures (sync and async), drops and watchdog kills alike.
+ * Exchange WebSocket client: our own RFC 6455 client (wsframe.c) over
+ * OpenSSL, on a socket the lws event loop polls for us (adopted as a raw
+ * descriptor). lws 4.1's own client parses every received byte through
+ * a byte-at-a-time state machine: a third of the recorder's CPU under a
+ * flood. Here a read takes up to 64 KiB of plaintext and frames are
+ * walked by their headers; a whole frame is handed over where it lies.
  *
- * Pausing: lws 4.1's rx flow control must never change while its ws
- * parser is inside a read buffer, i.e. from our receive callback. If it
- * does, the parser stashes the rest of the buffer on the wsi's buflist;
- * rops_handle_POLLIN_ws then loops back to "read" as long as TLS holds
- * decrypted bytes (SSL_pending) or, with LCCSCF_PRIORITIZE_READS, as long
- * as the buflist is not empty, and each pass re-stashes the whole head
- * segment (lws_rxflow_cache appends a copy when nothing of it was used)
- * and consumes the original: the buflist rotates forever inside one
- * lws_service_fd_tsi call, and timers, /metrics and signals stop. So
- * wsconn_pause only records the wish and a zero-delay sul applies it at
- * the top of the next service round, when lws holds no half-parsed
- * buffer: POLLIN is then simply dropped from the fd, and buffered TLS
- * bytes are not faked as POLLIN either (both masks use the fd's events).
- * Messages the current round still delivers are handed over as usual.
+ * TLS is verified as lws did it: the peer's chain against ca_file (or
+ * the system's store), and its name (or address) against the URL's
+ * host, which is also the SNI. Reconnects run on our own sul timer, so
+ * one path handles connect failures, drops and watchdog kills alike.
+ *
+ * Pausing drops POLLIN from the descriptor (lws rx flow control, which
+ * holds no buffer of ours); TLS records OpenSSL already decrypted are
+ * read when reading resumes, by a zero-delay sul since no POLLIN may
+ * come for them.
  */
 #include "wsconn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <libwebsockets.h>
 
@@ -30,16 +38,32 @@
 #include "log.h"
 #include "resolve.h"
 #include "timeutil.h"
+#include "wsframe.h"
 #include "banned.h"
 
-#define MAX_QUEUED	4096
-#define BACKOFF_BASE_MS 500u
-#define BACKOFF_CAP_MS	30000u
+#define MAX_QUEUED	  4096
+#define BACKOFF_BASE_MS	  500u
+#define BACKOFF_CAP_MS	  30000u
+#define CONNECT_TIMEOUT_S 10
+#define PING_IDLE_US	  (15 * US_PER_SEC) /* ping after this quiet */
+#define HANGUP_IDLE_US	  (40 * US_PER_SEC) /* and drop after this */
+#define LIVE_CHECK_US	  (5 * US_PER_SEC)
+#define READ_ROOM	  (64u << 10) /* free space offered to each read */
+#define ROUND_BYTES	  (1u << 20)  /* read per wake-up, then let others run */
+#define HEAD_MAX	  8192
+
+enum wst {
+	ST_IDLE,
+	ST_TCP,	 /* connect(2) in progress */
+	ST_TLS,	 /* TLS handshake */
+	ST_HEAD, /* upgrade request sent, reading the answer */
+	ST_UP,
+};
 
 struct outmsg {
 	struct outmsg *next;
 	size_t len;
-	char text[]; /* LWS_PRE bytes of headroom first */
+	char text[];
 };
 
 struct wsconn {
@@ -51,24 +75,60 @@ struct wsconn {
 	const char *prot, *addr, *path;
 	char *pathbuf; /* "/" + path */
 	int port, tls;
-	struct lws *wsi;
+	struct lws *wsi; /* the adopted descriptor, while there is a link */
+	SSL *ssl;
+	enum wst st;
 	lws_sorted_usec_list_t sul_retry;
-	lws_sorted_usec_list_t sul_flow; /* applies want_pause, see the top */
+	lws_sorted_usec_list_t sul_more; /* read on without a POLLIN */
+	lws_sorted_usec_list_t sul_live; /* pings and the idle hang-up */
 	unsigned attempt;
 	int up, stopping, dropping;
 	int want_pause, paused;
-	int64_t up_since;
-	char *rx; /* message reassembly, grown up to WSCONN_MAX_MESSAGE */
+	int64_t up_since, last_rx;
+	int ping_out;
+	char accept[WSF_ACCEPT_LEN + 1];
+	unsigned char *in; /* read, not yet parsed */
+	size_t inlen, incap;
+	unsigned char *out; /* to write */
+	size_t outlen, outcap;
+	char *rx; /* a fragmented message, up to WSCONN_MAX_MESSAGE */
 	size_t rxlen, rxcap;
+	int rxop; /* its opcode, 0 when none is open */
 	struct outmsg *qhead, *qtail;
 	unsigned qcount;
+	char why[160]; /* why the link is being closed */
 };
 
-static const lws_retry_bo_t ws_policy = {
-	.secs_since_valid_ping = 15,   /* lws sends a PING after 15 s idle */
-	.secs_since_valid_hangup = 40, /* and hangs up 40 s after the last proof
-					*/
-};
+static SSL_CTX *tls_ctx;
+
+int wsconn_tls_init(const char *ca_file)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return CORE_EIO;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if ((ca_file != NULL
+		     ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+		     : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		log_err("TLS: cannot load CA certificates from '%s'",
+			ca_file ? ca_file : "the system store");
+		SSL_CTX_free(ctx);
+		return CORE_EIO;
+	}
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = ctx;
+	return 0;
+}
+
+void wsconn_tls_done(void)
+{
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = NULL;
+}
 
 unsigned wsconn_backoff_ms(unsigned n, uint32_t rnd)
 {
@@ -117,34 +177,642 @@ static void connect_failed(struct wsconn *c, const char *why)
 	schedule_retry(c);
 }
 
+/* Make room for `need` more bytes in a growable byte buffer. */
+static int room(unsigned char **p, size_t *cap, size_t len, size_t need)
+{
+	size_t ncap = *cap ? *cap : READ_ROOM;
+	unsigned char *np;
+
+	if (*cap - len >= need)
+		return 0;
+	if (need > WSCONN_MAX_MESSAGE + WSF_HDR_MAX + READ_ROOM - len)
+		return CORE_ETOOBIG;
+	while (ncap - len < need)
+		ncap *= 2;
+	np = realloc(*p, ncap);
+	if (np == NULL)
+		return CORE_ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Close the link from anywhere: at once from our callback (it returns
+ * -1 when c->dropping), else at the top of the next service round. */
+static void close_link(struct wsconn *c, const char *why)
+{
+	if (c->wsi == NULL || c->dropping)
+		return;
+	if (why != c->why)
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	c->dropping = 1;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+/* ---------------------------------------------------------------- writes */
+
+/* Queue a frame on the link's write buffer. */
+static int out_frame(struct wsconn *c, int opcode, const void *p, size_t len)
+{
+	unsigned char mask[4];
+	int rc;
+
+	rc = room(&c->out, &c->outcap, c->outlen, WSF_HDR_MAX + len);
+	if (rc != 0)
+		return rc;
+	if (RAND_bytes(mask, sizeof(mask)) != 1)
+		return CORE_EIO;
+	c->outlen += wsf_build(c->out + c->outlen, opcode, p, len, mask);
+	return 0;
+}
+
+/* The link's I/O, TLS or plain: >0 bytes moved, 0 "not now" (POLLOUT
+ * asked for when that is what it waits for), -1 gone (c->why set). */
+static long io_write(struct wsconn *c, const void *p, size_t n)
+{
+	int k = n > INT32_MAX ? INT32_MAX : (int)n;
+	ssize_t w;
+
+	if (c->ssl == NULL) {
+		w = send(lws_get_socket_fd(c->wsi), p, n, MSG_NOSIGNAL);
+		if (w >= 0)
+			return (long)w;
+		if (errno == EAGAIN || errno == EINTR) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+	} else {
+		k = SSL_write(c->ssl, p, k);
+		if (k > 0)
+			return k;
+		switch (SSL_get_error(c->ssl, k)) {
+		case SSL_ERROR_WANT_WRITE:
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			return 0;
+		default:
+			ERR_clear_error();
+			break;
+		}
+	}
+	snprintf(c->why, sizeof(c->why), "write failed");
+	return -1;
+}
+
+static long io_read(struct wsconn *c, void *p, size_t n)
+{
+	int k = n > INT32_MAX ? INT32_MAX : (int)n, err;
+	ssize_t r;
+
+	if (c->ssl == NULL) {
+		r = recv(lws_get_socket_fd(c->wsi), p, n, 0);
+		if (r > 0)
+			return (long)r;
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		snprintf(c->why, sizeof(c->why), "%s",
+			 r == 0 ? "closed by peer" : "read failed");
+		return -1;
+	}
+	k = SSL_read(c->ssl, p, k);
+	if (k > 0)
+		return k;
+	err = SSL_get_error(c->ssl, k);
+	if (err == SSL_ERROR_WANT_READ)
+		return 0;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	ERR_clear_error();
+	snprintf(c->why, sizeof(c->why), "%s",
+		 err == SSL_ERROR_ZERO_RETURN || k == 0 ? "closed by peer"
+							: "read failed");
+	return -1;
+}
+
+/* Write what is buffered; 0, or -1 when the link failed. */
+static int flush_out(struct wsconn *c)
+{
+	size_t done = 0;
+
+	while (done < c->outlen) {
+		long n = io_write(c, c->out + done, c->outlen - done);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	memmove(c->out, c->out + done, c->outlen - done);
+	c->outlen -= done;
+	return 0;
+}
+
+/* Move the queued text frames to the link once it is up. */
+static int send_queue(struct wsconn *c)
+{
+	while (c->qhead != NULL) {
+		struct outmsg *m = c->qhead;
+
+		if (out_frame(c, WSF_TEXT, m->text, m->len) != 0)
+			return -1;
+		c->qhead = m->next;
+		c->qcount--;
+		free(m);
+	}
+	c->qtail = NULL;
+	return flush_out(c);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+static void deliver(struct wsconn *c, const void *msg, size_t len, int op,
+		    int64_t recv_us)
+{
+	c->hooks->message(c->hooks->ud, msg, len, op == WSF_BINARY, recv_us);
+}
+
+static int rx_append(struct wsconn *c, const void *p, size_t len)
+{
+	if (len > WSCONN_MAX_MESSAGE - c->rxlen)
+		return CORE_ETOOBIG;
+	if (c->rxlen + len > c->rxcap) {
+		size_t cap = c->rxcap ? c->rxcap : 65536;
+		char *np;
+
+		while (cap < c->rxlen + len)
+			cap *= 2;
+		np = realloc(c->rx, cap);
+		if (np == NULL)
+			return CORE_ENOMEM;
+		c->rx = np;
+		c->rxcap = cap;
+	}
+	memcpy(c->rx + c->rxlen, p, len);
+	c->rxlen += len;
+	return 0;
+}
+
+/* One whole frame; -1 (c->why set) when the link must go. */
+static int on_frame(struct wsconn *c, const struct wsf_frame *f,
+		    const unsigned char *p, int64_t recv_us)
+{
+	size_t len = (size_t)f->len;
+
+	switch (f->opcode) {
+	case WSF_PING:
+		return out_frame(c, WSF_PONG, p, len) == 0 ? 0 : -1;
+	case WSF_PONG:
+		c->ping_out = 0;
+		return 0;
+	case WSF_CLOSE:
+		/* Answer with the same status, then go. */
+		(void)out_frame(c, WSF_CLOSE, p, len < 2 ? len : 2);
+		(void)flush_out(c);
+		snprintf(c->why, sizeof(c->why), "closed by peer");
+		return -1;
+	case WSF_CONT:
+		if (c->rxop == 0)
+			break;
+		if (rx_append(c, p, len) != 0) {
+			snprintf(c->why, sizeof(c->why), "oversized message");
+			return -1;
+		}
+		if (f->fin) {
+			deliver(c, c->rx, c->rxlen, c->rxop, recv_us);
+			c->rxop = 0;
+			c->rxlen = 0;
+		}
+		return 0;
+	default: /* text or binary */
+		if (c->rxop != 0)
+			break;
+		if (f->fin) { /* the usual case: handed over in place */
+			deliver(c, p, len, f->opcode, recv_us);
+			return 0;
+		}
+		c->rxop = f->opcode;
+		c->rxlen = 0;
+		if (rx_append(c, p, len) != 0) {
+			snprintf(c->why, sizeof(c->why), "oversized message");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(c->why, sizeof(c->why), "bad fragment sequence");
+	return -1;
+}
+
+/* Every whole frame in c->in; -1 when the link must go. */
+static int parse_frames(struct wsconn *c, int64_t recv_us)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	while (!c->dropping && c->wsi != NULL) {
+		struct wsf_frame f;
+		const char *why = NULL;
+		int k = wsf_parse(c->in + off, c->inlen - off, &f, &why);
+
+		if (k < 0) {
+			snprintf(c->why, sizeof(c->why), "protocol error: %s",
+				 why);
+			rc = -1;
+			break;
+		}
+		if (k == 0)
+			break;
+		if (f.len > WSCONN_MAX_MESSAGE) {
+			snprintf(c->why, sizeof(c->why), "oversized message");
+			rc = -1;
+			break;
+		}
+		if (c->inlen - off - f.hdrlen < f.len) {
+			/* Make sure the rest of this frame will fit. */
+			rc = room(&c->in, &c->incap, c->inlen - off,
+				  f.hdrlen + (size_t)f.len);
+			if (rc == 0)
+				break;
+			snprintf(c->why, sizeof(c->why), "out of memory");
+			rc = -1;
+			break;
+		}
+		if (on_frame(c, &f, c->in + off + f.hdrlen, recv_us) != 0) {
+			rc = -1;
+			break;
+		}
+		off += f.hdrlen + (size_t)f.len;
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	return rc;
+}
+
+/* Read into c->in: >0 bytes, 0 for "no more now", -1 link gone. */
+static long read_some(struct wsconn *c)
+{
+	long n;
+
+	if (room(&c->in, &c->incap, c->inlen, READ_ROOM) != 0) {
+		snprintf(c->why, sizeof(c->why), "out of memory");
+		return -1;
+	}
+	n = io_read(c, c->in + c->inlen, c->incap - c->inlen);
+	if (n > 0)
+		c->inlen += (size_t)n;
+	return n;
+}
+
+static void read_more(lws_sorted_usec_list_t *sul);
+
+/* Read and hand over messages, up to ROUND_BYTES a call. */
+static int on_readable(struct wsconn *c)
+{
+	size_t got = 0;
+
+	while (!c->paused && !c->want_pause && !c->dropping &&
+	       got < ROUND_BYTES) {
+		long n = read_some(c);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		c->last_rx = time_mono_us();
+		if (parse_frames(c, time_now_us()) != 0)
+			return -1;
+	}
+	if (c->outlen > 0 && flush_out(c) != 0)
+		return -1;
+	/* Decrypted or buffered TLS bytes raise no POLLIN: come back. */
+	if (!c->dropping && !c->want_pause &&
+	    (got >= ROUND_BYTES || (c->ssl && SSL_has_pending(c->ssl))))
+		lws_sul_schedule(c->cx, 0, &c->sul_more, read_more, 1);
+	return 0;
+}
+
+static void read_more(lws_sorted_usec_list_t *sul)
+{
+	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_more);
+
+	if (c->up && c->wsi != NULL && !c->dropping && on_readable(c) != 0)
+		close_link(c, c->why);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void live_check(lws_sorted_usec_list_t *sul)
+{
+	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_live);
+	int64_t idle = time_mono_us() - c->last_rx;
+
+	if (!c->up || c->wsi == NULL || c->dropping)
+		return;
+	if (idle >= HANGUP_IDLE_US) {
+		close_link(c, "no data or pong for 40 s");
+		return;
+	}
+	if (idle >= PING_IDLE_US && !c->ping_out) {
+		c->ping_out = 1;
+		if (out_frame(c, WSF_PING, NULL, 0) != 0 || flush_out(c) != 0) {
+			close_link(c, "ping failed");
+			return;
+		}
+	}
+	lws_sul_schedule(c->cx, 0, &c->sul_live, live_check, LIVE_CHECK_US);
+}
+
+static int go_up(struct wsconn *c, size_t head)
+{
+	log_notice("connected '%s'", c->url);
+	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	memmove(c->in, c->in + head, c->inlen - head);
+	c->inlen -= head;
+	c->st = ST_UP;
+	c->up = 1;
+	c->up_since = c->last_rx = time_mono_us();
+	snprintf(c->why, sizeof(c->why), "connection lost");
+	c->ping_out = 0;
+	c->want_pause = c->paused = 0;
+	lws_sul_schedule(c->cx, 0, &c->sul_live, live_check, LIVE_CHECK_US);
+	c->hooks->established(c->hooks->ud);
+	if (c->dropping || send_queue(c) != 0)
+		return -1;
+	/* Frames that came with the answer. */
+	if (c->inlen > 0 && parse_frames(c, time_now_us()) != 0)
+		return -1;
+	return on_readable(c);
+}
+
+static int send_request(struct wsconn *c)
+{
+	unsigned char rnd[16];
+	char key[WSF_KEY_LEN + 1], req[1024];
+	size_t n;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    wsf_key(rnd, key, c->accept) != 0) {
+		snprintf(c->why, sizeof(c->why), "no random key");
+		return -1;
+	}
+	n = wsf_request(req, sizeof(req), c->addr, c->port, c->tls,
+			c->pathbuf, key);
+	if (n == 0 || room(&c->out, &c->outcap, c->outlen, n) != 0) {
+		snprintf(c->why, sizeof(c->why), "request too long");
+		return -1;
+	}
+	memcpy(c->out + c->outlen, req, n);
+	c->outlen += n;
+	c->st = ST_HEAD;
+	return flush_out(c);
+}
+
+/* The server's answer to the upgrade. */
+static int on_head(struct wsconn *c)
+{
+	long n, head;
+
+	for (;;) {
+		n = read_some(c);
+		if (n < 0)
+			return -1;
+		head = wsf_check_response((const char *)c->in, c->inlen,
+					  HEAD_MAX, c->accept, c->why,
+					  sizeof(c->why));
+		if (head < 0)
+			return -1;
+		if (head > 0)
+			return go_up(c, (size_t)head);
+		if (n == 0)
+			return 0;
+	}
+}
+
+static int tls_step(struct wsconn *c)
+{
+	int n = SSL_connect(c->ssl), err;
+	long vr;
+
+	if (n == 1)
+		return send_request(c);
+	err = SSL_get_error(c->ssl, n);
+	if (err == SSL_ERROR_WANT_READ)
+		return 0;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	vr = SSL_get_verify_result(c->ssl);
+	if (vr != X509_V_OK)
+		snprintf(c->why, sizeof(c->why), "TLS: certificate: %s",
+			 X509_verify_cert_error_string(vr));
+	else
+		snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
+			 ERR_reason_error_string(ERR_peek_last_error())
+				 ? ERR_reason_error_string(
+					   ERR_peek_last_error())
+				 : "closed");
+	ERR_clear_error();
+	return -1;
+}
+
+static int tls_start(struct wsconn *c, int fd)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	int is_ip = inet_pton(AF_INET, c->addr, &a4) == 1 ||
+		    inet_pton(AF_INET6, c->addr, &a6) == 1;
+
+	if (tls_ctx == NULL && wsconn_tls_init(NULL) != 0)
+		return -1;
+	c->ssl = SSL_new(tls_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 ||
+	    (!is_ip && SSL_set_tlsext_host_name(c->ssl, c->addr) != 1) ||
+	    (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+						   c->addr) != 1
+		   : SSL_set1_host(c->ssl, c->addr) != 1)) {
+		snprintf(c->why, sizeof(c->why), "TLS setup failed");
+		return -1;
+	}
+	c->st = ST_TLS;
+	return tls_step(c);
+}
+
+/* The socket is readable (rd) or writable: move the link on. */
+static int step(struct wsconn *c, int rd)
+{
+	int fd = lws_get_socket_fd(c->wsi), err = 0;
+	socklen_t el = sizeof(err);
+
+	switch (c->st) {
+	case ST_TCP:
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+			err = errno;
+		if (err != 0) {
+			snprintf(c->why, sizeof(c->why), "connect: %s",
+				 strerror(err));
+			return -1;
+		}
+		return c->tls ? tls_start(c, fd) : send_request(c);
+	case ST_TLS:
+		return tls_step(c);
+	case ST_HEAD:
+		if (c->outlen > 0 && flush_out(c) != 0)
+			return -1;
+		return on_head(c);
+	case ST_UP:
+		if (c->outlen > 0 && flush_out(c) != 0)
+			return -1;
+		return rd ? on_readable(c) : 0;
+	case ST_IDLE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The link is gone. The closed hook gets one of a few fixed reasons (a
+ * metric label): "connection error" before the link was up, "dropped"
+ * when we closed it, else "closed by peer"; the log says what happened.
+ */
+static void on_gone(struct wsconn *c)
+{
+	int was_up = c->up, dropped = c->dropping;
+
+	if (c->ssl != NULL)
+		SSL_free(c->ssl); /* the descriptor is closed by lws */
+	c->ssl = NULL;
+	c->wsi = NULL;
+	c->st = ST_IDLE;
+	c->up = 0;
+	c->dropping = 0;
+	c->want_pause = c->paused = 0;
+	c->inlen = c->outlen = c->rxlen = 0;
+	c->rxop = 0;
+	lws_sul_cancel(&c->sul_more);
+	lws_sul_cancel(&c->sul_live);
+	if (was_up) {
+		log_notice("disconnected '%s': %s", c->url, c->why);
+		if (time_mono_us() - c->up_since > 60 * US_PER_SEC)
+			c->attempt = 0; /* a link that lived resets backoff */
+	} else {
+		log_warn("connect '%s': %s", c->url, c->why);
+	}
+	if (c->hooks->closed)
+		c->hooks->closed(c->hooks->ud, !was_up  ? "connection error"
+					       : dropped ? "dropped"
+							 : "closed by peer");
+	schedule_retry(c);
+}
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		 void *in, size_t len)
+{
+	struct wsconn *c = lws_get_opaque_user_data(wsi);
+	int rc;
+
+	if (c == NULL || c->wsi != wsi)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+		if (c->dropping)
+			return -1;
+		rc = step(c, reason == LWS_CALLBACK_RAW_RX_FILE);
+		return rc != 0 || c->dropping ? -1 : 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		on_gone(c);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols ws_protocol = {
+	"booktape-ws", ws_cb, 0, 0, 0, NULL, 0,
+};
+
+const struct lws_protocols *wsconn_protocol(void)
+{
+	return &ws_protocol;
+}
+
+static int tcp_socket(const char *ip, int port, int *fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip,
+		      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, ip,
+			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port =
+			htons((uint16_t)port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	*fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		     0);
+	if (*fd < 0)
+		return -1;
+	(void)setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(*fd, (struct sockaddr *)&ss, sl) != 0 &&
+	    errno != EINPROGRESS) {
+		int e = errno;
+
+		close(*fd);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static void connect_to(struct wsconn *c, const char *ip)
 {
-	struct lws_client_connect_info i;
+	lws_adopt_desc_t ad;
+	char why[200];
+	int fd;
 
-	memset(&i, 0, sizeof(i));
-	i.context = c->cx;
-	i.vhost = c->vhost;
-	/* By number, so lws does no DNS on the loop; the name stays the
-	 * Host header, the SNI and what the certificate must match. */
-	i.address = ip;
-	i.port = c->port;
-	i.path = c->pathbuf;
-	i.host = c->addr;
-	i.origin = c->addr;
-	i.ssl_connection = c->tls ? LCCSCF_USE_SSL | LCCSCF_PRIORITIZE_READS
-				  : LCCSCF_PRIORITIZE_READS;
-	i.local_protocol_name = "booktape-ws";
-	i.alpn = "http/1.1";
-	i.opaque_user_data = c;
-	i.retry_and_idle_policy = &ws_policy;
-	i.pwsi = &c->wsi;
 	c->dropping = 0;
-	c->rxlen = 0;
+	c->inlen = c->outlen = c->rxlen = 0;
+	c->rxop = 0;
 	queue_clear(c);
 	log_info("connect '%s' (%s)", c->url, ip);
-	/* A failure inside the call fires no callback (LIBRARIES.md §1.3). */
-	if (lws_client_connect_via_info(&i) == NULL)
-		connect_failed(c, "failed to start");
+	if (tcp_socket(ip, c->port, &fd) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		connect_failed(c, why);
+		return;
+	}
+	memset(&ad, 0, sizeof(ad));
+	ad.vh = c->vhost;
+	ad.type = LWS_ADOPT_RAW_FILE_DESC;
+	ad.fd.filefd = fd;
+	ad.vh_prot_name = ws_protocol.name;
+	ad.opaque = c;
+	c->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
+	if (c->wsi == NULL) {
+		/* lws closed the descriptor */
+		connect_failed(c, "cannot watch the socket");
+		return;
+	}
+	c->st = ST_TCP;
+	snprintf(c->why, sizeof(c->why), "timed out");
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_SENT_CLIENT_HANDSHAKE,
+			CONNECT_TIMEOUT_S);
+	lws_callback_on_writable(c->wsi);
 }
 
 static void connect_resolved(void *ud, const char *error)
@@ -181,148 +849,6 @@ static void wsconn_connect(lws_sorted_usec_list_t *sul)
 			return; /* connect_resolved goes on */
 	}
 	connect_failed(c, core_strerror(rc));
-}
-
-static int rx_append(struct wsconn *c, const void *in, size_t len)
-{
-	if (len > WSCONN_MAX_MESSAGE - c->rxlen)
-		return CORE_ETOOBIG;
-	if (c->rxlen + len + 1 > c->rxcap) {
-		size_t cap = c->rxcap ? c->rxcap : 65536;
-		char *p;
-
-		while (cap < c->rxlen + len + 1)
-			cap *= 2;
-		if (cap > WSCONN_MAX_MESSAGE + 1)
-			cap = WSCONN_MAX_MESSAGE + 1;
-		p = realloc(c->rx, cap);
-		if (p == NULL)
-			return CORE_ENOMEM;
-		c->rx = p;
-		c->rxcap = cap;
-	}
-	memcpy(c->rx + c->rxlen, in, len);
-	c->rxlen += len;
-	c->rx[c->rxlen] = '\0';
-	return 0;
-}
-
-static void on_receive(struct wsconn *c, struct lws *wsi, void *in, size_t len)
-{
-	int rc;
-
-	if (lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi)) {
-		/* A whole message in one piece (the usual case): hand it
-		 * over where lws put it, without a copy. */
-		c->rxlen = 0;
-		c->hooks->message(c->hooks->ud, in, len,
-				  lws_frame_is_binary(wsi), time_now_us());
-		return;
-	}
-	if (lws_is_first_fragment(wsi))
-		c->rxlen = 0;
-	rc = rx_append(c, in, len);
-	if (rc != 0) {
-		c->rxlen = 0;
-		wsconn_drop(c, rc == CORE_ETOOBIG ? "oversized message"
-						  : "out of memory");
-		return;
-	}
-	if (!lws_is_final_fragment(wsi))
-		return;
-	c->hooks->message(c->hooks->ud, c->rx, c->rxlen,
-			  lws_frame_is_binary(wsi), time_now_us());
-	c->rxlen = 0;
-}
-
-static int on_writeable(struct wsconn *c, struct lws *wsi)
-{
-	struct outmsg *m = c->qhead;
-
-	if (c->dropping)
-		return -1;
-	if (m == NULL)
-		return 0;
-	c->qhead = m->next;
-	if (c->qhead == NULL)
-		c->qtail = NULL;
-	c->qcount--;
-	if (lws_write(wsi, (unsigned char *)m->text + LWS_PRE, m->len,
-		      LWS_WRITE_TEXT) < (int)m->len) {
-		free(m);
-		return -1;
-	}
-	free(m);
-	if (c->qhead != NULL)
-		lws_callback_on_writable(wsi);
-	return 0;
-}
-
-static void on_gone(struct wsconn *c, const char *why)
-{
-	int was_up = c->up;
-
-	c->up = 0;
-	c->wsi = NULL;
-	c->want_pause = c->paused = 0;
-	lws_sul_cancel(&c->sul_flow);
-	if (was_up && time_mono_us() - c->up_since > 60 * US_PER_SEC)
-		c->attempt = 0; /* a link that lived a while resets backoff */
-	if (c->hooks->closed)
-		c->hooks->closed(c->hooks->ud, why);
-	schedule_retry(c);
-}
-
-static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-		 void *in, size_t len)
-{
-	struct wsconn *c = lws_get_opaque_user_data(wsi);
-	char why[160];
-
-	(void)user;
-	if (c == NULL)
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		log_escape(why, sizeof(why), in ? (const char *)in : "unknown",
-			   in ? strlen(in) : 7);
-		log_warn("connect '%s': %s", c->url, why);
-		on_gone(c, "connection error");
-		return 0;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		log_notice("connected '%s'", c->url);
-		c->up = 1;
-		c->up_since = time_mono_us();
-		c->wsi = wsi;
-		c->want_pause = c->paused = 0;
-		c->hooks->established(c->hooks->ud);
-		if (c->qhead != NULL)
-			lws_callback_on_writable(wsi);
-		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		on_receive(c, wsi, in, len);
-		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-		return 0;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return on_writeable(c, wsi);
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		log_notice("disconnected '%s'", c->url);
-		on_gone(c, c->dropping ? "dropped" : "closed by peer");
-		return 0;
-	default:
-		break;
-	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
-static const struct lws_protocols ws_protocol = {
-	"booktape-ws", ws_cb, 0, 65536, 0, NULL, 0,
-};
-
-const struct lws_protocols *wsconn_protocol(void)
-{
-	return &ws_protocol;
 }
 
 struct wsconn *wsconn_new(struct lws_context *cx, struct lws_vhost *vhost,
@@ -366,22 +892,27 @@ int wsconn_send(struct wsconn *c, const char *text, size_t len)
 {
 	struct outmsg *m;
 
+	if (c->up && c->wsi != NULL) {
+		if (out_frame(c, WSF_TEXT, text, len) != 0)
+			return CORE_ENOMEM;
+		if (flush_out(c) != 0)
+			close_link(c, c->why);
+		return 0;
+	}
 	if (c->qcount >= MAX_QUEUED)
 		return CORE_ENOSPACE;
-	m = malloc(sizeof(*m) + LWS_PRE + len);
+	m = malloc(sizeof(*m) + len);
 	if (m == NULL)
 		return CORE_ENOMEM;
 	m->next = NULL;
 	m->len = len;
-	memcpy(m->text + LWS_PRE, text, len);
+	memcpy(m->text, text, len);
 	if (c->qtail != NULL)
 		c->qtail->next = m;
 	else
 		c->qhead = m;
 	c->qtail = m;
 	c->qcount++;
-	if (c->up && c->wsi != NULL)
-		lws_callback_on_writable(c->wsi);
 	return 0;
 }
 
@@ -390,16 +921,12 @@ void wsconn_drop(struct wsconn *c, const char *reason)
 	if (c->wsi == NULL || c->dropping)
 		return;
 	log_warn("drop '%s': %s", c->url, reason);
-	c->dropping = 1;
-	/* Closing from outside a callback must go through a timeout. */
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	close_link(c, reason);
 }
 
-/* A sul callback: lws is between service rounds, no rx in progress. */
-static void apply_flow(lws_sorted_usec_list_t *sul)
+void wsconn_pause(struct wsconn *c, int pause)
 {
-	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_flow);
-
+	c->want_pause = pause != 0;
 	if (c->wsi == NULL || !c->up || c->dropping ||
 	    c->want_pause == c->paused)
 		return;
@@ -408,13 +935,9 @@ static void apply_flow(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	c->paused = c->want_pause;
-}
-
-void wsconn_pause(struct wsconn *c, int pause)
-{
-	c->want_pause = pause != 0;
-	if (c->wsi != NULL && c->up && c->want_pause != c->paused)
-		lws_sul_schedule(c->cx, 0, &c->sul_flow, apply_flow, 1);
+	/* What TLS already holds raises no POLLIN: read it now. */
+	if (!c->paused)
+		lws_sul_schedule(c->cx, 0, &c->sul_more, read_more, 1);
 }
 
 int wsconn_is_up(const struct wsconn *c)
@@ -426,7 +949,8 @@ void wsconn_stop(struct wsconn *c)
 {
 	c->stopping = 1;
 	lws_sul_cancel(&c->sul_retry);
-	lws_sul_cancel(&c->sul_flow);
+	lws_sul_cancel(&c->sul_more);
+	lws_sul_cancel(&c->sul_live);
 	resolve_cancel(c);
 }
 
@@ -448,6 +972,10 @@ void wsconn_free(struct wsconn *c)
 		return;
 	resolve_cancel(c);
 	queue_clear(c);
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	free(c->in);
+	free(c->out);
 	free(c->rx);
 	free(c->pathbuf);
 	free(c->urlbuf);

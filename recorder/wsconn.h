@@ -1,11 +1,11 @@
 /*
- * One exchange WebSocket connection over lws 4.1: connect (TLS verified
- * unless the URL is ws://), reassemble fragmented messages into whole
- * frames, queue outgoing text frames, keep the link alive with protocol
- * pings, and reconnect with capped exponential backoff and jitter. The
- * host is resolved off the loop (resolve.h) and connected to by number,
- * the name kept for the Host header, SNI and certificate. The exchange
- * logic plugs in through hooks and never sees lws.
+ * One exchange WebSocket connection, run by the lws event loop: connect
+ * (TLS verified unless the URL is ws://), reassemble fragmented messages
+ * into whole frames, queue outgoing text frames, keep the link alive
+ * with protocol pings, and reconnect with capped exponential backoff and
+ * jitter. The host is resolved off the loop (resolve.h) and connected to
+ * by number, the name kept for the Host header, SNI and certificate. The
+ * exchange logic plugs in through hooks and never sees the transport.
  */
 #ifndef RECORDER_WSCONN_H
 #define RECORDER_WSCONN_H
@@ -30,6 +30,17 @@ struct wsconn_hooks {
 };
 
 struct wsconn;
+
+/*
+ * The TLS settings of every connection: peers are verified against the
+ * certificates in ca_file, or the system's store when it is NULL. Call
+ * once before connections start (a connection started without it uses
+ * the system's store). 0, or CORE_EIO (logged) when they cannot load.
+ */
+int wsconn_tls_init(const char *ca_file);
+
+/* Free what wsconn_tls_init() made, after every connection is freed. */
+void wsconn_tls_done(void);
 
 /*
  * A connection to `url` (ws:// or wss://), not yet started. `vhost` is

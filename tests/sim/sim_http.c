@@ -155,7 +155,11 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		sbuf_release(&pss->body);
+		/* A client that gives up during the TLS handshake (a
+		 * certificate it refuses) is closed before it has any
+		 * per-session data. */
+		if (pss != NULL)
+			sbuf_release(&pss->body);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -179,13 +179,11 @@ static void on_resub(void *ctx, const char *sym)
 	rc->resubs++;
 }
 
-static struct rec *rec_new(const char *sym, enum sync_mode mode, size_t depth,
-			   size_t bufmsgs, size_t bufbytes)
+/* A recorder around a new sync of that config, on every callback. */
+static struct rec *rec_new_cfg(const char *sym, enum sync_mode mode,
+			       const struct sync_cfg *cfg)
 {
 	struct rec *rc = calloc(1, sizeof(*rc));
-	struct sync_cfg cfg = { .window = depth,
-				.buffer_msgs = bufmsgs,
-				.buffer_bytes = bufbytes };
 	struct sync_cbs cbs = { .ctx = rc,
 				.row = on_row,
 				.event = on_event,
@@ -194,9 +192,19 @@ static struct rec *rec_new(const char *sym, enum sync_mode mode, size_t depth,
 
 	ck_assert_ptr_nonnull(rc);
 	rc->new_block = true;
-	rc->s = sync_new(sym, mode, &cfg, &cbs);
+	rc->s = sync_new(sym, mode, cfg, &cbs);
 	ck_assert_ptr_nonnull(rc->s);
 	return rc;
+}
+
+static struct rec *rec_new(const char *sym, enum sync_mode mode, size_t depth,
+			   size_t bufmsgs, size_t bufbytes)
+{
+	struct sync_cfg cfg = { .window = depth,
+				.buffer_msgs = bufmsgs,
+				.buffer_bytes = bufbytes };
+
+	return rec_new_cfg(sym, mode, &cfg);
 }
 
 static void rec_free(struct rec *rc)
@@ -339,6 +347,16 @@ static struct rec *synced_at_10(void)
 	snap(rc, 10, "b10=1 b9=2 a11=1 a12=2");
 	ck_assert(sync_synced(rc->s));
 	ck_assert_uint_eq(rc->snap_rows, 4);
+	return rc;
+}
+
+/* A full-push sync, subscribed and synced by a full push at id last. */
+static struct rec *fullpush_at(const char *sym, size_t depth, uint64_t last)
+{
+	struct rec *rc = rec_new(sym, SYNC_MODE_FULLPUSH, depth, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, last, "b10=1 a11=1");
 	return rc;
 }
 
@@ -756,10 +774,8 @@ END_TEST
  */
 START_TEST(test_ack_after_full_push_keeps_book)
 {
-	struct rec *rc = rec_new("A_B", SYNC_MODE_FULLPUSH, 10, 0, 0);
+	struct rec *rc = fullpush_at("A_B", 10, 10);
 
-	sync_on_subscribed(rc->s, 1);
-	feed_full(rc, 0, 10, "b10=1 a11=1");
 	feed(rc, 12, 12, "b9=1"); /* gap: resubscribe */
 	ck_assert_int_eq(rc->resubs, 1);
 	ck_assert_int_eq(sync_state(rc->s), SYNC_WAIT_FULL);
@@ -810,21 +826,11 @@ END_TEST
  */
 START_TEST(test_full_depth_bounds)
 {
-	struct rec *rc = calloc(1, sizeof(*rc));
 	struct sync_cfg cfg = { .window = 4, .full_depth = true };
-	struct sync_cbs cbs = { .ctx = rc,
-				.row = on_row,
-				.event = on_event,
-				.fetch_snapshot = on_fetch,
-				.resubscribe = on_resub };
-	const struct book *b;
+	struct rec *rc = rec_new_cfg("AB", SYNC_MODE_SNAPSHOT, &cfg);
+	const struct book *b = sync_book(rc->s);
 	size_t rows;
 
-	ck_assert_ptr_nonnull(rc);
-	rc->new_block = true;
-	rc->s = sync_new("AB", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
-	ck_assert_ptr_nonnull(rc->s);
-	b = sync_book(rc->s);
 	sync_on_subscribed(rc->s, 1);
 	snap(rc, 10, "b10=1 b9=1 b8=1 b7=1 a11=1 a12=1");
 	feed(rc, 11, 11, "b5=1"); /* below the bound: not kept */
@@ -973,10 +979,8 @@ END_TEST
 
 START_TEST(test_obu_strict_contiguity)
 {
-	struct rec *rc = rec_new("X_Y", SYNC_MODE_FULLPUSH, 50, 0, 0);
+	struct rec *rc = fullpush_at("X_Y", 50, 100);
 
-	sync_on_subscribed(rc->s, 1);
-	feed_full(rc, 0, 100, "b10=1 a11=1");
 	ck_assert(sync_synced(rc->s));
 	feed(rc, 101, 105, "b10=2");
 	/* Overlap is tolerated in snapshot mode but not on obu. */
@@ -995,12 +999,10 @@ END_TEST
  */
 START_TEST(test_chain_heartbeat_and_reset)
 {
-	struct rec *rc = rec_new("X-Y", SYNC_MODE_FULLPUSH, 400, 0, 0);
+	struct rec *rc = fullpush_at("X-Y", 400, 100);
 	struct tupd t;
 	size_t rows;
 
-	sync_on_subscribed(rc->s, 1);
-	feed_full(rc, 0, 100, "b10=1 a11=1");
 	feed(rc, 101, 250, "b10=2");
 	rows = rc->rows;
 	/* Heartbeat: prevSeqId == seqId == 250. */
@@ -1042,20 +1044,11 @@ END_TEST
  */
 START_TEST(test_strict_snapshot_mode)
 {
-	struct rec *rc = calloc(1, sizeof(*rc));
 	struct sync_cfg cfg = { .window = 400,
 				.resubscribe = true,
 				.strict = true };
-	struct sync_cbs cbs = { .ctx = rc,
-				.row = on_row,
-				.event = on_event,
-				.fetch_snapshot = on_fetch,
-				.resubscribe = on_resub };
+	struct rec *rc = rec_new_cfg("X-Y", SYNC_MODE_SNAPSHOT, &cfg);
 
-	ck_assert_ptr_nonnull(rc);
-	rc->new_block = true;
-	rc->s = sync_new("X-Y", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
-	ck_assert_ptr_nonnull(rc->s);
 	sync_on_subscribed(rc->s, 1);
 	ck_assert_int_eq(rc->fetches, 1);
 	snap(rc, 100, "b10=1 a11=1");
@@ -1074,6 +1067,18 @@ START_TEST(test_strict_snapshot_mode)
 }
 END_TEST
 
+/* Feed a diff that carries the exchange's checksum `sum`. */
+static int feed_checked(struct rec *rc, uint64_t U, uint64_t u, bool full,
+			const char *spec, int32_t sum, int64_t local_us)
+{
+	struct tupd t;
+
+	mk(&t, U, u, full, spec);
+	t.u.has_checksum = true;
+	t.u.checksum = sum;
+	return sync_on_update(rc->s, &t.u, local_us);
+}
+
 /* A fake checksum: the number of levels, so tests can predict it. */
 static int32_t count_levels(const struct book *b)
 {
@@ -1082,37 +1087,20 @@ static int32_t count_levels(const struct book *b)
 
 START_TEST(test_checksum)
 {
-	struct rec *rc = calloc(1, sizeof(*rc));
 	struct sync_cfg cfg = { .window = 400, .checksum = count_levels };
-	struct sync_cbs cbs = { .ctx = rc,
-				.row = on_row,
-				.event = on_event,
-				.resubscribe = on_resub };
-	struct tupd t;
+	struct rec *rc = rec_new_cfg("X-Y", SYNC_MODE_FULLPUSH, &cfg);
 	size_t rows;
 
-	ck_assert_ptr_nonnull(rc);
-	rc->new_block = true;
-	rc->s = sync_new("X-Y", SYNC_MODE_FULLPUSH, &cfg, &cbs);
-	ck_assert_ptr_nonnull(rc->s);
 	sync_on_subscribed(rc->s, 1);
-	mk(&t, 0, 100, true, "b10=1 a11=1");
-	t.u.has_checksum = true;
-	t.u.checksum = 2;
-	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 1), 0);
+	ck_assert_int_eq(feed_checked(rc, 0, 100, true, "b10=1 a11=1", 2, 1),
+			 0);
 	ck_assert(sync_synced(rc->s));
-	mk(&t, 101, 102, false, "b9=1");
-	t.u.has_checksum = true;
-	t.u.checksum = 3;
-	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 2), 0);
+	ck_assert_int_eq(feed_checked(rc, 101, 102, false, "b9=1", 3, 2), 0);
 	ck_assert(sync_synced(rc->s));
 	/* Without has_checksum nothing is verified. */
 	feed(rc, 103, 104, "b8=1");
 	rows = rc->rows;
-	mk(&t, 105, 106, false, "b7=1");
-	t.u.has_checksum = true;
-	t.u.checksum = 99;
-	ck_assert_int_eq(sync_on_update(rc->s, &t.u, 3), 0);
+	ck_assert_int_eq(feed_checked(rc, 105, 106, false, "b7=1", 99, 3), 0);
 	ck_assert(!sync_synced(rc->s));
 	ck_assert_uint_eq(rc->rows, rows); /* the wrong book is not written */
 	ck_assert_uint_eq(sync_counters(rc->s)->bad_checksums, 1);
@@ -1149,10 +1137,8 @@ END_TEST
 /* A bridge that does not reach the book is still a gap. */
 START_TEST(test_bridge_not_a_gap_excuse)
 {
-	struct rec *rc = rec_new("X_Y", SYNC_MODE_FULLPUSH, 50, 0, 0);
+	struct rec *rc = fullpush_at("X_Y", 50, 100);
 
-	sync_on_subscribed(rc->s, 1);
-	feed_full(rc, 0, 100, "b10=1 a11=1");
 	sync_allow_bridge(rc->s);
 	feed(rc, 103, 104, "b10=2");
 	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
