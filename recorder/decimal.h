@@ -66,9 +66,12 @@ extern const uint64_t decimal_pow10[20];
 static inline int decimal_key_cmp(uint64_t ma, uint8_t fa, uint64_t mb,
 				  uint8_t fb)
 {
-	unsigned __int128 a = (unsigned __int128)ma * decimal_pow10[19 - fa];
-	unsigned __int128 b = (unsigned __int128)mb * decimal_pow10[19 - fb];
+	unsigned __int128 a, b;
 
+	if (fa == fb) /* one pair's prices: usually the same tick */
+		return (ma > mb) - (ma < mb);
+	a = (unsigned __int128)ma * decimal_pow10[19 - fa];
+	b = (unsigned __int128)mb * decimal_pow10[19 - fb];
 	return (a > b) - (a < b);
 }
 
