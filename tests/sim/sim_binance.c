@@ -69,7 +69,7 @@ static int bn_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 			return 0;
 	}
 	from = s->next_id;
-	n = agg_collect(sim, p, from, p->last_id);
+	n = sim->push_levels = agg_collect(sim, p, from, p->last_id);
 	sbuf_adds(b, "{\"e\":\"depthUpdate\",\"E\":");
 	sbuf_add_i64(b, sim_now_us() / 1000);
 	sbuf_adds(b, ",\"s\":\"");
@@ -367,6 +367,7 @@ static int bn_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 		err_body(b, -1121, "Invalid symbol.");
 		return 400;
 	}
+	p->rest_calls++;
 	bn_rest_book(sim, p, b, (size_t)limit);
 	return 200;
 }
@@ -397,11 +398,12 @@ const struct sim_venue sim_venue_binance = {
 	.rest_path = "/api/v3/depth",
 	.binary_push = 0,
 	.max_msgs_per_s = 5,
-	.supports_flood = 0,
+	.flood_rest = 1,
+	.flood_chan = SIM_CH_BINANCE_DEPTH,
+	.flood_level = 100,
 	.supports_replay = 0,
 	.request = bn_request,
 	.push = bn_push,
-	.push_n = NULL,
 	.rest = bn_rest,
 	.rest_fault_body = bn_rest_fault_body,
 	.bad_frame = bn_bad_frame,

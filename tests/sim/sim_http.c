@@ -41,6 +41,8 @@ int sim_parse_u64(const char *s, uint64_t *out)
 static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 		     int *retry_after)
 {
+	int status;
+
 	sim->rest_calls++;
 	if (sim->rest_429_left > 0) {
 		sim->rest_429_left--;
@@ -53,7 +55,10 @@ static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 		sim->venue->rest_fault_body(b, 500);
 		return 500;
 	}
-	return sim->venue->rest(sim, wsi, b);
+	status = sim->venue->rest(sim, wsi, b);
+	if (sim->opt.flood > 0)
+		flood_kick(sim);
+	return status;
 }
 
 static int ctl_fault(struct sim *sim, struct lws *wsi, struct sbuf *b)

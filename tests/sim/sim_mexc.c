@@ -209,7 +209,7 @@ static int mx_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 	m.last_order_ms = p->last_ms;
 	m.from = s->next_id;
 	m.to = p->last_id;
-	m.n = agg_collect(sim, p, m.from, m.to);
+	m.n = sim->push_levels = agg_collect(sim, p, m.from, m.to);
 	m.lv = sim->agg;
 	m.side = sim->agg_side;
 	m.pdec = p->pdec;
@@ -447,6 +447,7 @@ static int mx_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 		err_body(b, -1121, "Invalid symbol.");
 		return 400;
 	}
+	p->rest_calls++;
 	mx_rest_book(sim, p, b, (size_t)limit);
 	return 200;
 }
@@ -473,11 +474,12 @@ const struct sim_venue sim_venue_mexc = {
 	.rest_path = "/api/v3/depth",
 	.binary_push = 1,
 	.max_msgs_per_s = 100,
-	.supports_flood = 0,
+	.flood_rest = 1,
+	.flood_chan = SIM_CH_MEXC_AGGRE,
+	.flood_level = 100,
 	.supports_replay = 0,
 	.request = mx_request,
 	.push = mx_push,
-	.push_n = NULL,
 	.rest = mx_rest,
 	.rest_fault_body = mx_rest_fault_body,
 	.bad_frame = mx_bad_frame,
