@@ -34,7 +34,7 @@
 #include "banned.h"
 
 #define PROG	  "bench_discard_ssl"
-#define MAX_SENDS 64
+#define MAX_SENDS 2048
 #define RX_SIZE	  (256u * 1024) /* one SSL_read() asks for this much */
 #define HDR_MAX	  8192
 #define WS_GUID	  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -43,7 +43,7 @@ struct opts {
 	const char *send[MAX_SENDS], *get[MAX_SENDS];
 	int nsend, nget;
 	const char *ca;
-	double timeout_s;
+	double timeout_s, for_s;
 	int tls;
 	char host[256], port[8], path[1024];
 };
@@ -61,7 +61,7 @@ struct counts {
 
 static const char usage_text[] =
 	"usage: " PROG " --url ws[s]://HOST:PORT/PATH [--ca-file F]\n"
-	"       [--send JSON]... [--get PATH]... [--timeout S]\n"
+	"       [--send JSON]... [--get PATH]... [--timeout S] [--for S]\n"
 	"Prints: frames N bytes B first_us T0 last_us T1 cpu_s C rss_kb R\n";
 
 static int parse_url(struct opts *o, const char *url)
@@ -96,7 +96,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "url", 1, NULL, 'u' },     { "send", 1, NULL, 's' },
 		{ "ca-file", 1, NULL, 'C' }, { "timeout", 1, NULL, 't' },
-		{ "get", 1, NULL, 'g' },     { NULL, 0, NULL, 0 },
+		{ "get", 1, NULL, 'g' },     { "for", 1, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = NULL;
 	char *end;
@@ -112,9 +113,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->get[o->nget++] = optarg;
 		} else if (c == 'C') {
 			o->ca = optarg;
-		} else if (c == 't') {
-			o->timeout_s = strtod(optarg, &end);
-			if (errno || *end || o->timeout_s <= 0)
+		} else if (c == 't' || c == 'f') {
+			double *v = c == 't' ? &o->timeout_s : &o->for_s;
+
+			*v = strtod(optarg, &end);
+			if (errno || *end || *v <= 0)
 				return -1;
 		} else {
 			return -1;
@@ -475,15 +478,18 @@ static int walk(unsigned char *rx, size_t *have, uint64_t *skip,
 	return 0;
 }
 
+/* Until a close frame, EOF, or for_s seconds (0: no limit). */
 static int discard(struct link *l, unsigned char *rx, size_t have,
-		   struct counts *k)
+		   struct counts *k, double for_s)
 {
+	int64_t end = for_s > 0 ? time_now_us() + (int64_t)(for_s * 1e6) : 0;
 	uint64_t skip = 0;
 
 	for (;;) {
+		int64_t now = time_now_us();
 		long r;
 
-		if (walk(rx, &have, &skip, k, time_now_us()))
+		if (walk(rx, &have, &skip, k, now) || (end && now >= end))
 			return 0;
 		r = link_read(l, rx + have, RX_SIZE - have);
 		if (r == 0)
@@ -513,7 +519,7 @@ static int run(const struct opts *o, struct counts *k)
 			goto out;
 	if (o->nget > 0 && rest_gets(ctx, o) < 0)
 		goto out;
-	rc = discard(&l, rx, have, k);
+	rc = discard(&l, rx, have, k, o->for_s);
 	if (rc == 0 && k->frames == 0)
 		rc = 1;
 out:
