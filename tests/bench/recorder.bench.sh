@@ -19,7 +19,11 @@
 #    Exchanges: Gate.io spot.obu (ob.PAIR.400, what ccxt subscribes too)
 #    and spot.order_book_update (100ms; ccxt's Gate.io spot does not use
 #    it), MEXC (protobuf), Binance, OKX books (with its CRC32).
-# 2. RSS: 1000 Gate.io pairs at depth 100, once all are synced.
+# 2. RSS: 1000 Gate.io pairs at depth 400 (obu 400), once all are synced.
+# 3. Realistic load: 2000 Gate.io pairs at a skewed rate (the Nth pair
+#    changes 1000/sqrt(N) times a second: about 19 k pushes/s in all),
+#    recorded by two recorders of 1000 pairs (a recorder takes at most
+#    1024): their CPU over BENCH_REC_REAL_SECS.
 #
 # Columns: msg/s spans the first to the last message received (the
 # clients' own clock; booktape: the local_timestamp column, whose first
@@ -34,7 +38,8 @@
 # Knobs: BENCH_REC_MSGS (pushes per exchange, 400000), BENCH_REC_EXCHANGES
 # (gateio gateio-update mexc binance okx), BENCH_REC_CCXT (0: no ccxt),
 # BENCH_REC_PAIRS (pairs in the RSS scenario, 1000), BENCH_REC_DEPTH (its
-# depth, 100), BENCH_REC_DATA (where the recorder writes: /dev/shm when
+# depth, 400), BENCH_REC_REAL_PAIRS (2000), BENCH_REC_REAL_SECS (20; 0
+# skips it), BENCH_REC_DATA (where the recorder writes: /dev/shm when
 # writable, so the disk is not measured).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +56,9 @@ CCXT_PKGS=(ccxt@4.5.84 protobufjs@7.5.4)
 MSGS=${BENCH_REC_MSGS:-400000}
 EXCHANGES=${BENCH_REC_EXCHANGES:-gateio gateio-update mexc binance okx}
 NPAIRS=${BENCH_REC_PAIRS:-1000}
-DEPTH=${BENCH_REC_DEPTH:-100}
+DEPTH=${BENCH_REC_DEPTH:-400}
+REAL_PAIRS=${BENCH_REC_REAL_PAIRS:-2000}
+REAL_SECS=${BENCH_REC_REAL_SECS:-20}
 TICK=$(getconf CLK_TCK)
 FLOOD_PAIRS=(BTC ETH SOL DOGE)
 
@@ -476,7 +483,7 @@ case " $EXCHANGES " in *" gateio-update "*)
 		"gateio rows); only its gateeu URL uses spot.order_book_update" ;;
 esac
 
-# ---- 2. RSS with many pairs ----------------------------------------------
+# ---- 2. RSS with many pairs at depth 400 ----------------------------------
 
 # gate_pairs N: P0001_USDT,... for the sim; "P0001-USDT",... in QUOTED.
 gate_pairs() {
@@ -525,4 +532,71 @@ if [ "$NPAIRS" -gt 0 ]; then
 		"(target <= 64 MB); rows dropped $dropped"
 fi
 
+# ---- 3. realistic load: every pair at its own rate -------------------------
+
+if [ "$REAL_SECS" != 0 ] && [ "$REAL_PAIRS" -gt 0 ]; then
+	gate_pairs "$REAL_PAIRS"
+	start_sim real --pairs "$GPAIRS" --rate 1000 --rate-skew 0.5 --ring 4096
+	rm -rf "$D/rec"
+	half=$(((REAL_PAIRS + 1) / 2))
+	RPIDS=() RPORTS=()
+	for part in 1 2; do
+		if [ "$part" = 1 ]; then
+			q=("${QUOTED[@]:0:half}")
+		else
+			q=("${QUOTED[@]:half}")
+		fi
+		[ "${#q[@]}" -gt 0 ] || continue
+		write_config "$T/real$part.yml" gate_io "$(IFS=,; echo "${q[*]}")" 100 \
+			"wss://127.0.0.1:$PORT/ws/v4/" "https://127.0.0.1:$PORT/api/v4" \
+			"channel: spot.obu"
+		sed -i "s|$D/rec|$D/rec$part|" "$T/real$part.yml"
+		start_rec "real$part" "$T/real$part.yml"
+		wait_synced "real$part"
+		RPIDS+=("$REC_PID") RPORTS+=("$MPORT")
+	done
+	sleep 2
+	# Offered: a pair pushes every 100 ms when its book changed.
+	offered=$(awk -v n="$REAL_PAIRS" 'BEGIN { for (i = 1; i <= n; i++)
+		s += 10 * (1 - exp(-100 / sqrt(i))); printf "%.0f", s }')
+	echo "realistic: $REAL_PAIRS Gate.io pairs at their own rate (the Nth" \
+		"changes 1000/sqrt(N) times a second: about $offered pushes/s" \
+		"offered), ${#RPIDS[@]} recorders of up to 1024 pairs, over" \
+		"$REAL_SECS s:"
+	c0=() n0=() s0=$(date +%s.%N) sc0=$(proc_cpu "$SIM_PID")
+	for i in "${!RPIDS[@]}"; do
+		c0+=("$(proc_cpu "${RPIDS[$i]}")")
+		n0+=("$(proc_cpu "${RPIDS[$i]}" "${RPIDS[$i]}")")
+		MPORT=${RPORTS[$i]} metrics "$T/real.m0.$i"
+	done
+	sleep "$REAL_SECS"
+	el=$(calc %.3f "$(date +%s.%N) - $s0")
+	tot_cpu=0 tot_msgs=0
+	for i in "${!RPIDS[@]}"; do
+		c1=$(proc_cpu "${RPIDS[$i]}")
+		n1=$(proc_cpu "${RPIDS[$i]}" "${RPIDS[$i]}")
+		MPORT=${RPORTS[$i]} metrics "$T/real.m1.$i"
+		d=()
+		for m in messages_received_total read_pauses_total rows_dropped_total; do
+			d+=("$(calc %.0f "$(metric_sum "$T/real.m1.$i" "orderbook_collector_$m") - $(metric_sum "$T/real.m0.$i" "orderbook_collector_$m")")")
+		done
+		pct=$(calc %.1f "($c1 - ${c0[$i]}) * 100 / $el")
+		rate=$(calc %.0f "${d[0]} / $el")
+		echo "  recorder $((i + 1)): $pct % of one core (network thread" \
+			"$(calc %.1f "($n1 - ${n0[$i]}) * 100 / $el") %, the rest" \
+			"$(calc %.1f "($c1 - ${c0[$i]} - $n1 + ${n0[$i]}) * 100 / $el") %)," \
+			"$rate msg/s received, ${d[1]} read pauses, ${d[2]} rows dropped"
+		tot_cpu=$(calc %.1f "$tot_cpu + $pct")
+		tot_msgs=$((tot_msgs + rate))
+	done
+	sc1=$(proc_cpu "$SIM_PID")
+	for REC_PID in "${RPIDS[@]}"; do
+		TIME_PID=$(ps -o ppid= -p "$REC_PID" | tr -d ' ')
+		stop_rec
+	done
+	stop_pid "$SIM_PID"
+	echo "  in all: $tot_cpu % of one core for $tot_msgs msg/s" \
+		"($(calc %.1f "$tot_cpu * 1e4 / ($tot_msgs > 0 ? $tot_msgs : 1)") us/msg);" \
+		"the simulator took $(calc %.0f "($sc1 - $sc0) * 100 / $el") %"
+fi
 exit 0
