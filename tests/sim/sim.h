@@ -490,6 +490,18 @@ void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b);
 void ws_tick(struct sim *sim, int64_t now_us);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		  void *in, size_t len);
+/*
+ * REST bodies shared by the venues (sim_http.c): [["price","amount"],..]
+ * of n levels; MEXC's and Binance's {"code":N,"msg":".."} error and
+ * their depth body {"lastUpdateId":N,"bids":..,"asks":..} of at most
+ * limit levels a side (with "timestamp" for MEXC), the book as it is now
+ * or as a pending stale_snapshot fault says.
+ */
+void rest_levels(struct sbuf *b, const struct sim_pair *p,
+		 const struct sim_level *lv, size_t n);
+void rest_code_msg(struct sbuf *b, int code, const char *msg);
+void rest_depth(struct sim *sim, const struct sim_pair *p, struct sbuf *b,
+		size_t limit, int timestamp);
 /* A query argument ("name=" form) of the request, or NULL. */
 const char *sim_arg(struct lws *wsi, const char *name, char *buf, int len);
 /* Digits only into *out. 0 or -1. */

@@ -97,24 +97,6 @@ void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
 	sbuf_adds(b, "\"}");
 }
 
-static void add_levels(struct sbuf *b, const struct sim_pair *p,
-		       const struct sim_level *lv, size_t n)
-{
-	size_t i;
-
-	sbuf_addc(b, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			sbuf_addc(b, ',');
-		sbuf_adds(b, "[\"");
-		sbuf_add_dec(b, lv[i].px, p->pdec);
-		sbuf_adds(b, "\",\"");
-		sbuf_add_dec(b, lv[i].amt, p->adec);
-		sbuf_adds(b, "\"]");
-	}
-	sbuf_addc(b, ']');
-}
-
 int agg_reserve(struct sim *sim, size_t n)
 {
 	size_t hc = 16;
@@ -360,9 +342,9 @@ static void push_full(struct sim *sim, struct sbuf *b, struct sim_sub *s)
 	sim->push_levels = nb + na;
 	push_head(b, s, U, p->last_id, 1);
 	sbuf_adds(b, ",\"b\":");
-	add_levels(b, p, p->side[SIM_BID].lv, nb);
+	rest_levels(b, p, p->side[SIM_BID].lv, nb);
 	sbuf_adds(b, ",\"a\":");
-	add_levels(b, p, p->side[SIM_ASK].lv, na);
+	rest_levels(b, p, p->side[SIM_ASK].lv, na);
 	push_tail(b, s);
 	s->next_id = p->last_id + 1;
 	s->skip = 0;
@@ -464,9 +446,9 @@ void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 	sbuf_adds(b, ",\"update\":");
 	sbuf_add_i64(b, p->last_ms);
 	sbuf_adds(b, ",\"asks\":");
-	add_levels(b, p, st[SIM_ASK].lv, na);
+	rest_levels(b, p, st[SIM_ASK].lv, na);
 	sbuf_adds(b, ",\"bids\":");
-	add_levels(b, p, st[SIM_BID].lv, nb);
+	rest_levels(b, p, st[SIM_BID].lv, nb);
 	sbuf_addc(b, '}');
 	if (back > 0) {
 		book_side_release(&st[0]);
