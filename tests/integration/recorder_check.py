@@ -126,6 +126,17 @@ class Truth:
         return self.book
 
 
+def book_diff(got, want):
+    """The levels where two books differ, as text."""
+    diff = []
+    for side in ("bid", "ask"):
+        for px in sorted(set(got[side]) | set(want[side])):
+            if got[side].get(px) != want[side].get(px):
+                diff.append("%s %s: recorded %s, truth %s" % (
+                    side, px, got[side].get(px), want[side].get(px)))
+    return diff
+
+
 def okx_seq_id(seq):
     """The simulator's OKX seqId back to its update id (sim_okx.c)."""
     if seq % 8 == 1:
@@ -199,15 +210,9 @@ def check_symbol(args, symbol):
                 torn += 1
                 continue
             if got != want:
-                diff = []
-                for side in ("bid", "ask"):
-                    for px in sorted(set(got[side]) | set(want[side])):
-                        if got[side].get(px) != want[side].get(px):
-                            diff.append("%s %s: recorded %s, truth %s" % (
-                                side, px, got[side].get(px),
-                                want[side].get(px)))
                 fail("%s at update %d (local %s): book differs from truth: "
-                     "%s" % (symbol, uid, ts, "; ".join(diff[:5])))
+                     "%s" % (symbol, uid, ts,
+                             "; ".join(book_diff(got, want)[:5])))
             if not args.allow_crossed and book["bid"] and book["ask"] and \
                     max(book["bid"]) >= min(book["ask"]):
                 fail("%s at update %d: crossed book" % (symbol, uid))
@@ -399,12 +404,7 @@ def check_final(args, symbol):
            for side in book}
     got, want = top(got, args.exact), top(want, args.exact)
     if got != want:
-        diff = []
-        for side in ("bid", "ask"):
-            for px in sorted(set(got[side]) | set(want[side])):
-                if got[side].get(px) != want[side].get(px):
-                    diff.append("%s %s: recorded %s, truth %s" % (
-                        side, px, got[side].get(px), want[side].get(px)))
+        diff = book_diff(got, want)
         fail("%s: final book differs from the truth (%d levels): %s" % (
             symbol, len(diff), "; ".join(diff[:5])))
     pushed = None
