@@ -1,9 +1,11 @@
 /*
- * bench_discard: the transport baseline of tests/bench/recorder.bench.sh.
- * An lws WebSocket client set up like the recorder's (same rx buffer,
- * reads prioritised, TLS verified against --ca-file) that sends the given
- * subscriptions, then counts and discards every frame until the server
- * closes, and prints what it took.
+ * bench_discard: libwebsockets' own cost in tests/bench/recorder.bench.sh
+ * (the transport baseline is bench_discard_ssl). An lws WebSocket client
+ * set up like the recorder's (same rx buffer, reads prioritised, TLS
+ * verified against --ca-file) that sends the given subscriptions, GETs
+ * the --get paths (one connection each, as the recorder's REST client)
+ * and discards the bodies, then counts and discards every frame until
+ * the server closes, and prints what it took.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +27,11 @@
 struct discard {
 	const char *send[MAX_SENDS];
 	int nsend, sent;
+	const char *get[MAX_SENDS];
+	int nget, got;
+	const char *host;
+	int port, tls;
+	struct lws *http;
 	double timeout_s;
 	int done, rc;
 	uint64_t frames, bytes;
@@ -36,8 +43,8 @@ struct discard {
 
 static const char usage_text[] =
 	"usage: " PROG " --url ws[s]://HOST:PORT/PATH [--ca-file F]\n"
-	"       [--send JSON]... [--timeout S]\n"
-	"Prints: frames N bytes B first_us T0 last_us T1 cpu_s C\n";
+	"       [--send JSON]... [--get PATH]... [--timeout S]\n"
+	"Prints: frames N bytes B first_us T0 last_us T1 cpu_s C rss_kb R\n";
 
 static void finish(struct discard *d, int rc)
 {
@@ -56,6 +63,53 @@ static void on_timeout(lws_sorted_usec_list_t *sul)
 	finish(d, 3);
 }
 
+/* Start the next --get, if any: one at a time, each its own connection. */
+static void next_get(struct discard *d)
+{
+	struct lws_client_connect_info i;
+
+	if (d->got >= d->nget)
+		return;
+	memset(&i, 0, sizeof(i));
+	i.context = d->cx;
+	i.address = d->host;
+	i.port = d->port;
+	i.path = d->get[d->got++];
+	i.host = d->host;
+	i.origin = d->host;
+	i.method = "GET";
+	i.ssl_connection = d->tls ? LCCSCF_USE_SSL : 0;
+	i.local_protocol_name = "bench-http";
+	i.alpn = "http/1.1";
+	i.pwsi = &d->http;
+	if (lws_client_connect_via_info(&i) == NULL) {
+		log_err("GET %s: connect failed", i.path);
+		finish(d, 1);
+	}
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+			 void *user, void *in, size_t len)
+{
+	struct discard *d = lws_context_user(lws_get_context(wsi));
+	char buf[LWS_PRE + 8192], *px = buf + LWS_PRE;
+	int lenx = (int)sizeof(buf) - LWS_PRE;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		log_err("GET failed: %s", in ? (const char *)in : "?");
+		finish(d, 1);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		next_get(d);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
 static int on_writeable(struct discard *d, struct lws *wsi)
 {
 	unsigned char buf[LWS_PRE + 4096];
@@ -71,6 +125,8 @@ static int on_writeable(struct discard *d, struct lws *wsi)
 		return -1;
 	if (++d->sent < d->nsend)
 		lws_callback_on_writable(wsi);
+	else
+		next_get(d);
 	return 0;
 }
 
@@ -113,7 +169,7 @@ static int parse_args(int argc, char **argv, struct discard *d, char **url,
 	static const struct option opts[] = {
 		{ "url", 1, NULL, 'u' },     { "send", 1, NULL, 's' },
 		{ "ca-file", 1, NULL, 'C' }, { "timeout", 1, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{ "get", 1, NULL, 'g' },     { NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
@@ -128,6 +184,11 @@ static int parse_args(int argc, char **argv, struct discard *d, char **url,
 			if (d->nsend == MAX_SENDS)
 				return -1;
 			d->send[d->nsend++] = optarg;
+			break;
+		case 'g':
+			if (d->nget == MAX_SENDS)
+				return -1;
+			d->get[d->nget++] = optarg;
 			break;
 		case 'C':
 			*ca = optarg;
@@ -170,6 +231,9 @@ static int connect_to(struct discard *d, char *url)
 				   ? LCCSCF_USE_SSL | LCCSCF_PRIORITIZE_READS
 				   : LCCSCF_PRIORITIZE_READS;
 	i.pwsi = &d->wsi;
+	d->host = ads;
+	d->port = port;
+	d->tls = strcmp(prot, "wss") == 0;
 	if (lws_client_connect_via_info(&i) == NULL) {
 		log_err("connect to %s:%d failed", ads, port);
 		return -1;
@@ -177,14 +241,10 @@ static int connect_to(struct discard *d, char *url)
 	return 0;
 }
 
-static double cpu_seconds(void)
+static double cpu_seconds(const struct rusage *ru)
 {
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return -1;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
 }
 
 int main(int argc, char **argv)
@@ -192,11 +252,13 @@ int main(int argc, char **argv)
 	static struct discard d = { .timeout_s = 120 };
 	struct lws_protocols protocols[] = {
 		{ "bench-discard", callback, 0, 65536, 0, NULL, 0 },
+		{ "bench-http", http_callback, 0, 0, 0, NULL, 0 },
 		{ NULL, NULL, 0, 0, 0, NULL, 0 },
 	};
 	struct lws_context_creation_info info;
 	const char *ca = NULL;
 	char *url = NULL;
+	struct rusage ru;
 	int n = 0;
 
 	log_init(PROG);
@@ -223,8 +285,12 @@ int main(int argc, char **argv)
 		n = lws_service(d.cx, 0);
 	lws_sul_cancel(&d.sul);
 	lws_context_destroy(d.cx);
-	printf("frames %llu bytes %llu first_us %lld last_us %lld cpu_s %.3f\n",
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		memset(&ru, 0, sizeof(ru));
+	printf("frames %llu bytes %llu first_us %lld last_us %lld cpu_s %.3f "
+	       "rss_kb %ld\n",
 	       (unsigned long long)d.frames, (unsigned long long)d.bytes,
-	       (long long)d.first_us, (long long)d.last_us, cpu_seconds());
+	       (long long)d.first_us, (long long)d.last_us, cpu_seconds(&ru),
+	       ru.ru_maxrss);
 	return d.rc;
 }

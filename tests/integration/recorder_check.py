@@ -27,9 +27,21 @@ two exceptions, the first update after a `rollover` row or a REST
 id must be the last one applied; snapshot and full_refresh rows set a new base; gap, resync
 and disconnect rows are failures (until the recorder's shutdown row).
 
+With --final STREAM (a booktape-sim --flood run; tests/sim/sim_flood.c)
+only the end is checked, fast enough for millions of rows: the book
+rebuilt from every row must equal TRUTH_DIR/<SYMBOL>.final.csv, and the
+diff rows (is_snapshot=false) must be exactly the levels the flood pushed
+(the `levels` of SYMBOL's STREAM row in TRUTH_DIR/tapes.csv): every
+pushed level written once. Diffs buffered while a REST snapshot was
+awaited are applied to it and written inside its snapshot block: the
+`snapshot` row of book_events names the ids they covered, and their
+levels (5 ids a push from the snapshot's id, collapsed per level, as the
+simulator pushed them; TRUTH_DIR/<SYMBOL>.truth.csv) are not expected as
+diff rows.
+
 usage: recorder_check.py DATA_DIR TRUTH_DIR EXCHANGE SYMBOL... [--min-checks N]
        [--expect-events gap,resync] [--forbid-events gap] [--allow-crossed]
-       [--no-truth] [--window W] [--top-n N] [--okx-seq]
+       [--no-truth] [--window W] [--top-n N] [--okx-seq] [--final STREAM]
 Prints a summary line per symbol; exit 0 when everything matched.
 """
 import argparse
@@ -114,6 +126,17 @@ class Truth:
         return self.book
 
 
+def book_diff(got, want):
+    """The levels where two books differ, as text."""
+    diff = []
+    for side in ("bid", "ask"):
+        for px in sorted(set(got[side]) | set(want[side])):
+            if got[side].get(px) != want[side].get(px):
+                diff.append("%s %s: recorded %s, truth %s" % (
+                    side, px, got[side].get(px), want[side].get(px)))
+    return diff
+
+
 def okx_seq_id(seq):
     """The simulator's OKX seqId back to its update id (sim_okx.c)."""
     if seq % 8 == 1:
@@ -187,15 +210,9 @@ def check_symbol(args, symbol):
                 torn += 1
                 continue
             if got != want:
-                diff = []
-                for side in ("bid", "ask"):
-                    for px in sorted(set(got[side]) | set(want[side])):
-                        if got[side].get(px) != want[side].get(px):
-                            diff.append("%s %s: recorded %s, truth %s" % (
-                                side, px, got[side].get(px),
-                                want[side].get(px)))
                 fail("%s at update %d (local %s): book differs from truth: "
-                     "%s" % (symbol, uid, ts, "; ".join(diff[:5])))
+                     "%s" % (symbol, uid, ts,
+                             "; ".join(book_diff(got, want)[:5])))
             if not args.allow_crossed and book["bid"] and book["ask"] and \
                     max(book["bid"]) >= min(book["ask"]):
                 fail("%s at update %d: crossed book" % (symbol, uid))
@@ -322,6 +339,90 @@ def check_top_n(args, symbol, ids, times):
     return checks
 
 
+def is_zero(amount):
+    return amount.strip("0.") == ""
+
+
+def folded_levels(args, symbol):
+    """Levels of the flood pushes a REST snapshot block absorbed."""
+    spans = []
+    for p in hour_files(args.data, args.exchange, symbol, "book_events"):
+        for r in read_csv(p, EV_HEADER):
+            if r[1] == "snapshot" and r[2] and r[3]:
+                spans.append((int(r[2]), int(r[3])))
+            elif r[1] in ("gap", "resync"):
+                fail("%s: a %s during the flood" % (symbol, r[1]))
+    if not spans:
+        return 0
+    if len(spans) > 1:
+        fail("%s: %d REST snapshots during the flood" % (symbol, len(spans)))
+    first, last = spans[0]
+    groups = {}
+    with open(os.path.join(args.truth, symbol + ".truth.csv"),
+              newline="") as f:
+        for r in csv.reader(f):
+            if not r[0].isdigit() or int(r[0]) <= first:
+                continue
+            if int(r[0]) > last:
+                break
+            groups.setdefault((int(r[0]) - first - 1) // 5, set()).add(
+                (r[1], r[2]))
+    return sum(len(g) for g in groups.values())
+
+
+def check_final(args, symbol):
+    """The rebuilt end of a flood against the simulator's final book."""
+    l2_files = hour_files(args.data, args.exchange, symbol,
+                          "incremental_book_L2")
+    if not l2_files:
+        fail("%s: no incremental_book_L2 file" % symbol)
+    book = {"bid": {}, "ask": {}}
+    diffs = 0
+    prev_snap = False
+    for p in l2_files:
+        with open(p, newline="") as f:
+            rows = csv.reader(f)
+            if next(rows, None) != L2_HEADER:
+                fail("%s: bad header" % p)
+            for r in rows:
+                snap = r[4] == "true"
+                if snap and not prev_snap:
+                    book = {"bid": {}, "ask": {}}
+                prev_snap = snap
+                if not snap:
+                    diffs += 1
+                if is_zero(r[7]):
+                    book[r[5]].pop(r[6], None)
+                else:
+                    book[r[5]][r[6]] = r[7]
+    want = {"bid": {}, "ask": {}}
+    with open(os.path.join(args.truth, symbol + ".final.csv"),
+              newline="") as f:
+        for r in list(csv.reader(f))[1:]:
+            want[r[0]][Decimal(r[1])] = Decimal(r[2])
+    got = {side: {Decimal(p): Decimal(a) for p, a in book[side].items()}
+           for side in book}
+    got, want = top(got, args.exact), top(want, args.exact)
+    if got != want:
+        diff = book_diff(got, want)
+        fail("%s: final book differs from the truth (%d levels): %s" % (
+            symbol, len(diff), "; ".join(diff[:5])))
+    pushed = None
+    with open(os.path.join(args.truth, "tapes.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            if r["pair"] == symbol and r["stream"] == args.final:
+                pushed = int(r["levels"])
+    if pushed is None:
+        fail("%s: no %s tape in tapes.csv" % (symbol, args.final))
+    folded = folded_levels(args, symbol)
+    if diffs != pushed - folded:
+        fail("%s: %d diff rows, the flood pushed %d levels (%d of them "
+             "into the snapshot block)" % (symbol, diffs, pushed, folded))
+    print("ok: %s: final book equals the truth (%d levels), %d diff rows = "
+          "levels pushed (%d more in the snapshot block)" % (
+              symbol, len(want["bid"]) + len(want["ask"]), diffs, folded))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
@@ -353,9 +454,15 @@ def main():
                     "allowed only right after a rollover")
     ap.add_argument("--min-rollovers", type=int, default=0,
                     help="with --continuous-ids: rollover rows wanted")
+    ap.add_argument("--final", default="",
+                    help="a flood: check the final book and the diff rows "
+                    "against the simulator's STREAM tape")
     args = ap.parse_args()
     for s in args.symbols:
-        check_symbol(args, s)
+        if args.final:
+            check_final(args, s)
+        else:
+            check_symbol(args, s)
 
 
 if __name__ == "__main__":

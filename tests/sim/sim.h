@@ -29,6 +29,8 @@
 
 enum sim_side { SIM_BID = 0, SIM_ASK = 1 };
 
+struct sim_tape;
+
 /* ---------------------------------------------------------------- buffers */
 
 /*
@@ -99,6 +101,13 @@ struct sim_pair {
 	double rate, accum;	 /* changes per second, fractional carry */
 	int64_t paused_until_us; /* "pause" fault: no changes before this */
 	FILE *truth;
+	/* Flood mode: the book before the flood (what REST serves and every
+	 * tape starts from), its id, and the tapes rendered so far. */
+	struct sim_book_side mark[2];
+	uint64_t mark_id;
+	int64_t mark_ms;
+	struct sim_tape *tapes;
+	uint64_t rest_calls; /* REST snapshots of this pair served */
 	/* Replay mode: captured REST body and WS frames, served verbatim. */
 	char *rp_snap;
 	size_t rp_snap_len;
@@ -116,6 +125,15 @@ int book_truth_open(struct sim_pair *p, const char *dir);
 void book_truth_flush(struct sim_pair *p);
 /* Make exactly one change (one update id). */
 void book_step(struct sim_pair *p, int64_t now_ms);
+/*
+ * Flood support: book_mark() remembers the current book (0, or -1 when
+ * out of memory), book_rewind() goes back to it, book_replay() applies
+ * the ring's changes up to id `to` again (they must still be in the
+ * ring), without touching ring or truth.
+ */
+int book_mark(struct sim_pair *p);
+void book_rewind(struct sim_pair *p);
+void book_replay(struct sim_pair *p, uint64_t to, int64_t now_ms);
 /* Is there a level at px on the side now? */
 int book_has(const struct sim_pair *p, int side, int64_t px);
 /* Delete the best n levels of a side (one id each), keeping one. */
@@ -186,12 +204,17 @@ struct sim_sub {
 	int64_t next_push_us;
 	int64_t next_full_us; /* random irregular full push, 0 = none */
 	int need_full;
-	uint64_t skip;	     /* gap fault: ids still to leave out */
-	int reorder;	     /* 1: hold the next push, 2: holding one */
-	struct sbuf last;    /* last push sent, for dup */
-	struct sbuf held;    /* push held back by reorder */
-	size_t rp_pos;	     /* replay: next captured line */
-	uint64_t flood_left; /* flood: pushes still to send */
+	uint64_t skip;	  /* gap fault: ids still to leave out */
+	int reorder;	  /* 1: hold the next push, 2: holding one */
+	struct sbuf last; /* last push sent, for dup */
+	struct sbuf held; /* push held back by reorder */
+	size_t rp_pos;	  /* replay: next captured line */
+	/* Flood: the tape replayed, the next frame, and the REST snapshots
+	 * of the pair served before this subscription (see sim_flood.c). */
+	const struct sim_tape *tape;
+	size_t tape_pos;
+	uint64_t rest_mark;
+	int64_t hold_until_us;
 	/*
 	 * Window streams (the book is deeper than `level`): the levels the
 	 * subscriber holds, i.e. the window as of its last push.
@@ -220,7 +243,8 @@ struct sim_conn {
 	int drop, closing;
 	int close_status; /* status of the close frame when closing */
 	int flooding;
-	struct sbuf flood;    /* flood: the frame being written */
+	int flood_held;	      /* flood: waiting for REST snapshots */
+	struct sbuf flood;    /* flood: the frames being written */
 	int64_t lag_us;	      /* --conn-lag-ms: this connection's delay */
 	int64_t rate_from_us; /* inbound rate limit: this second's start */
 	unsigned rate_n;      /* frames received since rate_from_us */
@@ -299,6 +323,8 @@ struct sim_opts {
 	int ping_s;	      /* server protocol PING period */
 	int idle_close_s;     /* close sockets with no sub and no ping */
 	uint64_t flood;	      /* pushes per subscription, 0 = off */
+	int flood_update;     /* gateio --flood-stream update */
+	double rate_skew;     /* pair i's rate is rate / i^skew */
 	size_t ring;	      /* changes kept per pair */
 	size_t max_queue;     /* bytes queued per connection before a drop */
 	int window_silent;    /* levels pushed out of a window: no delete */
@@ -330,8 +356,10 @@ struct sim_venue {
 	int binary_push;	   /* pushes are binary frames */
 	unsigned max_msgs_per_s;   /* inbound frames/s before a close, 0: off */
 	unsigned max_conns_per_s;  /* new connections/s before 1008, 0: off */
-	int supports_flood;	   /* --flood works (push_n is set) */
-	int supports_replay;	   /* --replay works */
+	int flood_rest;		   /* flood: clients sync from REST */
+	enum sim_chan flood_chan;  /* flood: the stream rendered first */
+	int flood_level;
+	int supports_replay; /* --replay works */
 	/* Handle one complete client frame (text or binary). */
 	void (*request)(struct sim_conn *c, const char *data, size_t len);
 	/*
@@ -341,9 +369,6 @@ struct sim_venue {
 	 */
 	int (*push)(struct sim *sim, struct sim_sub *s, struct sbuf *b,
 		    int full);
-	/* Flood: exactly the next n changes from sub->next_id. */
-	int (*push_n)(struct sim *sim, struct sim_sub *s, struct sbuf *b,
-		      uint64_t n);
 	/*
 	 * Answer a REST order-book request into b; returns the HTTP status
 	 * (the rest_429 and rest_error faults are applied before it).
@@ -392,6 +417,7 @@ struct sim {
 	lws_sorted_usec_list_t tick;
 	volatile int *stop;
 	struct sbuf scratch;   /* push building */
+	size_t push_levels;    /* levels in the push just built */
 	struct sim_level *agg; /* push collapse: entries */
 	uint32_t *hash;	       /* push collapse: open addressing */
 	uint8_t *agg_side;
@@ -427,8 +453,6 @@ void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
  * to send.
  */
 int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full);
-/* A flood push: exactly the next `n` changes from sub->next_id. */
-int gio_push_n(struct sim *sim, struct sim_sub *s, struct sbuf *b, uint64_t n);
 /*
  * Window streams (the book deeper than sub->level), shared by Gate.io
  * and OKX: win_take() records that the subscriber now holds the top
@@ -466,10 +490,57 @@ void ws_deliver(struct sim_conn *c, struct sim_sub *s, struct sbuf *b);
 void ws_tick(struct sim *sim, int64_t now_us);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		  void *in, size_t len);
+/*
+ * REST bodies shared by the venues (sim_http.c): [["price","amount"],..]
+ * of n levels; MEXC's and Binance's {"code":N,"msg":".."} error and
+ * their depth body {"lastUpdateId":N,"bids":..,"asks":..} of at most
+ * limit levels a side (with "timestamp" for MEXC), the book as it is now
+ * or as a pending stale_snapshot fault says.
+ */
+void rest_levels(struct sbuf *b, const struct sim_pair *p,
+		 const struct sim_level *lv, size_t n);
+void rest_code_msg(struct sbuf *b, int code, const char *msg);
+void rest_depth(struct sim *sim, const struct sim_pair *p, struct sbuf *b,
+		size_t limit, int timestamp);
 /* A query argument ("name=" form) of the request, or NULL. */
 const char *sim_arg(struct lws *wsi, const char *name, char *buf, int len);
 /* Digits only into *out. 0 or -1. */
 int sim_parse_u64(const char *s, uint64_t *out);
+
+/* ---------------------------------------------------------------- flood */
+
+/*
+ * One stream kind's flood for one pair, rendered once: whole WS frames
+ * back to back (the full push first, when the venue has one), replayed
+ * to every subscriber of that kind.
+ */
+struct sim_tape {
+	struct sim_tape *next;
+	enum sim_chan chan;
+	int level, interval_ms;
+	struct sbuf data;
+	size_t *end; /* end offset of each frame in data */
+	size_t nframes, cap;
+	uint64_t levels; /* level entries in the frames after the first */
+	int ok;		 /* rendered whole */
+};
+
+/* Decide every pair's flood and render the venue's flood stream, before
+ * serving (sim_flood.c). 0 or -1. */
+int flood_prepare(struct sim *sim);
+/* The tape for a subscription target, rendered now if it is new; NULL
+ * when it cannot be. */
+const struct sim_tape *flood_tape(struct sim *sim, const struct sim_target *t);
+/* Write the next frames of a flooding connection (the writeable
+ * callback): -1 to close the connection. */
+int flood_write(struct sim_conn *c);
+/* REST snapshots were served: held floods may go on. */
+void flood_kick(struct sim *sim);
+/* A new subscription in flood mode: its tape, and the REST snapshots of
+ * its pair so far. */
+void flood_sub_init(struct sim_conn *c, struct sim_sub *s,
+		    const struct sim_target *t);
+void flood_release(struct sim_pair *p);
 
 /* ---------------------------------------------------------------- replay */
 

@@ -69,7 +69,7 @@ static int bn_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 			return 0;
 	}
 	from = s->next_id;
-	n = agg_collect(sim, p, from, p->last_id);
+	n = sim->push_levels = agg_collect(sim, p, from, p->last_id);
 	sbuf_adds(b, "{\"e\":\"depthUpdate\",\"E\":");
 	sbuf_add_i64(b, sim_now_us() / 1000);
 	sbuf_adds(b, ",\"s\":\"");
@@ -295,57 +295,6 @@ static void bn_closing(struct sim_conn *c)
 
 /* ------------------------------------------------------------ REST */
 
-static void err_body(struct sbuf *b, int code, const char *msg)
-{
-	sbuf_adds(b, "{\"code\":");
-	sbuf_add_i64(b, code);
-	sbuf_adds(b, ",\"msg\":\"");
-	sbuf_add_jstr(b, msg, strlen(msg));
-	sbuf_adds(b, "\"}");
-}
-
-static void add_levels(struct sbuf *b, const struct sim_pair *p,
-		       const struct sim_book_side *s, size_t n)
-{
-	sbuf_addc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		sbuf_adds(b, i ? ",[\"" : "[\"");
-		sbuf_add_dec(b, s->lv[i].px, p->pdec);
-		sbuf_adds(b, "\",\"");
-		sbuf_add_dec(b, s->lv[i].amt, p->adec);
-		sbuf_adds(b, "\"]");
-	}
-	sbuf_addc(b, ']');
-}
-
-static void bn_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
-			 size_t limit)
-{
-	struct sim_book_side st[2] = { { 0 } };
-	uint64_t id = p->last_id, back = sim->stale_back;
-
-	sim->stale_back = 0;
-	if (back > 0) {
-		id = book_state_back(p, back, st);
-	} else {
-		st[0] = p->side[0];
-		st[1] = p->side[1];
-	}
-	sbuf_adds(b, "{\"lastUpdateId\":");
-	sbuf_add_u64(b, id);
-	sbuf_adds(b, ",\"bids\":");
-	add_levels(b, p, &st[SIM_BID],
-		   st[SIM_BID].n < limit ? st[SIM_BID].n : limit);
-	sbuf_adds(b, ",\"asks\":");
-	add_levels(b, p, &st[SIM_ASK],
-		   st[SIM_ASK].n < limit ? st[SIM_ASK].n : limit);
-	sbuf_addc(b, '}');
-	if (back > 0) {
-		book_side_release(&st[0]);
-		book_side_release(&st[1]);
-	}
-}
-
 /* GET /api/v3/depth?symbol=S&limit=L (larger limits are clipped). */
 static int bn_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 {
@@ -356,31 +305,33 @@ static int bn_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 	uint64_t limit = REST_LIMIT;
 
 	if (lim != NULL && (sim_parse_u64(lim, &limit) < 0 || limit == 0)) {
-		err_body(b, -1100,
-			 "Illegal characters found in parameter 'limit'.");
+		rest_code_msg(b, -1100,
+			      "Illegal characters found in parameter 'limit'.");
 		return 400;
 	}
 	if (limit > REST_LIMIT_MAX)
 		limit = REST_LIMIT_MAX;
 	p = sym != NULL ? sim_pair_find(sim, sym, strlen(sym)) : NULL;
 	if (p == NULL) {
-		err_body(b, -1121, "Invalid symbol.");
+		rest_code_msg(b, -1121, "Invalid symbol.");
 		return 400;
 	}
-	bn_rest_book(sim, p, b, (size_t)limit);
+	p->rest_calls++;
+	rest_depth(sim, p, b, (size_t)limit, 0);
 	return 200;
 }
 
 static void bn_rest_fault_body(struct sbuf *b, int status)
 {
 	if (status == 429)
-		err_body(b, -1003,
-			 "Too much request weight used; current limit is 6000 "
-			 "request weight per 1 MINUTE.");
+		rest_code_msg(
+			b, -1003,
+			"Too much request weight used; current limit is 6000 "
+			"request weight per 1 MINUTE.");
 	else
-		err_body(b, -1000,
-			 "An unknown error occurred while processing the "
-			 "request.");
+		rest_code_msg(b, -1000,
+			      "An unknown error occurred while processing the "
+			      "request.");
 }
 
 /* A push cut short. */
@@ -397,11 +348,12 @@ const struct sim_venue sim_venue_binance = {
 	.rest_path = "/api/v3/depth",
 	.binary_push = 0,
 	.max_msgs_per_s = 5,
-	.supports_flood = 0,
+	.flood_rest = 1,
+	.flood_chan = SIM_CH_BINANCE_DEPTH,
+	.flood_level = 100,
 	.supports_replay = 0,
 	.request = bn_request,
 	.push = bn_push,
-	.push_n = NULL,
 	.rest = bn_rest,
 	.rest_fault_body = bn_rest_fault_body,
 	.bad_frame = bn_bad_frame,

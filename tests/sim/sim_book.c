@@ -228,6 +228,50 @@ void book_step(struct sim_pair *p, int64_t now_ms)
 		step_modify(p, side, now_ms);
 }
 
+static int side_copy(struct sim_book_side *dst, const struct sim_book_side *s);
+
+int book_mark(struct sim_pair *p)
+{
+	book_side_release(&p->mark[0]);
+	book_side_release(&p->mark[1]);
+	if (side_copy(&p->mark[0], &p->side[0]) < 0 ||
+	    side_copy(&p->mark[1], &p->side[1]) < 0)
+		return -1;
+	p->mark_id = p->last_id;
+	p->mark_ms = p->last_ms;
+	return 0;
+}
+
+void book_rewind(struct sim_pair *p)
+{
+	for (int side = 0; side < 2; side++) {
+		struct sim_book_side *s = &p->side[side];
+		const struct sim_book_side *m = &p->mark[side];
+
+		/* A side's capacity never shrinks: it held m->n once. */
+		if (s->cap < m->n) {
+			log_err("%s: rewind: side shrank", p->name);
+			continue;
+		}
+		memcpy(s->lv, m->lv, m->n * sizeof(*s->lv));
+		s->n = m->n;
+	}
+	p->last_id = p->mark_id;
+	p->last_ms = p->mark_ms;
+}
+
+void book_replay(struct sim_pair *p, uint64_t to, int64_t now_ms)
+{
+	for (uint64_t id = p->last_id + 1; id <= to; id++) {
+		const struct sim_change *c = &p->ring[id % p->ring_cap];
+
+		if (side_set(&p->side[c->side], c->side, c->px, c->amt) < 0)
+			log_err("%s: out of memory", p->name);
+	}
+	p->last_id = to;
+	p->last_ms = now_ms;
+}
+
 void book_sweep(struct sim_pair *p, int side, uint64_t n, int64_t now_ms)
 {
 	struct sim_book_side *s = &p->side[side];
@@ -310,6 +354,9 @@ void book_pair_release(struct sim_pair *p)
 
 	book_side_release(&p->side[0]);
 	book_side_release(&p->side[1]);
+	book_side_release(&p->mark[0]);
+	book_side_release(&p->mark[1]);
+	flood_release(p);
 	free(p->ring);
 	if (p->truth != NULL && fclose(p->truth) != 0)
 		log_warn("close truth of %s: %s", p->name, strerror(errno));

@@ -97,24 +97,6 @@ void gio_pong(struct sim *sim, struct sim_conn *c, struct sbuf *b,
 	sbuf_adds(b, "\"}");
 }
 
-static void add_levels(struct sbuf *b, const struct sim_pair *p,
-		       const struct sim_level *lv, size_t n)
-{
-	size_t i;
-
-	sbuf_addc(b, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			sbuf_addc(b, ',');
-		sbuf_adds(b, "[\"");
-		sbuf_add_dec(b, lv[i].px, p->pdec);
-		sbuf_adds(b, "\",\"");
-		sbuf_add_dec(b, lv[i].amt, p->adec);
-		sbuf_adds(b, "\"]");
-	}
-	sbuf_addc(b, ']');
-}
-
 int agg_reserve(struct sim *sim, size_t n)
 {
 	size_t hc = 16;
@@ -347,7 +329,7 @@ size_t win_diff(struct sim *sim, struct sim_sub *s)
 	return n;
 }
 
-static void push_full(struct sbuf *b, struct sim_sub *s)
+static void push_full(struct sim *sim, struct sbuf *b, struct sim_sub *s)
 {
 	const struct sim_pair *p = s->pair;
 	size_t nb = p->side[SIM_BID].n, na = p->side[SIM_ASK].n;
@@ -357,11 +339,12 @@ static void push_full(struct sbuf *b, struct sim_sub *s)
 		nb = (size_t)s->level;
 	if (na > (size_t)s->level)
 		na = (size_t)s->level;
+	sim->push_levels = nb + na;
 	push_head(b, s, U, p->last_id, 1);
 	sbuf_adds(b, ",\"b\":");
-	add_levels(b, p, p->side[SIM_BID].lv, nb);
+	rest_levels(b, p, p->side[SIM_BID].lv, nb);
 	sbuf_adds(b, ",\"a\":");
-	add_levels(b, p, p->side[SIM_ASK].lv, na);
+	rest_levels(b, p, p->side[SIM_ASK].lv, na);
 	push_tail(b, s);
 	s->next_id = p->last_id + 1;
 	s->skip = 0;
@@ -377,6 +360,7 @@ static int push_window(struct sim *sim, struct sbuf *b, struct sim_sub *s)
 
 	if (n == 0)
 		return 0;
+	sim->push_levels = n;
 	push_head(b, s, s->next_id, s->pair->last_id, 0);
 	sbuf_adds(b, ",\"b\":");
 	add_agg_side(sim, b, s->pair, n, SIM_BID);
@@ -393,6 +377,7 @@ static void push_incr(struct sim *sim, struct sbuf *b, struct sim_sub *s,
 {
 	size_t n = agg_collect(sim, s->pair, U, u);
 
+	sim->push_levels = n;
 	push_head(b, s, U, u, 0);
 	sbuf_adds(b, ",\"b\":");
 	add_agg_side(sim, b, s->pair, n, SIM_BID);
@@ -413,7 +398,7 @@ int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 	    book_change(p, s->next_id) == NULL)
 		full = 1;
 	if (full) {
-		push_full(b, s);
+		push_full(sim, b, s);
 		return 1;
 	}
 	if (s->next_id > p->last_id)
@@ -430,18 +415,6 @@ int gio_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 	if (windowed(s))
 		return push_window(sim, b, s);
 	push_incr(sim, b, s, s->next_id, p->last_id);
-	return 1;
-}
-
-int gio_push_n(struct sim *sim, struct sim_sub *s, struct sbuf *b, uint64_t n)
-{
-	const struct sim_pair *p = s->pair;
-
-	sbuf_reset(b);
-	if (s->next_id + n - 1 > p->last_id ||
-	    book_change(p, s->next_id) == NULL)
-		return 0;
-	push_incr(sim, b, s, s->next_id, s->next_id + n - 1);
 	return 1;
 }
 
@@ -473,9 +446,9 @@ void gio_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
 	sbuf_adds(b, ",\"update\":");
 	sbuf_add_i64(b, p->last_ms);
 	sbuf_adds(b, ",\"asks\":");
-	add_levels(b, p, st[SIM_ASK].lv, na);
+	rest_levels(b, p, st[SIM_ASK].lv, na);
 	sbuf_adds(b, ",\"bids\":");
-	add_levels(b, p, st[SIM_BID].lv, nb);
+	rest_levels(b, p, st[SIM_BID].lv, nb);
 	sbuf_addc(b, '}');
 	if (back > 0) {
 		book_side_release(&st[0]);
@@ -522,6 +495,7 @@ static int gio_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 		err_body(b, "INVALID_CURRENCY_PAIR", msg);
 		return 400;
 	}
+	p->rest_calls++;
 	if (p->rp_snap != NULL) {
 		sbuf_add(b, p->rp_snap, p->rp_snap_len);
 		return 200;
@@ -556,11 +530,11 @@ const struct sim_venue sim_venue_gateio = {
 	.rest_path = "/api/v4/spot/order_book",
 	.binary_push = 0,
 	.max_msgs_per_s = 0,
-	.supports_flood = 1,
+	.flood_chan = SIM_CH_OBU,
+	.flood_level = 400,
 	.supports_replay = 1,
 	.request = gio_request,
 	.push = gio_push,
-	.push_n = gio_push_n,
 	.rest = gio_rest,
 	.rest_fault_body = gio_rest_fault_body,
 	.bad_frame = gio_bad_frame,

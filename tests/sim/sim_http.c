@@ -37,10 +37,63 @@ int sim_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+void rest_levels(struct sbuf *b, const struct sim_pair *p,
+		 const struct sim_level *lv, size_t n)
+{
+	sbuf_addc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(b, i ? ",[\"" : "[\"");
+		sbuf_add_dec(b, lv[i].px, p->pdec);
+		sbuf_adds(b, "\",\"");
+		sbuf_add_dec(b, lv[i].amt, p->adec);
+		sbuf_adds(b, "\"]");
+	}
+	sbuf_addc(b, ']');
+}
+
+void rest_code_msg(struct sbuf *b, int code, const char *msg)
+{
+	sbuf_adds(b, "{\"code\":");
+	sbuf_add_i64(b, code);
+	sbuf_adds(b, ",\"msg\":\"");
+	sbuf_add_jstr(b, msg, strlen(msg));
+	sbuf_adds(b, "\"}");
+}
+
+void rest_depth(struct sim *sim, const struct sim_pair *p, struct sbuf *b,
+		size_t limit, int timestamp)
+{
+	struct sim_book_side st[2] = { p->side[0], p->side[1] };
+	uint64_t id = p->last_id, back = sim->stale_back;
+
+	sim->stale_back = 0;
+	if (back > 0)
+		id = book_state_back(p, back, st);
+	sbuf_adds(b, "{\"lastUpdateId\":");
+	sbuf_add_u64(b, id);
+	sbuf_adds(b, ",\"bids\":");
+	rest_levels(b, p, st[SIM_BID].lv,
+		    st[SIM_BID].n < limit ? st[SIM_BID].n : limit);
+	sbuf_adds(b, ",\"asks\":");
+	rest_levels(b, p, st[SIM_ASK].lv,
+		    st[SIM_ASK].n < limit ? st[SIM_ASK].n : limit);
+	if (timestamp) {
+		sbuf_adds(b, ",\"timestamp\":");
+		sbuf_add_i64(b, sim_now_us() / 1000);
+	}
+	sbuf_addc(b, '}');
+	if (back > 0) {
+		book_side_release(&st[0]);
+		book_side_release(&st[1]);
+	}
+}
+
 /* REST faults first, then the venue's answer. */
 static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 		     int *retry_after)
 {
+	int status;
+
 	sim->rest_calls++;
 	if (sim->rest_429_left > 0) {
 		sim->rest_429_left--;
@@ -53,7 +106,10 @@ static int rest_book(struct sim *sim, struct lws *wsi, struct sbuf *b,
 		sim->venue->rest_fault_body(b, 500);
 		return 500;
 	}
-	return sim->venue->rest(sim, wsi, b);
+	status = sim->venue->rest(sim, wsi, b);
+	if (sim->opt.flood > 0)
+		flood_kick(sim);
+	return status;
 }
 
 static int ctl_fault(struct sim *sim, struct lws *wsi, struct sbuf *b)

@@ -1,8 +1,8 @@
 /*
- * booktape-sim: a local exchange (Gate.io spot v4 or MEXC spot v3, by
- * --exchange) for tests and benchmarks. One process, one lws context, one
- * vhost on 127.0.0.1 serving WS (any path) and REST, TLS when given a
- * certificate. See tests/sim/README.md.
+ * booktape-sim: a local exchange (Gate.io spot v4, MEXC spot v3,
+ * Binance spot or OKX v5, by --exchange) for tests and benchmarks. One process,
+ * one lws context, one vhost on 127.0.0.1 serving WS (any path) and REST, TLS
+ * when given a certificate. See tests/sim/README.md.
  */
 #include "sim.h"
 
@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"                      BTC-USDT,ETH-USDT)\n"
 	"  --seed N            PRNG seed (1)\n"
 	"  --rate R            book changes per second per pair (100)\n"
+	"  --rate-skew S       the Nth pair of --pairs changes rate / N^S\n"
+	"                      times a second (0: all alike)\n"
 	"  --depth N           max levels per side (50)\n"
 	"  --truth-dir D       write D/<PAIR>.truth.csv\n"
 	"  --script S          faults: T:KIND[:PAIR][:N],...\n"
@@ -48,6 +50,8 @@ static const char usage_text[] =
 	"  --ping-interval S   server protocol PING period (20)\n"
 	"  --idle-close S      close sockets without sub or ping (30)\n"
 	"  --flood N           send N 5-level pushes per sub, then close\n"
+	"  --flood-stream S    gateio: the flood rendered before listening,\n"
+	"                      obu (ob.PAIR.400, default) or update (100ms)\n"
 	"  --replay DIR        serve extracted_<PAIR>_* captures\n"
 	"  --ring N            changes kept per pair (65536)\n"
 	"  --max-queue BYTES   per-connection send queue cap (64 MiB)\n"
@@ -131,7 +135,9 @@ enum {
 	O_HEARTBEAT,
 	O_SEQ_RESET,
 	O_NO_SNAPSHOT,
-	O_OKX_CHECKSUM
+	O_OKX_CHECKSUM,
+	O_FLOOD_STREAM,
+	O_RATE_SKEW
 };
 
 static const struct option long_opts[] = {
@@ -164,6 +170,8 @@ static const struct option long_opts[] = {
 	{ "seq-reset", 1, NULL, O_SEQ_RESET },
 	{ "no-snapshot", 0, NULL, O_NO_SNAPSHOT },
 	{ "checksum", 0, NULL, O_OKX_CHECKSUM },
+	{ "flood-stream", 1, NULL, O_FLOOD_STREAM },
+	{ "rate-skew", 1, NULL, O_RATE_SKEW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -214,6 +222,9 @@ static int set_num(struct sim_opts *o, int opt, double v)
 		break;
 	case O_SEQ_RESET:
 		o->seq_reset_s = v;
+		break;
+	case O_RATE_SKEW:
+		o->rate_skew = v;
 		break;
 	default:
 		return -1;
@@ -281,6 +292,14 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		case O_OKX_CHECKSUM:
 			o->okx_checksum = 1;
 			break;
+		case O_FLOOD_STREAM:
+			if (strcmp(optarg, "obu") != 0 &&
+			    strcmp(optarg, "update") != 0) {
+				log_err("--flood-stream: obu or update");
+				return -1;
+			}
+			o->flood_update = strcmp(optarg, "update") == 0;
+			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			exit(0);
@@ -328,11 +347,15 @@ static int venue_init(struct sim *sim)
 			o->exchange);
 		return -1;
 	}
-	if ((o->flood > 0 && !sim->venue->supports_flood) ||
+	if ((o->flood_update && sim->venue != &sim_venue_gateio) ||
 	    (o->replay_dir != NULL && !sim->venue->supports_replay)) {
-		log_err("--flood and --replay are for gateio only");
+		log_err("--flood-stream and --replay are for gateio only");
 		return -1;
 	}
+	/* The ring holds a whole flood: its tapes are rendered from it. */
+	if (o->flood > 0 &&
+	    o->ring < o->flood * 5 + (size_t)o->depth * 2 + 1024)
+		o->ring = o->flood * 5 + (size_t)o->depth * 2 + 1024;
 	if (o->pairs == NULL)
 		o->pairs = sim->venue->default_pairs;
 	return 0;
@@ -358,7 +381,9 @@ static int pairs_init(struct sim *sim)
 			goto out;
 		sim->pairs = np;
 		if (book_pair_init(&np[sim->npairs], name, o->seed, o->depth,
-				   o->rate, o->ring) < 0) {
+				   o->rate / pow((double)(sim->npairs + 1),
+						 o->rate_skew),
+				   o->ring) < 0) {
 			log_err("bad pair '%s'", name);
 			goto out;
 		}
@@ -553,7 +578,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
-	if (pairs_init(&sim) == 0 && serve(&sim) == 0)
+	if (pairs_init(&sim) == 0 &&
+	    (sim.opt.flood == 0 || flood_prepare(&sim) == 0) &&
+	    serve(&sim) == 0)
 		rc = 0;
 	sim_release(&sim);
 	return rc;

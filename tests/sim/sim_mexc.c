@@ -209,7 +209,7 @@ static int mx_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 	m.last_order_ms = p->last_ms;
 	m.from = s->next_id;
 	m.to = p->last_id;
-	m.n = agg_collect(sim, p, m.from, m.to);
+	m.n = sim->push_levels = agg_collect(sim, p, m.from, m.to);
 	m.lv = sim->agg;
 	m.side = sim->agg_side;
 	m.pdec = p->pdec;
@@ -375,59 +375,6 @@ out:
 
 /* ------------------------------------------------------------ REST */
 
-static void err_body(struct sbuf *b, int code, const char *msg)
-{
-	sbuf_adds(b, "{\"code\":");
-	sbuf_add_i64(b, code);
-	sbuf_adds(b, ",\"msg\":\"");
-	sbuf_add_jstr(b, msg, strlen(msg));
-	sbuf_adds(b, "\"}");
-}
-
-static void add_levels(struct sbuf *b, const struct sim_pair *p,
-		       const struct sim_book_side *s, size_t n)
-{
-	sbuf_addc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		sbuf_adds(b, i ? ",[\"" : "[\"");
-		sbuf_add_dec(b, s->lv[i].px, p->pdec);
-		sbuf_adds(b, "\",\"");
-		sbuf_add_dec(b, s->lv[i].amt, p->adec);
-		sbuf_adds(b, "\"]");
-	}
-	sbuf_addc(b, ']');
-}
-
-static void mx_rest_book(struct sim *sim, struct sim_pair *p, struct sbuf *b,
-			 size_t limit)
-{
-	struct sim_book_side st[2] = { { 0 } };
-	uint64_t id = p->last_id, back = sim->stale_back;
-
-	sim->stale_back = 0;
-	if (back > 0) {
-		id = book_state_back(p, back, st);
-	} else {
-		st[0] = p->side[0];
-		st[1] = p->side[1];
-	}
-	sbuf_adds(b, "{\"lastUpdateId\":");
-	sbuf_add_u64(b, id);
-	sbuf_adds(b, ",\"bids\":");
-	add_levels(b, p, &st[SIM_BID],
-		   st[SIM_BID].n < limit ? st[SIM_BID].n : limit);
-	sbuf_adds(b, ",\"asks\":");
-	add_levels(b, p, &st[SIM_ASK],
-		   st[SIM_ASK].n < limit ? st[SIM_ASK].n : limit);
-	sbuf_adds(b, ",\"timestamp\":");
-	sbuf_add_i64(b, sim_now_us() / 1000);
-	sbuf_addc(b, '}');
-	if (back > 0) {
-		book_side_release(&st[0]);
-		book_side_release(&st[1]);
-	}
-}
-
 /* GET /api/v3/depth?symbol=S&limit=L; returns the HTTP status. */
 static int mx_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 {
@@ -439,24 +386,25 @@ static int mx_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 
 	if (lim != NULL && (sim_parse_u64(lim, &limit) < 0 || limit == 0 ||
 			    limit > REST_LIMIT_MAX)) {
-		err_body(b, -1100, "Illegal parameter 'limit'.");
+		rest_code_msg(b, -1100, "Illegal parameter 'limit'.");
 		return 400;
 	}
 	p = sym != NULL ? sim_pair_find(sim, sym, strlen(sym)) : NULL;
 	if (p == NULL) {
-		err_body(b, -1121, "Invalid symbol.");
+		rest_code_msg(b, -1121, "Invalid symbol.");
 		return 400;
 	}
-	mx_rest_book(sim, p, b, (size_t)limit);
+	p->rest_calls++;
+	rest_depth(sim, p, b, (size_t)limit, 1);
 	return 200;
 }
 
 static void mx_rest_fault_body(struct sbuf *b, int status)
 {
 	if (status == 429)
-		err_body(b, 429, "Too Many Requests");
+		rest_code_msg(b, 429, "Too Many Requests");
 	else
-		err_body(b, -1000, "Internal error.");
+		rest_code_msg(b, -1000, "Internal error.");
 }
 
 /* A push cut short: its channel claims 47 bytes, 4 follow. */
@@ -473,11 +421,12 @@ const struct sim_venue sim_venue_mexc = {
 	.rest_path = "/api/v3/depth",
 	.binary_push = 1,
 	.max_msgs_per_s = 100,
-	.supports_flood = 0,
+	.flood_rest = 1,
+	.flood_chan = SIM_CH_MEXC_AGGRE,
+	.flood_level = 100,
 	.supports_replay = 0,
 	.request = mx_request,
 	.push = mx_push,
-	.push_n = NULL,
 	.rest = mx_rest,
 	.rest_fault_body = mx_rest_fault_body,
 	.bad_frame = mx_bad_frame,

@@ -151,6 +151,10 @@ static int ok_full(struct sim *sim, struct sim_sub *s, struct sbuf *b)
 		sbuf_reset(b);
 		return 0;
 	}
+	sim->push_levels = 0;
+	for (int side = SIM_BID; side <= SIM_ASK; side++)
+		sim->push_levels += p->side[side].n < LEVELS ? p->side[side].n
+							     : LEVELS;
 	push_head(b, p, "snapshot");
 	add_side(b, p, &p->side[SIM_ASK], LEVELS);
 	sbuf_adds(b, ",\"bids\":");
@@ -198,6 +202,7 @@ static int ok_push(struct sim *sim, struct sim_sub *s, struct sbuf *b, int full)
 	s->next_id = p->last_id + 1;
 	if (n == 0)
 		return ok_heartbeat(sim, s, b);
+	sim->push_levels = n;
 	push_head(b, p, "update");
 	add_agg(b, sim, p, n, SIM_ASK);
 	sbuf_adds(b, ",\"bids\":");
@@ -400,6 +405,7 @@ static int ok_rest(struct sim *sim, struct lws *wsi, struct sbuf *b)
 		return 200;
 	}
 	sim->stale_back = 0;
+	p->rest_calls++;
 	id = p->last_id;
 	if (back > 0) {
 		id = book_state_back(p, back, st);
@@ -454,11 +460,11 @@ const struct sim_venue sim_venue_okx = {
 	.binary_push = 0,
 	.max_msgs_per_s = 0,
 	.max_conns_per_s = 3,
-	.supports_flood = 0,
+	.flood_chan = SIM_CH_OKX_BOOKS,
+	.flood_level = LEVELS,
 	.supports_replay = 0,
 	.request = ok_request,
 	.push = ok_push,
-	.push_n = NULL,
 	.rest = ok_rest,
 	.rest_fault_body = ok_rest_fault_body,
 	.bad_frame = ok_bad_frame,

@@ -84,10 +84,8 @@ int sub_add(struct sim_conn *c, const struct sim_target *t)
 			(int64_t)(sim->opt.full_every_s * 1e6 *
 				  (0.5 + (double)(sim_rand(&sim->rng) % 1000) /
 						 1000.0));
-	if (sim->opt.flood > 0 && t->pair->rp_n == 0) {
-		s->flood_left = sim->opt.flood;
-		c->flooding = 1;
-	}
+	if (sim->opt.flood > 0 && t->pair->rp_n == 0)
+		flood_sub_init(c, s, t);
 	c->subs[c->nsubs++] = s;
 	return 0;
 }

@@ -2,7 +2,7 @@
  * The WS side of the simulator: connection lifetime (--lifetime), the
  * outgoing queue (one text or binary frame per writeable callback),
  * fragment assembly of requests and the venue's inbound rate limit, the
- * per-tick push schedule, flood writing and the connection-level faults
+ * per-tick push schedule and the connection-level faults
  * (stall, drop without a close frame, close after a deadline). What a
  * frame means is the venue's business (sim->venue).
  */
@@ -15,8 +15,6 @@
 
 #include "log.h"
 #include "banned.h"
-
-#define FLOOD_BATCH (60 * 1024)
 
 static struct sim *sim_of(struct lws *wsi)
 {
@@ -242,82 +240,6 @@ static int conn_drop(struct sim_conn *c)
 	return -1;
 }
 
-static struct sim_sub *flood_next(struct sim_conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nsubs; i++)
-		if (c->subs[i]->flood_left > 0 || c->subs[i]->need_full)
-			return c->subs[i];
-	return NULL;
-}
-
-/* Append a complete unmasked server text frame (header + payload). */
-static void frame_append(struct sbuf *out, const char *data, size_t len)
-{
-	unsigned char h[10];
-	size_t hl = 2, i;
-
-	h[0] = 0x81; /* FIN, text */
-	if (len < 126) {
-		h[1] = (unsigned char)len;
-	} else if (len < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(len >> 8);
-		h[3] = (unsigned char)len;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (i = 0; i < 8; i++)
-			h[2 + i] =
-				(unsigned char)((uint64_t)len >> (56 - 8 * i));
-		hl = 10;
-	}
-	sbuf_add(out, (const char *)h, hl);
-	sbuf_add(out, data, len);
-}
-
-/*
- * Flood: pack as many whole frames as fit in FLOOD_BATCH into one raw
- * write, so the simulator outruns any client; close normally at the end.
- */
-static int flood_write(struct sim_conn *c)
-{
-	struct sim *sim = c->sim;
-	struct sim_sub *s;
-	int64_t now_ms = sim_now_us() / 1000;
-
-	sbuf_reset(&c->flood);
-	while (c->flood.len < FLOOD_BATCH && (s = flood_next(c)) != NULL) {
-		struct sim_pair *p = s->pair;
-
-		if (s->need_full) {
-			s->need_full = 0;
-			sim->venue->push(sim, s, &sim->scratch, 1);
-		} else {
-			while (p->last_id < s->next_id + 4)
-				book_step(p, now_ms);
-			sim->venue->push_n(sim, s, &sim->scratch, 5);
-			s->flood_left--;
-		}
-		frame_append(&c->flood, sbuf_data(&sim->scratch),
-			     sim->scratch.len);
-	}
-	if (c->flood.len == 0) {
-		if (c->nsubs == 0)
-			return 0;
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
-				 (unsigned char *)"flood done", 10);
-		return -1;
-	}
-	if (c->flood.oom ||
-	    lws_write(c->wsi, (unsigned char *)sbuf_data(&c->flood),
-		      c->flood.len, LWS_WRITE_RAW) < (int)c->flood.len)
-		return -1;
-	lws_callback_on_writable(c->wsi);
-	return 0;
-}
-
 static int conn_writeable(struct sim_conn *c)
 {
 	struct sim_msg *m = c->qhead;
@@ -454,6 +376,9 @@ static void conn_tick(struct sim_conn *c, int64_t now)
 		c->stall_until_us = 0;
 		lws_callback_on_writable(c->wsi);
 	}
+	/* A flood waiting for its REST snapshot looks again. */
+	if (c->flooding && c->flood_held)
+		lws_callback_on_writable(c->wsi);
 	if (c->flooding || c->drop || c->closing)
 		return;
 	for (i = 0; i < c->nsubs; i++)
