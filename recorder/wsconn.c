@@ -49,7 +49,7 @@
 #define HANGUP_IDLE_US	  (40 * US_PER_SEC) /* and drop after this */
 #define LIVE_CHECK_US	  (5 * US_PER_SEC)
 #define READ_ROOM	  (64u << 10) /* free space offered to each read */
-#define ROUND_BYTES	  (1u << 20)  /* read per wake-up, then let others run */
+#define ROUND_BYTES	  (16u << 10) /* a TLS record a wake-up, then let others run */
 #define HEAD_MAX	  8192
 
 enum wst {
