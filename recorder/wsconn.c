@@ -1,15 +1,10 @@
 /*
- * Exchange WebSocket client: our own RFC 6455 client (wsframe.c) over
- * OpenSSL, on a socket the lws event loop polls for us (adopted as a raw
- * descriptor). lws 4.1's own client parses every received byte through
- * a byte-at-a-time state machine: a third of the recorder's CPU under a
- * flood. Here a read takes up to 64 KiB of plaintext and frames are
- * walked by their headers; a whole frame is handed over where it lies.
- *
- * TLS is verified as lws did it: the peer's chain against ca_file (or
- * the system's store), and its name (or address) against the URL's
- * host, which is also the SNI. Reconnects run on our own sul timer, so
- * one path handles connect failures, drops and watchdog kills alike.
+ * Exchange WebSocket connections: our own RFC 6455 client over OpenSSL
+ * (the live link is wsconn_link.c), on a socket the lws event loop polls
+ * for us (adopted as a raw descriptor). This file connects (by number,
+ * the name resolved off the loop), reconnects on our own sul timer, so
+ * one path handles connect failures, drops and watchdog kills alike,
+ * and dispatches lws's callbacks for the socket.
  *
  * Pausing drops POLLIN from the descriptor (lws rx flow control, which
  * holds no buffer of ours); TLS records OpenSSL already decrypted are
@@ -27,10 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <libwebsockets.h>
 
@@ -38,97 +30,13 @@
 #include "log.h"
 #include "resolve.h"
 #include "timeutil.h"
-#include "wsframe.h"
+#include "wsconn_int.h"
 #include "banned.h"
 
 #define MAX_QUEUED	  4096
 #define BACKOFF_BASE_MS	  500u
 #define BACKOFF_CAP_MS	  30000u
 #define CONNECT_TIMEOUT_S 10
-#define PING_IDLE_US	  (15 * US_PER_SEC) /* ping after this quiet */
-#define HANGUP_IDLE_US	  (40 * US_PER_SEC) /* and drop after this */
-#define LIVE_CHECK_US	  (5 * US_PER_SEC)
-#define READ_ROOM	  (64u << 10) /* free space offered to each read */
-#define ROUND_BYTES	  (16u << 10) /* a TLS record a wake-up, then let others run */
-#define HEAD_MAX	  8192
-
-enum wst {
-	ST_IDLE,
-	ST_TCP,	 /* connect(2) in progress */
-	ST_TLS,	 /* TLS handshake */
-	ST_HEAD, /* upgrade request sent, reading the answer */
-	ST_UP,
-};
-
-struct outmsg {
-	struct outmsg *next;
-	size_t len;
-	char text[];
-};
-
-struct wsconn {
-	struct lws_context *cx;
-	struct lws_vhost *vhost;
-	const struct wsconn_hooks *hooks;
-	char *url;    /* as given */
-	char *urlbuf; /* cut up by lws_parse_uri */
-	const char *prot, *addr, *path;
-	char *pathbuf; /* "/" + path */
-	int port, tls;
-	struct lws *wsi; /* the adopted descriptor, while there is a link */
-	SSL *ssl;
-	enum wst st;
-	lws_sorted_usec_list_t sul_retry;
-	lws_sorted_usec_list_t sul_more; /* read on without a POLLIN */
-	lws_sorted_usec_list_t sul_live; /* pings and the idle hang-up */
-	unsigned attempt;
-	int up, stopping, dropping;
-	int want_pause, paused;
-	int64_t up_since, last_rx;
-	int ping_out;
-	char accept[WSF_ACCEPT_LEN + 1];
-	unsigned char *in; /* read, not yet parsed */
-	size_t inlen, incap;
-	unsigned char *out; /* to write */
-	size_t outlen, outcap;
-	char *rx; /* a fragmented message, up to WSCONN_MAX_MESSAGE */
-	size_t rxlen, rxcap;
-	int rxop; /* its opcode, 0 when none is open */
-	struct outmsg *qhead, *qtail;
-	unsigned qcount;
-	char why[160]; /* why the link is being closed */
-};
-
-static SSL_CTX *tls_ctx;
-
-int wsconn_tls_init(const char *ca_file)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL)
-		return CORE_EIO;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if ((ca_file != NULL
-		     ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
-		     : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
-		log_err("TLS: cannot load CA certificates from '%s'",
-			ca_file ? ca_file : "the system store");
-		SSL_CTX_free(ctx);
-		return CORE_EIO;
-	}
-	SSL_CTX_free(tls_ctx);
-	tls_ctx = ctx;
-	return 0;
-}
-
-void wsconn_tls_done(void)
-{
-	SSL_CTX_free(tls_ctx);
-	tls_ctx = NULL;
-}
 
 unsigned wsconn_backoff_ms(unsigned n, uint32_t rnd)
 {
@@ -175,503 +83,6 @@ static void connect_failed(struct wsconn *c, const char *why)
 	if (c->hooks->closed)
 		c->hooks->closed(c->hooks->ud, "connect failed");
 	schedule_retry(c);
-}
-
-/* Make room for `need` more bytes in a growable byte buffer. */
-static int room(unsigned char **p, size_t *cap, size_t len, size_t need)
-{
-	size_t ncap = *cap ? *cap : READ_ROOM;
-	unsigned char *np;
-
-	if (*cap - len >= need)
-		return 0;
-	if (need > WSCONN_MAX_MESSAGE + WSF_HDR_MAX + READ_ROOM - len)
-		return CORE_ETOOBIG;
-	while (ncap - len < need)
-		ncap *= 2;
-	np = realloc(*p, ncap);
-	if (np == NULL)
-		return CORE_ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* Close the link from anywhere: at once from our callback (it returns
- * -1 when c->dropping), else at the top of the next service round. */
-static void close_link(struct wsconn *c, const char *why)
-{
-	if (c->wsi == NULL || c->dropping)
-		return;
-	if (why != c->why)
-		snprintf(c->why, sizeof(c->why), "%s", why);
-	c->dropping = 1;
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
-/* ---------------------------------------------------------------- writes */
-
-/* Queue a frame on the link's write buffer. */
-static int out_frame(struct wsconn *c, int opcode, const void *p, size_t len)
-{
-	unsigned char mask[4];
-	int rc;
-
-	rc = room(&c->out, &c->outcap, c->outlen, WSF_HDR_MAX + len);
-	if (rc != 0)
-		return rc;
-	if (RAND_bytes(mask, sizeof(mask)) != 1)
-		return CORE_EIO;
-	c->outlen += wsf_build(c->out + c->outlen, opcode, p, len, mask);
-	return 0;
-}
-
-/* The link's I/O, TLS or plain: >0 bytes moved, 0 "not now" (POLLOUT
- * asked for when that is what it waits for), -1 gone (c->why set). */
-static long io_write(struct wsconn *c, const void *p, size_t n)
-{
-	int k = n > INT32_MAX ? INT32_MAX : (int)n;
-	ssize_t w;
-
-	if (c->ssl == NULL) {
-		w = send(lws_get_socket_fd(c->wsi), p, n, MSG_NOSIGNAL);
-		if (w >= 0)
-			return (long)w;
-		if (errno == EAGAIN || errno == EINTR) {
-			lws_callback_on_writable(c->wsi);
-			return 0;
-		}
-	} else {
-		k = SSL_write(c->ssl, p, k);
-		if (k > 0)
-			return k;
-		switch (SSL_get_error(c->ssl, k)) {
-		case SSL_ERROR_WANT_WRITE:
-			lws_callback_on_writable(c->wsi);
-			return 0;
-		case SSL_ERROR_WANT_READ:
-			return 0;
-		default:
-			ERR_clear_error();
-			break;
-		}
-	}
-	snprintf(c->why, sizeof(c->why), "write failed");
-	return -1;
-}
-
-static long io_read(struct wsconn *c, void *p, size_t n)
-{
-	int k = n > INT32_MAX ? INT32_MAX : (int)n, err;
-	ssize_t r;
-
-	if (c->ssl == NULL) {
-		r = recv(lws_get_socket_fd(c->wsi), p, n, 0);
-		if (r > 0)
-			return (long)r;
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		snprintf(c->why, sizeof(c->why), "%s",
-			 r == 0 ? "closed by peer" : "read failed");
-		return -1;
-	}
-	k = SSL_read(c->ssl, p, k);
-	if (k > 0)
-		return k;
-	err = SSL_get_error(c->ssl, k);
-	if (err == SSL_ERROR_WANT_READ)
-		return 0;
-	if (err == SSL_ERROR_WANT_WRITE) {
-		lws_callback_on_writable(c->wsi);
-		return 0;
-	}
-	ERR_clear_error();
-	snprintf(c->why, sizeof(c->why), "%s",
-		 err == SSL_ERROR_ZERO_RETURN || k == 0 ? "closed by peer"
-							: "read failed");
-	return -1;
-}
-
-/* Write what is buffered; 0, or -1 when the link failed. */
-static int flush_out(struct wsconn *c)
-{
-	size_t done = 0;
-
-	while (done < c->outlen) {
-		long n = io_write(c, c->out + done, c->outlen - done);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	memmove(c->out, c->out + done, c->outlen - done);
-	c->outlen -= done;
-	return 0;
-}
-
-/* Move the queued text frames to the link once it is up. */
-static int send_queue(struct wsconn *c)
-{
-	while (c->qhead != NULL) {
-		struct outmsg *m = c->qhead;
-
-		if (out_frame(c, WSF_TEXT, m->text, m->len) != 0)
-			return -1;
-		c->qhead = m->next;
-		c->qcount--;
-		free(m);
-	}
-	c->qtail = NULL;
-	return flush_out(c);
-}
-
-/* ---------------------------------------------------------------- reads */
-
-static void deliver(struct wsconn *c, const void *msg, size_t len, int op,
-		    int64_t recv_us)
-{
-	c->hooks->message(c->hooks->ud, msg, len, op == WSF_BINARY, recv_us);
-}
-
-static int rx_append(struct wsconn *c, const void *p, size_t len)
-{
-	if (len > WSCONN_MAX_MESSAGE - c->rxlen)
-		return CORE_ETOOBIG;
-	if (c->rxlen + len > c->rxcap) {
-		size_t cap = c->rxcap ? c->rxcap : 65536;
-		char *np;
-
-		while (cap < c->rxlen + len)
-			cap *= 2;
-		np = realloc(c->rx, cap);
-		if (np == NULL)
-			return CORE_ENOMEM;
-		c->rx = np;
-		c->rxcap = cap;
-	}
-	memcpy(c->rx + c->rxlen, p, len);
-	c->rxlen += len;
-	return 0;
-}
-
-/* One whole frame; -1 (c->why set) when the link must go. */
-static int on_frame(struct wsconn *c, const struct wsf_frame *f,
-		    const unsigned char *p, int64_t recv_us)
-{
-	size_t len = (size_t)f->len;
-
-	switch (f->opcode) {
-	case WSF_PING:
-		return out_frame(c, WSF_PONG, p, len) == 0 ? 0 : -1;
-	case WSF_PONG:
-		c->ping_out = 0;
-		return 0;
-	case WSF_CLOSE:
-		/* Answer with the same status, then go. */
-		(void)out_frame(c, WSF_CLOSE, p, len < 2 ? len : 2);
-		(void)flush_out(c);
-		snprintf(c->why, sizeof(c->why), "closed by peer");
-		return -1;
-	case WSF_CONT:
-		if (c->rxop == 0)
-			break;
-		if (rx_append(c, p, len) != 0) {
-			snprintf(c->why, sizeof(c->why), "oversized message");
-			return -1;
-		}
-		if (f->fin) {
-			deliver(c, c->rx, c->rxlen, c->rxop, recv_us);
-			c->rxop = 0;
-			c->rxlen = 0;
-		}
-		return 0;
-	default: /* text or binary */
-		if (c->rxop != 0)
-			break;
-		if (f->fin) { /* the usual case: handed over in place */
-			deliver(c, p, len, f->opcode, recv_us);
-			return 0;
-		}
-		c->rxop = f->opcode;
-		c->rxlen = 0;
-		if (rx_append(c, p, len) != 0) {
-			snprintf(c->why, sizeof(c->why), "oversized message");
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(c->why, sizeof(c->why), "bad fragment sequence");
-	return -1;
-}
-
-/* Every whole frame in c->in; -1 when the link must go. */
-static int parse_frames(struct wsconn *c, int64_t recv_us)
-{
-	size_t off = 0;
-	int rc = 0;
-
-	while (!c->dropping && c->wsi != NULL) {
-		struct wsf_frame f;
-		const char *why = NULL;
-		int k = wsf_parse(c->in + off, c->inlen - off, &f, &why);
-
-		if (k < 0) {
-			snprintf(c->why, sizeof(c->why), "protocol error: %s",
-				 why);
-			rc = -1;
-			break;
-		}
-		if (k == 0)
-			break;
-		if (f.len > WSCONN_MAX_MESSAGE) {
-			snprintf(c->why, sizeof(c->why), "oversized message");
-			rc = -1;
-			break;
-		}
-		if (c->inlen - off - f.hdrlen < f.len) {
-			/* Make sure the rest of this frame will fit. */
-			rc = room(&c->in, &c->incap, c->inlen - off,
-				  f.hdrlen + (size_t)f.len);
-			if (rc == 0)
-				break;
-			snprintf(c->why, sizeof(c->why), "out of memory");
-			rc = -1;
-			break;
-		}
-		if (on_frame(c, &f, c->in + off + f.hdrlen, recv_us) != 0) {
-			rc = -1;
-			break;
-		}
-		off += f.hdrlen + (size_t)f.len;
-	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
-	return rc;
-}
-
-/* Read into c->in: >0 bytes, 0 for "no more now", -1 link gone. */
-static long read_some(struct wsconn *c)
-{
-	long n;
-
-	if (room(&c->in, &c->incap, c->inlen, READ_ROOM) != 0) {
-		snprintf(c->why, sizeof(c->why), "out of memory");
-		return -1;
-	}
-	n = io_read(c, c->in + c->inlen, c->incap - c->inlen);
-	if (n > 0)
-		c->inlen += (size_t)n;
-	return n;
-}
-
-static void read_more(lws_sorted_usec_list_t *sul);
-
-/* Read and hand over messages, up to ROUND_BYTES a call. */
-static int on_readable(struct wsconn *c)
-{
-	size_t got = 0;
-
-	while (!c->paused && !c->want_pause && !c->dropping &&
-	       got < ROUND_BYTES) {
-		long n = read_some(c);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		c->last_rx = time_mono_us();
-		if (parse_frames(c, time_now_us()) != 0)
-			return -1;
-	}
-	if (c->outlen > 0 && flush_out(c) != 0)
-		return -1;
-	/* Decrypted or buffered TLS bytes raise no POLLIN: come back. */
-	if (!c->dropping && !c->want_pause &&
-	    (got >= ROUND_BYTES || (c->ssl && SSL_has_pending(c->ssl))))
-		lws_sul_schedule(c->cx, 0, &c->sul_more, read_more, 1);
-	return 0;
-}
-
-static void read_more(lws_sorted_usec_list_t *sul)
-{
-	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_more);
-
-	if (c->up && c->wsi != NULL && !c->dropping && on_readable(c) != 0)
-		close_link(c, c->why);
-}
-
-/* ---------------------------------------------------------------- setup */
-
-static void live_check(lws_sorted_usec_list_t *sul)
-{
-	struct wsconn *c = lws_container_of(sul, struct wsconn, sul_live);
-	int64_t idle = time_mono_us() - c->last_rx;
-
-	if (!c->up || c->wsi == NULL || c->dropping)
-		return;
-	if (idle >= HANGUP_IDLE_US) {
-		close_link(c, "no data or pong for 40 s");
-		return;
-	}
-	if (idle >= PING_IDLE_US && !c->ping_out) {
-		c->ping_out = 1;
-		if (out_frame(c, WSF_PING, NULL, 0) != 0 || flush_out(c) != 0) {
-			close_link(c, "ping failed");
-			return;
-		}
-	}
-	lws_sul_schedule(c->cx, 0, &c->sul_live, live_check, LIVE_CHECK_US);
-}
-
-static int go_up(struct wsconn *c, size_t head)
-{
-	log_notice("connected '%s'", c->url);
-	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	memmove(c->in, c->in + head, c->inlen - head);
-	c->inlen -= head;
-	c->st = ST_UP;
-	c->up = 1;
-	c->up_since = c->last_rx = time_mono_us();
-	snprintf(c->why, sizeof(c->why), "connection lost");
-	c->ping_out = 0;
-	c->want_pause = c->paused = 0;
-	lws_sul_schedule(c->cx, 0, &c->sul_live, live_check, LIVE_CHECK_US);
-	c->hooks->established(c->hooks->ud);
-	if (c->dropping || send_queue(c) != 0)
-		return -1;
-	/* Frames that came with the answer. */
-	if (c->inlen > 0 && parse_frames(c, time_now_us()) != 0)
-		return -1;
-	return on_readable(c);
-}
-
-static int send_request(struct wsconn *c)
-{
-	unsigned char rnd[16];
-	char key[WSF_KEY_LEN + 1], req[1024];
-	size_t n;
-
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    wsf_key(rnd, key, c->accept) != 0) {
-		snprintf(c->why, sizeof(c->why), "no random key");
-		return -1;
-	}
-	n = wsf_request(req, sizeof(req), c->addr, c->port, c->tls,
-			c->pathbuf, key);
-	if (n == 0 || room(&c->out, &c->outcap, c->outlen, n) != 0) {
-		snprintf(c->why, sizeof(c->why), "request too long");
-		return -1;
-	}
-	memcpy(c->out + c->outlen, req, n);
-	c->outlen += n;
-	c->st = ST_HEAD;
-	return flush_out(c);
-}
-
-/* The server's answer to the upgrade. */
-static int on_head(struct wsconn *c)
-{
-	long n, head;
-
-	for (;;) {
-		n = read_some(c);
-		if (n < 0)
-			return -1;
-		head = wsf_check_response((const char *)c->in, c->inlen,
-					  HEAD_MAX, c->accept, c->why,
-					  sizeof(c->why));
-		if (head < 0)
-			return -1;
-		if (head > 0)
-			return go_up(c, (size_t)head);
-		if (n == 0)
-			return 0;
-	}
-}
-
-static int tls_step(struct wsconn *c)
-{
-	int n = SSL_connect(c->ssl), err;
-	long vr;
-
-	if (n == 1)
-		return send_request(c);
-	err = SSL_get_error(c->ssl, n);
-	if (err == SSL_ERROR_WANT_READ)
-		return 0;
-	if (err == SSL_ERROR_WANT_WRITE) {
-		lws_callback_on_writable(c->wsi);
-		return 0;
-	}
-	vr = SSL_get_verify_result(c->ssl);
-	if (vr != X509_V_OK)
-		snprintf(c->why, sizeof(c->why), "TLS: certificate: %s",
-			 X509_verify_cert_error_string(vr));
-	else
-		snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
-			 ERR_reason_error_string(ERR_peek_last_error())
-				 ? ERR_reason_error_string(
-					   ERR_peek_last_error())
-				 : "closed");
-	ERR_clear_error();
-	return -1;
-}
-
-static int tls_start(struct wsconn *c, int fd)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	int is_ip = inet_pton(AF_INET, c->addr, &a4) == 1 ||
-		    inet_pton(AF_INET6, c->addr, &a6) == 1;
-
-	if (tls_ctx == NULL && wsconn_tls_init(NULL) != 0)
-		return -1;
-	c->ssl = SSL_new(tls_ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 ||
-	    (!is_ip && SSL_set_tlsext_host_name(c->ssl, c->addr) != 1) ||
-	    (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-						   c->addr) != 1
-		   : SSL_set1_host(c->ssl, c->addr) != 1)) {
-		snprintf(c->why, sizeof(c->why), "TLS setup failed");
-		return -1;
-	}
-	c->st = ST_TLS;
-	return tls_step(c);
-}
-
-/* The socket is readable (rd) or writable: move the link on. */
-static int step(struct wsconn *c, int rd)
-{
-	int fd = lws_get_socket_fd(c->wsi), err = 0;
-	socklen_t el = sizeof(err);
-
-	switch (c->st) {
-	case ST_TCP:
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
-			err = errno;
-		if (err != 0) {
-			snprintf(c->why, sizeof(c->why), "connect: %s",
-				 strerror(err));
-			return -1;
-		}
-		return c->tls ? tls_start(c, fd) : send_request(c);
-	case ST_TLS:
-		return tls_step(c);
-	case ST_HEAD:
-		if (c->outlen > 0 && flush_out(c) != 0)
-			return -1;
-		return on_head(c);
-	case ST_UP:
-		if (c->outlen > 0 && flush_out(c) != 0)
-			return -1;
-		return rd ? on_readable(c) : 0;
-	case ST_IDLE:
-		break;
-	}
-	return 0;
 }
 
 /*
@@ -722,7 +133,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
 		if (c->dropping)
 			return -1;
-		rc = step(c, reason == LWS_CALLBACK_RAW_RX_FILE);
+		rc = wsconn__step(c, reason == LWS_CALLBACK_RAW_RX_FILE);
 		return rc != 0 || c->dropping ? -1 : 0;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		on_gone(c);
@@ -893,10 +304,10 @@ int wsconn_send(struct wsconn *c, const char *text, size_t len)
 	struct outmsg *m;
 
 	if (c->up && c->wsi != NULL) {
-		if (out_frame(c, WSF_TEXT, text, len) != 0)
+		if (wsconn__out_frame(c, WSF_TEXT, text, len) != 0)
 			return CORE_ENOMEM;
-		if (flush_out(c) != 0)
-			close_link(c, c->why);
+		if (wsconn__flush_out(c) != 0)
+			wsconn__close_link(c, c->why);
 		return 0;
 	}
 	if (c->qcount >= MAX_QUEUED)
@@ -921,7 +332,7 @@ void wsconn_drop(struct wsconn *c, const char *reason)
 	if (c->wsi == NULL || c->dropping)
 		return;
 	log_warn("drop '%s': %s", c->url, reason);
-	close_link(c, reason);
+	wsconn__close_link(c, reason);
 }
 
 void wsconn_pause(struct wsconn *c, int pause)
@@ -937,7 +348,7 @@ void wsconn_pause(struct wsconn *c, int pause)
 	c->paused = c->want_pause;
 	/* What TLS already holds raises no POLLIN: read it now. */
 	if (!c->paused)
-		lws_sul_schedule(c->cx, 0, &c->sul_more, read_more, 1);
+		lws_sul_schedule(c->cx, 0, &c->sul_more, wsconn__read_more, 1);
 }
 
 int wsconn_is_up(const struct wsconn *c)
@@ -982,3 +393,4 @@ void wsconn_free(struct wsconn *c)
 	free(c->url);
 	free(c);
 }
+
