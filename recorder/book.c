@@ -39,16 +39,16 @@ struct longlevel {
 };
 
 struct side {
-	struct slot *slot;	 /* cap slots */
-	uint16_t *order;	 /* n indices into slot, best first */
-	uint16_t *spare;	 /* stack of unused slot indices */
+	struct slot *slot; /* cap slots */
+	uint16_t *order;   /* n indices into slot, best first */
+	uint16_t *spare;   /* stack of unused slot indices */
 	size_t n;
 	size_t nspare;
 	size_t cap;
-	struct longlevel *lng;	 /* long levels, grown on demand */
-	uint32_t *lfree;	 /* stack of unused long indices */
+	struct longlevel *lng; /* long levels, grown on demand */
+	uint32_t *lfree;       /* stack of unused long indices */
 	size_t nlfree, lcap;
-	struct book_level view;	 /* book_level()'s rendering */
+	struct book_level view; /* book_level()'s rendering */
 };
 
 struct book {
@@ -471,8 +471,8 @@ static void render(const struct side *s, const struct slot *l,
 		return;
 	}
 	v->price_len = (uint8_t)key_text(l, v->price);
-	v->amount_len = (uint8_t)digits_text(l->am, l->adig, l->afrac,
-					     v->amount);
+	v->amount_len =
+		(uint8_t)digits_text(l->am, l->adig, l->afrac, v->amount);
 }
 
 const struct book_level *book_level(const struct book *b, enum book_side side,
@@ -525,8 +525,7 @@ static int side_check(const struct side *s, enum book_side which)
 {
 	struct book_level prev, cur;
 
-	if (s->n > s->cap || s->n + s->nspare != s->cap ||
-	    s->nlfree > s->lcap)
+	if (s->n > s->cap || s->n + s->nspare != s->cap || s->nlfree > s->lcap)
 		return CORE_ECORRUPT;
 	for (size_t k = 0; k < s->n; k++) {
 		const struct slot *l = &s->slot[s->order[k]];

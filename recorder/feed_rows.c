@@ -132,15 +132,14 @@ void feed__cb_row(void *ctx, const struct sync_row *r)
 	lens[6] = r->price_len;
 	fields[7] = r->amount;
 	lens[7] = r->amount_len;
-	count_lost(p,
-		   sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2,
-			      r->local_us,
-			      SINK_ROW_PLAIN |
-				      (r->is_snapshot ? SINK_ROW_SNAPSHOT : 0) |
-				      (r->block_start ? SINK_ROW_BLOCK_START
-						      : 0),
-			      fields, lens, 8),
-		   r->local_us);
+	count_lost(
+		p,
+		sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2, r->local_us,
+			   SINK_ROW_PLAIN |
+				   (r->is_snapshot ? SINK_ROW_SNAPSHOT : 0) |
+				   (r->block_start ? SINK_ROW_BLOCK_START : 0),
+			   fields, lens, 8),
+		r->local_us);
 }
 
 void feed__cb_event(void *ctx, const struct sync_event *ev)

@@ -88,9 +88,7 @@ static void write_record(struct sink *s, const unsigned char *p)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	block_start = h.ds == SINK_L2
-			      ? sink__l2_admit(s, sf, hf, &h)
-			      : 0;
+	block_start = h.ds == SINK_L2 ? sink__l2_admit(s, sf, hf, &h) : 0;
 	if (block_start < 0)
 		return;
 	if (block_start) {
@@ -195,45 +193,85 @@ static void process_block(struct sink *s, struct block *b)
 	}
 }
 
+/*
+ * The next full block, waiting up to 100 ms for one. NULL on a timeout,
+ * or with *stop set once the sink stops and the queue is empty.
+ */
+static struct block *take_block(struct sink *s, int *stop)
+{
+	struct block *b;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->full_head == NULL && !s->stopping) {
+		int rc;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		s->writer_waiting = 1;
+		rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		s->writer_waiting = 0;
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	b = s->full_head;
+	if (b != NULL) {
+		s->full_head = b->next;
+		if (s->full_head == NULL)
+			s->full_tail = NULL;
+		s->queued_bytes -= b->used;
+	}
+	*stop = b == NULL && s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return b;
+}
+
+/* Per-symbol written counts since the last report (grown with syms). */
+struct reported {
+	uint64_t *last;
+	size_t n;
+};
+
+/* The round over every file: deadlines, holes, counts, memory. */
+static void writer_round(struct sink *s, struct reported *r, int64_t now,
+			 int64_t *last_trim)
+{
+	tick_all(s);
+	if (now - *last_trim >= TRIM_US) {
+		*last_trim = now;
+		(void)malloc_trim(0);
+	}
+	sink__settle_holes(s);
+	if (r->n < s->nsyms) {
+		uint64_t *n = realloc(r->last, s->capsyms * sizeof(*n));
+
+		if (n != NULL) {
+			memset(n + r->n, 0, (s->capsyms - r->n) * sizeof(*n));
+			r->last = n;
+			r->n = s->capsyms;
+		}
+	}
+	report_written(s, r->last, r->n);
+	publish_stats(s);
+}
+
 void *sink__writer_main(void *arg)
 {
 	struct sink *s = arg;
-	uint64_t *last = NULL;
-	size_t nlast = 0;
-
+	struct reported r = { NULL, 0 };
 	int64_t last_round = 0, last_trim = time_mono_us();
+	int stop = 0;
 
 	for (;;) {
-		struct block *b;
-		struct timespec ts;
+		struct block *b = take_block(s, &stop);
 		int64_t now;
-		int rc;
 
-		pthread_mutex_lock(&s->mu);
-		while (s->full_head == NULL && !s->stopping) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100 * 1000 * 1000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			s->writer_waiting = 1;
-			rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-			s->writer_waiting = 0;
-			if (rc == ETIMEDOUT)
-				break;
-		}
-		b = s->full_head;
-		if (b != NULL) {
-			s->full_head = b->next;
-			if (s->full_head == NULL)
-				s->full_tail = NULL;
-			s->queued_bytes -= b->used;
-		} else if (s->stopping) {
-			pthread_mutex_unlock(&s->mu);
+		if (stop)
 			break;
-		}
-		pthread_mutex_unlock(&s->mu);
 		if (b != NULL) {
 			process_block(s, b);
 			sink__block_release(s, b);
@@ -245,24 +283,7 @@ void *sink__writer_main(void *arg)
 		if (b != NULL && now - last_round < ROUND_US)
 			continue;
 		last_round = now;
-		tick_all(s);
-		if (now - last_trim >= TRIM_US) {
-			last_trim = now;
-			(void)malloc_trim(0);
-		}
-		sink__settle_holes(s);
-		if (nlast < s->nsyms) {
-			uint64_t *n = realloc(last, s->capsyms * sizeof(*n));
-
-			if (n != NULL) {
-				memset(n + nlast, 0,
-				       (s->capsyms - nlast) * sizeof(*n));
-				last = n;
-				nlast = s->capsyms;
-			}
-		}
-		report_written(s, last, nlast);
-		publish_stats(s);
+		writer_round(s, &r, now, &last_trim);
 	}
 	/* Shutdown: everything buffered reaches the disk, durably. Only a
 	 * failure here fails the stop; earlier errors were counted. */
@@ -277,8 +298,8 @@ void *sink__writer_main(void *arg)
 			if (rc != 0)
 				sink__note_error(s, &s->syms[i], d, rc);
 		}
-	report_written(s, last, nlast);
+	report_written(s, r.last, r.n);
 	publish_stats(s);
-	free(last);
+	free(r.last);
 	return NULL;
 }

@@ -114,7 +114,7 @@ static void on_gone(struct wsconn *c)
 		log_warn("connect '%s': %s", c->url, c->why);
 	}
 	if (c->hooks->closed)
-		c->hooks->closed(c->hooks->ud, !was_up  ? "connection error"
+		c->hooks->closed(c->hooks->ud, !was_up	 ? "connection error"
 					       : dropped ? "dropped"
 							 : "closed by peer");
 	schedule_retry(c);
@@ -160,16 +160,15 @@ static int tcp_socket(const char *ip, int port, int *fd)
 	int one = 1;
 
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip,
-		      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 		sl = sizeof(struct sockaddr_in);
 	} else if (inet_pton(AF_INET6, ip,
 			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
 		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port =
-			htons((uint16_t)port);
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 		sl = sizeof(struct sockaddr_in6);
 	} else {
 		errno = EINVAL;
@@ -393,4 +392,3 @@ void wsconn_free(struct wsconn *c)
 	free(c->url);
 	free(c);
 }
-

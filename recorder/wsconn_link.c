@@ -30,12 +30,13 @@
 #include "wsconn_int.h"
 #include "banned.h"
 
-#define PING_IDLE_US	  (15 * US_PER_SEC) /* ping after this quiet */
-#define HANGUP_IDLE_US	  (40 * US_PER_SEC) /* and drop after this */
-#define LIVE_CHECK_US	  (5 * US_PER_SEC)
-#define READ_ROOM	  (64u << 10) /* free space offered to each read */
-#define ROUND_BYTES	  (16u << 10) /* a TLS record a wake-up, then let others run */
-#define HEAD_MAX	  8192
+#define PING_IDLE_US   (15 * US_PER_SEC) /* ping after this quiet */
+#define HANGUP_IDLE_US (40 * US_PER_SEC) /* and drop after this */
+#define LIVE_CHECK_US  (5 * US_PER_SEC)
+#define READ_ROOM      (64u << 10) /* free space offered to each read */
+#define ROUND_BYTES \
+	(16u << 10) /* a TLS record a wake-up, then let others run */
+#define HEAD_MAX 8192
 
 static SSL_CTX *tls_ctx;
 
@@ -49,9 +50,8 @@ int wsconn_tls_init(const char *ca_file)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if ((ca_file != NULL
-		     ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
-		     : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+	if ((ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+			     : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
 		log_err("TLS: cannot load CA certificates from '%s'",
 			ca_file ? ca_file : "the system store");
 		SSL_CTX_free(ctx);
@@ -407,7 +407,8 @@ static void live_check(lws_sorted_usec_list_t *sul)
 	}
 	if (idle >= PING_IDLE_US && !c->ping_out) {
 		c->ping_out = 1;
-		if (wsconn__out_frame(c, WSF_PING, NULL, 0) != 0 || wsconn__flush_out(c) != 0) {
+		if (wsconn__out_frame(c, WSF_PING, NULL, 0) != 0 ||
+		    wsconn__flush_out(c) != 0) {
 			wsconn__close_link(c, "ping failed");
 			return;
 		}
@@ -448,8 +449,8 @@ static int send_request(struct wsconn *c)
 		snprintf(c->why, sizeof(c->why), "no random key");
 		return -1;
 	}
-	n = wsf_request(req, sizeof(req), c->addr, c->port, c->tls,
-			c->pathbuf, key);
+	n = wsf_request(req, sizeof(req), c->addr, c->port, c->tls, c->pathbuf,
+			key);
 	if (n == 0 || room(&c->out, &c->outcap, c->outlen, n) != 0) {
 		snprintf(c->why, sizeof(c->why), "request too long");
 		return -1;
@@ -500,11 +501,11 @@ static int tls_step(struct wsconn *c)
 		snprintf(c->why, sizeof(c->why), "TLS: certificate: %s",
 			 X509_verify_cert_error_string(vr));
 	else
-		snprintf(c->why, sizeof(c->why), "TLS handshake failed: %s",
-			 ERR_reason_error_string(ERR_peek_last_error())
-				 ? ERR_reason_error_string(
-					   ERR_peek_last_error())
-				 : "closed");
+		snprintf(
+			c->why, sizeof(c->why), "TLS handshake failed: %s",
+			ERR_reason_error_string(ERR_peek_last_error())
+				? ERR_reason_error_string(ERR_peek_last_error())
+				: "closed");
 	ERR_clear_error();
 	return -1;
 }

@@ -152,8 +152,8 @@ size_t wsf_request(char *out, size_t n, const char *host, int port, int tls,
 static const char *head_end(const char *buf, size_t n)
 {
 	for (size_t i = 3; i < n; i++)
-		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
-		    buf[i - 3] == '\r')
+		if (buf[i] == '\n' && buf[i - 1] == '\r' &&
+		    buf[i - 2] == '\n' && buf[i - 3] == '\r')
 			return buf + i + 1;
 	return NULL;
 }
@@ -208,8 +208,7 @@ long wsf_check_response(const char *buf, size_t n, size_t max_head,
 		return -1;
 	}
 	for (p = (const char *)memchr(buf, '\n', (size_t)(end - buf)) + 1;
-	     p < end - 2;
-	     p = eol + 2) {
+	     p < end - 2; p = eol + 2) {
 		const char *colon, *v;
 		size_t vlen;
 
@@ -225,7 +224,7 @@ long wsf_check_response(const char *buf, size_t n, size_t max_head,
 		vlen = (size_t)(eol - v);
 		while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 			vlen--;
-#define IS(name)                                  \
+#define IS(name)                                    \
 	((size_t)(colon - p) == sizeof(name) - 1 && \
 	 strncasecmp(p, name, sizeof(name) - 1) == 0)
 		if (IS("Upgrade"))

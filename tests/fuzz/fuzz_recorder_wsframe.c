@@ -44,8 +44,8 @@ static void check_roundtrip(int opcode, const uint8_t *p, size_t len)
 		return;
 	n = wsf_build(out, opcode, p, len, mask);
 	out[1] &= 0x7f; /* read it as a server frame: no mask bit */
-	if (wsf_parse(out, n, &f, &why) != 1 || f.opcode != opcode ||
-	    !f.fin || f.len != len || f.hdrlen + 4 + len != n)
+	if (wsf_parse(out, n, &f, &why) != 1 || f.opcode != opcode || !f.fin ||
+	    f.len != len || f.hdrlen + 4 + len != n)
 		abort();
 	wsf_mask(out + f.hdrlen + 4, len, mask);
 	if (len > 0 && memcmp(out + f.hdrlen + 4, p, len) != 0)

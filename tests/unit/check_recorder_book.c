@@ -288,7 +288,8 @@ START_TEST(test_long_levels)
 	ck_assert_int_eq(set(b, BOOK_BID, "007.25", "5"), BOOK_INSERTED);
 	ck_assert_int_eq(book_check(b), 0);
 	ck_assert_str_eq(price_at(b, BOOK_BID, 0), "007.25");
-	ck_assert_str_eq(price_at(b, BOOK_BID, 1), "2.000000000000000000000001");
+	ck_assert_str_eq(price_at(b, BOOK_BID, 1),
+			 "2.000000000000000000000001");
 	ck_assert_str_eq(price_at(b, BOOK_BID, 2), "1.75");
 	ck_assert_str_eq(book_level(b, BOOK_BID, 2)->amount, big);
 	ck_assert_str_eq(price_at(b, BOOK_BID, 3), "1.5");

@@ -27,8 +27,8 @@ START_TEST(test_request)
 {
 	char out[512];
 
-	ck_assert_uint_gt(wsf_request(out, sizeof(out), "api.gateio.ws", 443,
-				      1, "/ws/v4/", RFC_KEY),
+	ck_assert_uint_gt(wsf_request(out, sizeof(out), "api.gateio.ws", 443, 1,
+				      "/ws/v4/", RFC_KEY),
 			  0);
 	ck_assert_ptr_nonnull(strstr(out, "GET /ws/v4/ HTTP/1.1\r\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\r\nHost: api.gateio.ws\r\n"));
@@ -70,8 +70,8 @@ START_TEST(test_response)
 	ck_assert_int_eq(wsf_check_response(ok, n - 1, 8192, RFC_ACCEPT, why,
 					    sizeof(why)),
 			 0);
-	ck_assert_int_eq(wsf_check_response(ok, n - 1, n - 1, RFC_ACCEPT,
-					    why, sizeof(why)),
+	ck_assert_int_eq(wsf_check_response(ok, n - 1, n - 1, RFC_ACCEPT, why,
+					    sizeof(why)),
 			 -1);
 	ck_assert_int_eq(check("HTTP/1.1 403 Forbidden\r\n\r\n", why), -1);
 	ck_assert_ptr_nonnull(strstr(why, "403"));
@@ -86,12 +86,13 @@ START_TEST(test_response)
 			       "Sec-WebSocket-Accept: " RFC_ACCEPT "\r\n\r\n",
 			       why),
 			 -1);
-	ck_assert_int_eq(check("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n"
-			       "Connection: Upgrade\r\n"
-			       "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-			       "Sec-WebSocket-Accept: " RFC_ACCEPT "\r\n\r\n",
-			       why),
-			 -1);
+	ck_assert_int_eq(
+		check("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n"
+		      "Connection: Upgrade\r\n"
+		      "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+		      "Sec-WebSocket-Accept: " RFC_ACCEPT "\r\n\r\n",
+		      why),
+		-1);
 	ck_assert_int_eq(check("SSH-2.0-OpenSSH\r\n\r\n", why), -1);
 }
 END_TEST
@@ -110,8 +111,7 @@ START_TEST(test_parse)
 
 	ck_assert_int_eq(parse("\x81", 1, &f), 0);
 	ck_assert_int_eq(parse("\x81\x05", 2, &f), 1);
-	ck_assert(f.fin && f.opcode == WSF_TEXT && f.len == 5 &&
-		  f.hdrlen == 2);
+	ck_assert(f.fin && f.opcode == WSF_TEXT && f.len == 5 && f.hdrlen == 2);
 	ck_assert_int_eq(parse("\x01\x03", 2, &f), 1);
 	ck_assert(!f.fin && f.opcode == WSF_TEXT);
 	ck_assert_int_eq(parse(b, 3, &f), 0);
