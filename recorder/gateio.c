@@ -6,81 +6,47 @@
 #include "gateio.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
-#include "decimal.h"
 #include "json.h"
+#include "wire.h"
 #include "banned.h"
 
 struct gateio_parser {
-	struct json_tok *tok;
-	size_t max_tok;
-	size_t ntok;
-	struct book_change *lv;
-	size_t lv_cap;
-	size_t nlv;
+	struct wire_parser w;
 };
 
 struct gateio_parser *gateio_parser_new(size_t max_tokens)
 {
-	struct gateio_parser *p = calloc(1, sizeof(*p));
-
-	if (p == NULL)
-		return NULL;
-	p->max_tok = max_tokens ? max_tokens : GATEIO_DEFAULT_TOKENS;
-	/* Every level costs three tokens: the array and two strings. */
-	p->lv_cap = p->max_tok / 3 + 1;
-	p->tok = calloc(p->max_tok, sizeof(*p->tok));
-	p->lv = calloc(p->lv_cap, sizeof(*p->lv));
-	if (p->tok == NULL || p->lv == NULL) {
-		gateio_parser_free(p);
-		return NULL;
-	}
-	return p;
+	return wire_parser_new(sizeof(struct gateio_parser),
+			       max_tokens ? max_tokens : GATEIO_DEFAULT_TOKENS);
 }
 
 void gateio_parser_free(struct gateio_parser *p)
 {
-	if (p == NULL)
-		return;
-	free(p->tok);
-	free(p->lv);
-	free(p);
+	wire_parser_free(p);
 }
 
 static bool pair_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '_';
+	return wire_upper_alnum(c) || (c >= 'a' && c <= 'z') || c == '_';
 }
 
 /* Copy s[0..n) into out when it is a plausible exchange pair. */
 static bool take_pair(const char *s, size_t n, char out[GATEIO_PAIR_MAX])
 {
-	if (n == 0 || n >= GATEIO_PAIR_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!pair_char(s[i]))
-			return false;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return true;
+	return wire_take(s, n, out, GATEIO_PAIR_MAX, pair_char);
 }
 
+/* An obu level or "l": 1..6 digits. */
 static bool digits_uint(const char *s, size_t n, unsigned *out)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 6)
+	if (n > 6 || !wire_digits(s, n, &v))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
+	*out = (unsigned)v;
 	return true;
 }
 
@@ -99,85 +65,7 @@ static bool split_stream(const char *s, size_t n, char pair[GATEIO_PAIR_MAX],
 	       digits_uint(dot + 1, (size_t)(s + n - dot - 1), level);
 }
 
-static const char *tok_text(const char *buf, const struct json_tok *t,
-			    size_t *n)
-{
-	*n = t->end - t->start;
-	return buf + t->start;
-}
-
-/* ------------------------------------------------------------ levels */
-
-static int parse_level(struct gateio_parser *p, const char *buf, size_t i)
-{
-	const struct json_tok *t = p->tok;
-	struct book_change *c;
-	size_t pi = i + 1, ai;
-
-	if (t[i].type != JSON_ARRAY || t[i].size < 2)
-		return CORE_EPARSE;
-	ai = json_skip(t, pi);
-	if (t[pi].type != JSON_STRING || t[ai].type != JSON_STRING)
-		return CORE_EPARSE;
-	if (p->nlv >= p->lv_cap)
-		return CORE_ETOOBIG;
-	c = &p->lv[p->nlv];
-	c->price = tok_text(buf, &t[pi], &c->price_len);
-	c->amount = tok_text(buf, &t[ai], &c->amount_len);
-	if (c->price_len >= BOOK_TEXT_MAX || c->amount_len >= BOOK_TEXT_MAX ||
-	    !decimal_valid(c->price, c->price_len) ||
-	    !decimal_valid(c->amount, c->amount_len))
-		return CORE_EPARSE;
-	p->nlv++;
-	return 0;
-}
-
-/*
- * Parse the level array at token index arr (or nothing when arr < 0 and
- * !required) into the parser's level store.
- */
-static int parse_levels(struct gateio_parser *p, const char *buf, long arr,
-			bool required, const struct book_change **out,
-			size_t *n)
-{
-	size_t start = p->nlv, i;
-
-	*out = p->lv + start;
-	*n = 0;
-	if (arr < 0)
-		return required ? CORE_EPARSE : 0;
-	if (p->tok[arr].type != JSON_ARRAY)
-		return CORE_EPARSE;
-	i = json_child((size_t)arr);
-	for (uint32_t k = 0; k < p->tok[arr].size; k++) {
-		int rc = parse_level(p, buf, i);
-
-		if (rc != 0)
-			return rc;
-		i = json_skip(p->tok, i);
-	}
-	*n = p->nlv - start;
-	return 0;
-}
-
 /* ------------------------------------------------------------ frames */
-
-/* Clear *out (outsize bytes; out may be NULL), then tokenize buf: 0 when
- * it is a JSON object, else CORE_EPARSE or json_parse's code. */
-static int scan(struct gateio_parser *p, const char *buf, size_t len, void *out,
-		size_t outsize)
-{
-	int rc;
-
-	if (out != NULL)
-		memset(out, 0, outsize);
-	rc = json_parse(buf, len, p->tok, p->max_tok, &p->ntok);
-
-	p->nlv = 0;
-	if (rc != 0)
-		return rc;
-	return p->tok[0].type == JSON_OBJECT ? 0 : CORE_EPARSE;
-}
 
 static enum gateio_channel channel_of(const char *buf, const struct json_tok *t,
 				      long i)
@@ -232,14 +120,14 @@ static int update_pair(const char *buf, const struct json_tok *t, size_t r,
 
 	if (si < 0 || t[si].type != JSON_STRING)
 		return CORE_EPARSE;
-	s = tok_text(buf, &t[si], &n);
+	s = wire_text(buf, &t[si], &n);
 	if (m->channel == GATEIO_CH_OBU)
 		return split_stream(s, n, m->pair, &m->level) ? 0 : CORE_EPARSE;
 	if (!take_pair(s, n, m->pair))
 		return CORE_EPARSE;
 	li = json_get(buf, t, r, "l");
 	if (li >= 0 && t[li].type == JSON_STRING) {
-		s = tok_text(buf, &t[li], &n);
+		s = wire_text(buf, &t[li], &n);
 		if (!digits_uint(s, n, &m->level))
 			m->level = 0;
 	}
@@ -275,7 +163,7 @@ static int update_ids(const char *buf, const struct json_tok *t, size_t r,
 static int parse_update(struct gateio_parser *p, const char *buf, size_t r,
 			struct gateio_msg *m)
 {
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	struct sync_update *u = &m->update;
 	int rc;
 
@@ -283,11 +171,11 @@ static int parse_update(struct gateio_parser *p, const char *buf, size_t r,
 	if (rc == 0)
 		rc = update_ids(buf, t, r, u);
 	if (rc == 0)
-		rc = parse_levels(p, buf, json_get(buf, t, r, "b"), false,
-				  &u->bids, &u->nbids);
+		rc = wire_levels_json(&p->w, buf, json_get(buf, t, r, "b"),
+				      false, &u->bids, &u->nbids);
 	if (rc == 0)
-		rc = parse_levels(p, buf, json_get(buf, t, r, "a"), false,
-				  &u->asks, &u->nasks);
+		rc = wire_levels_json(&p->w, buf, json_get(buf, t, r, "a"),
+				      false, &u->asks, &u->nasks);
 	if (rc != 0)
 		return rc;
 	m->type = GATEIO_MSG_UPDATE;
@@ -307,7 +195,7 @@ static void payload_pair(const char *buf, const struct json_tok *t,
 	e = json_child((size_t)pl);
 	if (t[e].type != JSON_STRING)
 		return;
-	s = tok_text(buf, &t[e], &n);
+	s = wire_text(buf, &t[e], &n);
 	if (!split_stream(s, n, m->pair, &m->level))
 		take_pair(s, n, m->pair);
 }
@@ -316,22 +204,18 @@ static void parse_error(struct gateio_parser *p, const char *buf, long ei,
 			struct gateio_msg *m)
 {
 	static const char prefix[] = "unknown currency pair: ";
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	long ci = json_get(buf, t, (size_t)ei, "code");
 	long mi = json_get(buf, t, (size_t)ei, "message");
 
 	m->type = GATEIO_MSG_ERROR;
 	if (ci >= 0 && json_i64(buf, t, (size_t)ci, &m->err_code) != 0)
 		m->err_code = 0;
-	if (mi >= 0 && t[mi].type == JSON_STRING) {
-		/* Truncation is fine: the text is for logs. */
-		(void)json_unescape(buf, t, (size_t)mi, m->err_message,
-				    sizeof(m->err_message));
-		if (strncmp(m->err_message, prefix, sizeof(prefix) - 1) == 0) {
-			const char *x = m->err_message + sizeof(prefix) - 1;
+	wire_unescape(buf, t, mi, m->err_message, sizeof(m->err_message));
+	if (strncmp(m->err_message, prefix, sizeof(prefix) - 1) == 0) {
+		const char *x = m->err_message + sizeof(prefix) - 1;
 
-			take_pair(x, strlen(x), m->pair);
-		}
+		take_pair(x, strlen(x), m->pair);
 	}
 }
 
@@ -339,7 +223,7 @@ static void parse_error(struct gateio_parser *p, const char *buf, long ei,
 static bool parse_reply(struct gateio_parser *p, const char *buf,
 			struct gateio_msg *m)
 {
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	long ev = json_get(buf, t, 0, "event");
 	long err = json_get(buf, t, 0, "error");
 	long res = json_get(buf, t, 0, "result");
@@ -373,16 +257,15 @@ static bool parse_reply(struct gateio_parser *p, const char *buf,
 int gateio_parse_frame(struct gateio_parser *p, const char *buf, size_t len,
 		       struct gateio_msg *out)
 {
-	const struct json_tok *t;
+	const struct json_tok *t = p->w.tok;
 	long ch, res;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->channel = GATEIO_CH_OTHER;
-	rc = scan(p, buf, len, NULL, 0);
+	rc = wire_scan_object(&p->w, buf, len, NULL, 0);
 	if (rc != 0)
 		return rc;
-	t = p->tok;
 	ch = json_get(buf, t, 0, "channel");
 	if (ch < 0 || t[ch].type != JSON_STRING)
 		return 0;
@@ -409,47 +292,32 @@ int gateio_parse_frame(struct gateio_parser *p, const char *buf, size_t len,
 int gateio_parse_snapshot(struct gateio_parser *p, const char *buf, size_t len,
 			  struct sync_snapshot *out)
 {
-	const struct json_tok *t;
-	bool has;
 	long i;
-	int rc;
+	int rc = wire_parse_depth(&p->w, buf, len, "id", false, out);
 
-	rc = scan(p, buf, len, out, sizeof(*out));
 	if (rc != 0)
 		return rc;
-	t = p->tok;
-	if (opt_u64(buf, t, 0, "id", &out->id, &has) != 0 || !has)
-		return CORE_EPARSE;
-	i = json_get(buf, t, 0, "current");
-	if (i >= 0 && json_i64(buf, t, (size_t)i, &out->ts_ms) != 0)
-		return CORE_EPARSE;
-	rc = parse_levels(p, buf, json_get(buf, t, 0, "bids"), true, &out->bids,
-			  &out->nbids);
-	if (rc == 0)
-		rc = parse_levels(p, buf, json_get(buf, t, 0, "asks"), true,
-				  &out->asks, &out->nasks);
-	if (rc != 0)
+	i = json_get(buf, p->w.tok, 0, "current");
+	if (i >= 0 && json_i64(buf, p->w.tok, (size_t)i, &out->ts_ms) != 0) {
 		memset(out, 0, sizeof(*out));
-	return rc;
+		return CORE_EPARSE;
+	}
+	return 0;
 }
 
 int gateio_parse_rest_error(struct gateio_parser *p, const char *buf,
 			    size_t len, struct gateio_rest_error *out)
 {
-	long i;
+	const struct json_tok *t = p->w.tok;
 	int rc;
 
-	rc = scan(p, buf, len, out, sizeof(*out));
+	rc = wire_scan_object(&p->w, buf, len, out, sizeof(*out));
 	if (rc != 0)
 		return rc;
-	i = json_get(buf, p->tok, 0, "label");
-	if (i >= 0 && p->tok[i].type == JSON_STRING)
-		(void)json_unescape(buf, p->tok, (size_t)i, out->label,
-				    sizeof(out->label));
-	i = json_get(buf, p->tok, 0, "message");
-	if (i >= 0 && p->tok[i].type == JSON_STRING)
-		(void)json_unescape(buf, p->tok, (size_t)i, out->message,
-				    sizeof(out->message));
+	wire_unescape(buf, t, json_get(buf, t, 0, "label"), out->label,
+		      sizeof(out->label));
+	wire_unescape(buf, t, json_get(buf, t, 0, "message"), out->message,
+		      sizeof(out->message));
 	return 0;
 }
 
@@ -520,16 +388,6 @@ static bool pair_ok(const char *pair)
 	return pair != NULL && take_pair(pair, strlen(pair), tmp);
 }
 
-static int finish(int n, size_t size, size_t *len)
-{
-	if (n < 0)
-		return CORE_EINVAL;
-	if ((size_t)n >= size)
-		return CORE_ETOOBIG;
-	*len = (size_t)n;
-	return 0;
-}
-
 int gateio_build_subscribe(char *buf, size_t size, enum gateio_channel ch,
 			   const char *pair, const char *speed, bool subscribe,
 			   int64_t time_s, uint64_t id, size_t *len)
@@ -548,22 +406,22 @@ int gateio_build_subscribe(char *buf, size_t size, enum gateio_channel ch,
 	else
 		snprintf(payload, sizeof(payload), "\"%s\",\"%s\"", pair,
 			 speed);
-	return finish(snprintf(buf, size,
-			       "{\"time\":%lld,%s\"channel\":\"%s\","
-			       "\"event\":\"%s\",\"payload\":[%s]}",
-			       (long long)time_s, idpart, name,
-			       subscribe ? "subscribe" : "unsubscribe",
-			       payload),
-		      size, len);
+	return wire_finish(snprintf(buf, size,
+				    "{\"time\":%lld,%s\"channel\":\"%s\","
+				    "\"event\":\"%s\",\"payload\":[%s]}",
+				    (long long)time_s, idpart, name,
+				    subscribe ? "subscribe" : "unsubscribe",
+				    payload),
+			   size, len);
 }
 
 int gateio_build_ping(char *buf, size_t size, int64_t time_s, size_t *len)
 {
 	*len = 0;
-	return finish(snprintf(buf, size,
-			       "{\"time\":%lld,\"channel\":\"spot.ping\"}",
-			       (long long)time_s),
-		      size, len);
+	return wire_finish(snprintf(buf, size,
+				    "{\"time\":%lld,\"channel\":\"spot.ping\"}",
+				    (long long)time_s),
+			   size, len);
 }
 
 int gateio_build_snapshot_path(char *buf, size_t size, const char *pair,
@@ -572,9 +430,9 @@ int gateio_build_snapshot_path(char *buf, size_t size, const char *pair,
 	*len = 0;
 	if (!pair_ok(pair) || limit == 0 || limit > BOOK_MAX_DEPTH)
 		return CORE_EINVAL;
-	return finish(snprintf(buf, size,
-			       "/spot/order_book?currency_pair=%s&limit=%u"
-			       "&with_id=true",
-			       pair, limit),
-		      size, len);
+	return wire_finish(snprintf(buf, size,
+				    "/spot/order_book?currency_pair=%s&limit=%u"
+				    "&with_id=true",
+				    pair, limit),
+			   size, len);
 }

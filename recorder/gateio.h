@@ -93,7 +93,8 @@ int gateio_parse_frame(struct gateio_parser *p, const char *buf, size_t len,
 /*
  * Parse a REST GET /spot/order_book?...&with_id=true body: "id"
  * (required), "current" (ms, optional), "bids", "asks" (required). Spans
- * as for gateio_parse_frame(). Returns 0, CORE_EPARSE or CORE_ETOOBIG.
+ * as for gateio_parse_frame(). Returns 0, CORE_EPARSE or CORE_ETOOBIG;
+ * *out is cleared on failure.
  */
 int gateio_parse_snapshot(struct gateio_parser *p, const char *buf, size_t len,
 			  struct sync_snapshot *out);

@@ -7,57 +7,30 @@
 #include "okx.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "core.h"
-#include "decimal.h"
 #include "json.h"
+#include "wire.h"
 #include "banned.h"
 
 struct okx_parser {
-	struct json_tok *tok;
-	size_t max_tok;
-	size_t ntok;
-	struct book_change *lv;
-	size_t lv_cap;
-	size_t nlv;
+	struct wire_parser w;
 };
 
 struct okx_parser *okx_parser_new(size_t max_tokens)
 {
-	struct okx_parser *p = calloc(1, sizeof(*p));
-
-	if (p == NULL)
-		return NULL;
-	p->max_tok = max_tokens ? max_tokens : OKX_DEFAULT_TOKENS;
-	/* A level costs at least three tokens: the array and two strings. */
-	p->lv_cap = p->max_tok / 3 + 1;
-	p->tok = calloc(p->max_tok, sizeof(*p->tok));
-	p->lv = calloc(p->lv_cap, sizeof(*p->lv));
-	if (p->tok == NULL || p->lv == NULL) {
-		okx_parser_free(p);
-		return NULL;
-	}
-	return p;
+	return wire_parser_new(sizeof(struct okx_parser),
+			       max_tokens ? max_tokens : OKX_DEFAULT_TOKENS);
 }
 
 void okx_parser_free(struct okx_parser *p)
 {
-	if (p == NULL)
-		return;
-	free(p->tok);
-	free(p->lv);
-	free(p);
+	wire_parser_free(p);
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static bool alnum_up(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 /*
  * s[0..n) is an instId: uppercase letters or digits in dash-separated
@@ -74,7 +47,7 @@ static bool take_inst(const char *s, size_t n, char out[OKX_INST_MAX])
 			if (s[i - 1] == '-')
 				return false;
 			parts++;
-		} else if (!alnum_up(s[i])) {
+		} else if (!wire_upper_alnum(s[i])) {
 			return false;
 		}
 	}
@@ -85,57 +58,15 @@ static bool take_inst(const char *s, size_t n, char out[OKX_INST_MAX])
 	return true;
 }
 
-static int scan(struct okx_parser *p, const char *buf, size_t len)
-{
-	p->nlv = 0;
-	return json_parse(buf, len, p->tok, p->max_tok, &p->ntok);
-}
-
-static int parse_level(struct okx_parser *p, const char *buf, size_t i)
-{
-	const struct json_tok *t = p->tok;
-	size_t pi = i + 1, ai, plen, alen;
-	struct book_change *c;
-
-	if (t[i].type != JSON_ARRAY || t[i].size < 2)
-		return CORE_EPARSE;
-	ai = json_skip(t, pi);
-	if (t[pi].type != JSON_STRING || t[ai].type != JSON_STRING)
-		return CORE_EPARSE;
-	plen = t[pi].end - t[pi].start;
-	alen = t[ai].end - t[ai].start;
-	if (plen >= BOOK_TEXT_MAX || alen >= BOOK_TEXT_MAX ||
-	    !decimal_valid(buf + t[pi].start, plen) ||
-	    !decimal_valid(buf + t[ai].start, alen))
-		return CORE_EPARSE;
-	if (p->nlv >= p->lv_cap)
-		return CORE_ETOOBIG;
-	c = &p->lv[p->nlv++];
-	c->price = buf + t[pi].start;
-	c->price_len = plen;
-	c->amount = buf + t[ai].start;
-	c->amount_len = alen;
-	return 0;
-}
-
 /* Append the level array obj[key] (required) to the level store. */
 static int add_levels(struct okx_parser *p, const char *buf, size_t obj,
 		      const char *key)
 {
-	long arr = json_get(buf, p->tok, obj, key);
-	size_t i;
+	const struct book_change *added;
+	size_t n;
 
-	if (arr < 0 || p->tok[arr].type != JSON_ARRAY)
-		return CORE_EPARSE;
-	i = json_child((size_t)arr);
-	for (uint32_t k = 0; k < p->tok[arr].size; k++) {
-		int rc = parse_level(p, buf, i);
-
-		if (rc != 0)
-			return rc;
-		i = json_skip(p->tok, i);
-	}
-	return 0;
+	return wire_levels_json(&p->w, buf, json_get(buf, p->w.tok, obj, key),
+				true, &added, &n);
 }
 
 /* A code that is a JSON number or a string of digits ("60018"). */
@@ -152,14 +83,6 @@ static bool get_code(const char *buf, const struct json_tok *t, long i,
 		return false;
 	*out = (int64_t)v;
 	return true;
-}
-
-static void keep_text(const char *buf, const struct json_tok *t, long i,
-		      struct okx_msg *m)
-{
-	if (i >= 0 && t[i].type == JSON_STRING)
-		(void)json_unescape(buf, t, (size_t)i, m->text,
-				    sizeof(m->text));
 }
 
 /* The instId an error names: "...instId:BTC-USDTT doesn't exist...". */
@@ -181,7 +104,7 @@ static void inst_from_text(struct okx_msg *m)
 static void parse_event(struct okx_parser *p, const char *buf, long ev,
 			struct okx_msg *out)
 {
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	long i = json_get(buf, t, 0, "id"), arg;
 
 	out->has_req_id = i >= 0 &&
@@ -205,7 +128,8 @@ static void parse_event(struct okx_parser *p, const char *buf, long ev,
 		return;
 	if (!get_code(buf, t, json_get(buf, t, 0, "code"), &out->code))
 		out->code = 0;
-	keep_text(buf, t, json_get(buf, t, 0, "msg"), out);
+	wire_unescape(buf, t, json_get(buf, t, 0, "msg"), out->text,
+		      sizeof(out->text));
 	if (out->type == OKX_MSG_ERROR)
 		inst_from_text(out);
 }
@@ -214,7 +138,7 @@ static void parse_event(struct okx_parser *p, const char *buf, long ev,
 static int read_elements(struct okx_parser *p, const char *buf, size_t data,
 			 struct okx_msg *out)
 {
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	size_t e = json_child(data);
 	int64_t prev_seq = 0;
 
@@ -281,7 +205,7 @@ static int map_ids(struct okx_msg *out)
 static int parse_push(struct okx_parser *p, const char *buf, long arg,
 		      struct okx_msg *out)
 {
-	const struct json_tok *t = p->tok;
+	const struct json_tok *t = p->w.tok;
 	struct sync_update *u = &out->update;
 	long i = json_get(buf, t, (size_t)arg, "channel"), data;
 	size_t e, nb;
@@ -310,16 +234,16 @@ static int parse_push(struct okx_parser *p, const char *buf, long arg,
 			e = json_skip(t, e);
 		}
 		if (side == 0)
-			nb = p->nlv;
+			nb = p->w.nlv;
 	}
 	if (rc == 0)
 		rc = map_ids(out);
 	if (rc != 0)
 		return rc;
-	u->bids = p->lv;
+	u->bids = p->w.lv;
 	u->nbids = nb;
-	u->asks = p->lv + nb;
-	u->nasks = p->nlv - nb;
+	u->asks = p->w.lv + nb;
+	u->nasks = p->w.nlv - nb;
 	out->type = OKX_MSG_UPDATE;
 	return 0;
 }
@@ -327,7 +251,7 @@ static int parse_push(struct okx_parser *p, const char *buf, long arg,
 int okx_parse_frame(struct okx_parser *p, const char *buf, size_t len,
 		    struct okx_msg *out)
 {
-	const struct json_tok *t;
+	const struct json_tok *t = p->w.tok;
 	long ev, arg;
 	int rc;
 
@@ -336,12 +260,9 @@ int okx_parse_frame(struct okx_parser *p, const char *buf, size_t len,
 		out->type = OKX_MSG_PONG;
 		return 0;
 	}
-	rc = scan(p, buf, len);
-	if (rc != 0)
+	rc = wire_scan(&p->w, buf, len);
+	if (rc != 0 || t[0].type != JSON_OBJECT)
 		return rc;
-	t = p->tok;
-	if (t[0].type != JSON_OBJECT)
-		return 0;
 	ev = json_get(buf, t, 0, "event");
 	if (ev >= 0) {
 		parse_event(p, buf, ev, out);
@@ -360,20 +281,16 @@ int okx_parse_frame(struct okx_parser *p, const char *buf, size_t len,
 int okx_parse_snapshot(struct okx_parser *p, const char *buf, size_t len,
 		       struct sync_snapshot *out)
 {
-	const struct json_tok *t;
+	const struct json_tok *t = p->w.tok;
 	long i, data;
-	size_t e, nb;
+	size_t e;
 	int64_t seq;
 	uint64_t ts;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = scan(p, buf, len);
+	rc = wire_scan_object(&p->w, buf, len, out, sizeof(*out));
 	if (rc != 0)
 		return rc;
-	t = p->tok;
-	if (t[0].type != JSON_OBJECT)
-		return CORE_EPARSE;
 	i = json_get(buf, t, 0, "code");
 	if (i < 0 || !json_str_eq(buf, t, (size_t)i, "0"))
 		return CORE_EPARSE;
@@ -390,19 +307,7 @@ int okx_parse_snapshot(struct okx_parser *p, const char *buf, size_t len,
 	if (i >= 0 && json_u64(buf, t, (size_t)i, true, &ts) == 0 &&
 	    ts <= INT64_MAX)
 		out->ts_ms = (int64_t)ts;
-	rc = add_levels(p, buf, e, "bids");
-	nb = p->nlv;
-	if (rc == 0)
-		rc = add_levels(p, buf, e, "asks");
-	if (rc != 0) {
-		memset(out, 0, sizeof(*out));
-		return rc;
-	}
-	out->bids = p->lv;
-	out->nbids = nb;
-	out->asks = p->lv + nb;
-	out->nasks = p->nlv - nb;
-	return 0;
+	return wire_snapshot_levels(&p->w, buf, e, out);
 }
 
 /* ------------------------------------------------------------ checksum */
@@ -466,16 +371,6 @@ int okx_inst_from_normalized(const char *norm, char *out, size_t size)
 	return 0;
 }
 
-static int finish(int n, size_t size, size_t *len)
-{
-	if (n < 0)
-		return CORE_EINVAL;
-	if ((size_t)n >= size)
-		return CORE_ETOOBIG;
-	*len = (size_t)n;
-	return 0;
-}
-
 int okx_build_subscribe(char *buf, size_t size, const char *const *insts,
 			size_t n, bool subscribe, uint64_t id, size_t *len)
 {
@@ -489,28 +384,29 @@ int okx_build_subscribe(char *buf, size_t size, const char *const *insts,
 		if (!okx_inst_valid(insts[i]))
 			return CORE_EINVAL;
 	if (id != 0)
-		rc = finish(snprintf(buf, size, "{\"id\":\"%llu\",",
-				     (unsigned long long)id),
-			    size, &at);
+		rc = wire_finish(snprintf(buf, size, "{\"id\":\"%llu\",",
+					  (unsigned long long)id),
+				 size, &at);
 	else
-		rc = finish(snprintf(buf, size, "{"), size, &at);
+		rc = wire_finish(snprintf(buf, size, "{"), size, &at);
 	if (rc == 0)
-		rc = finish(snprintf(buf + at, size - at,
-				     "\"op\":\"%s\",\"args\":[",
-				     subscribe ? "subscribe" : "unsubscribe"),
-			    size - at, &tl);
+		rc = wire_finish(snprintf(buf + at, size - at,
+					  "\"op\":\"%s\",\"args\":[",
+					  subscribe ? "subscribe"
+						    : "unsubscribe"),
+				 size - at, &tl);
 	at += rc == 0 ? tl : 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = finish(snprintf(buf + at, size - at,
-				     "%s{\"channel\":\"books\",\"instId\":"
-				     "\"%s\"}",
-				     i ? "," : "", insts[i]),
-			    size - at, &tl);
+		rc = wire_finish(snprintf(buf + at, size - at,
+					  "%s{\"channel\":\"books\",\"instId\":"
+					  "\"%s\"}",
+					  i ? "," : "", insts[i]),
+				 size - at, &tl);
 		at += rc == 0 ? tl : 0;
 	}
 	if (rc == 0)
-		rc = finish(snprintf(buf + at, size - at, "]}"), size - at,
-			    &tl);
+		rc = wire_finish(snprintf(buf + at, size - at, "]}"), size - at,
+				 &tl);
 	if (rc != 0)
 		return rc;
 	*len = at + tl;
@@ -520,7 +416,7 @@ int okx_build_subscribe(char *buf, size_t size, const char *const *insts,
 int okx_build_ping(char *buf, size_t size, size_t *len)
 {
 	*len = 0;
-	return finish(snprintf(buf, size, "ping"), size, len);
+	return wire_finish(snprintf(buf, size, "ping"), size, len);
 }
 
 int okx_build_snapshot_path(char *buf, size_t size, const char *inst,
@@ -529,8 +425,8 @@ int okx_build_snapshot_path(char *buf, size_t size, const char *inst,
 	*len = 0;
 	if (!okx_inst_valid(inst) || sz == 0 || sz > OKX_BOOK_LEVELS)
 		return CORE_EINVAL;
-	return finish(snprintf(buf, size,
-			       "/api/v5/market/books?instId=%s&sz=%u", inst,
-			       sz),
-		      size, len);
+	return wire_finish(snprintf(buf, size,
+				    "/api/v5/market/books?instId=%s&sz=%u",
+				    inst, sz),
+			   size, len);
 }
