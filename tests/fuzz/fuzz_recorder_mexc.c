@@ -1,182 +1,79 @@
 /*
- * libFuzzer harness for the MEXC parsers and the book sync. The whole
- * input is first parsed as one binary push, one text frame, one REST
- * snapshot and one REST error body. Then it is read as records
- * [kind:1][len:2 LE][len bytes] (a short tail takes what is left):
- * kind % 4 = 0 a binary push, 1 a text frame, 2 a REST snapshot, 3 a
- * failed snapshot fetch; pushes and snapshots drive a snapshot-mode sync
- * fresh for every input, as the recorder would.
+ * libFuzzer harness for the MEXC parsers and the book sync, on the
+ * shared record driver (recorder_fuzz.h): records of kind 0 are binary
+ * pushes, 1 text frames (also read as a REST error body), 2 REST
+ * snapshots, 3 failed snapshot fetches; they drive a snapshot-mode sync.
  *
- * Invariants: a parse returns 0 or a documented error; every level span
- * of a push lies inside the frame and is a valid decimal under
- * BOOK_TEXT_MAX; an update has first_id <= last_id; the book is
- * well-formed in every state and never crossed while synced; every
- * emitted row carries valid decimal texts.
+ * Invariants beyond the driver's (rf_check_msg() for every push and text
+ * frame): an update has from <= to, no full flag and a symbol; only an
+ * ACK or REJECTED names topics, and every named symbol is a valid one.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
-#include "book.h"
-#include "decimal.h"
 #include "mexc.h"
-#include "sync.h"
+#include "recorder_fuzz.h"
 #include "banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void on_row(void *ctx, const struct sync_row *r)
+static const struct sync_update *push(void *p, const uint8_t *buf, size_t n)
 {
-	(void)ctx;
-	if (!decimal_valid(r->price, r->price_len) ||
-	    !decimal_valid(r->amount, r->amount_len) ||
-	    r->price_len >= BOOK_TEXT_MAX || r->amount_len >= BOOK_TEXT_MAX)
+	static struct mexc_msg m;
+	const struct sync_update *u = &m.update;
+	int rc = mexc_parse_binary(p, buf, n, &m);
+
+	if (!rf_check_msg(rc, m.type == MEXC_MSG_UNKNOWN, m.text,
+			  sizeof(m.text)) ||
+	    m.type != MEXC_MSG_UPDATE)
+		return NULL;
+	if (!u->has_first || u->full || u->first_id > u->last_id ||
+	    m.symbol[0] == '\0')
 		abort();
+	rf_check_update(u, buf, n);
+	return u;
 }
 
-static void check_levels(const struct book_change *c, size_t n,
-			 const uint8_t *buf, size_t size)
+static void text(void *p, const uint8_t *buf, size_t n)
 {
-	const char *lo = (const char *)buf, *hi = lo + size;
-
-	for (size_t i = 0; i < n; i++) {
-		if (c[i].price < lo || c[i].price + c[i].price_len > hi ||
-		    c[i].amount < lo || c[i].amount + c[i].amount_len > hi)
-			abort();
-		if (c[i].price_len >= BOOK_TEXT_MAX ||
-		    c[i].amount_len >= BOOK_TEXT_MAX ||
-		    !decimal_valid(c[i].price, c[i].price_len) ||
-		    !decimal_valid(c[i].amount, c[i].amount_len))
-			abort();
-	}
-}
-
-static void check_rc(int rc)
-{
-	if (rc != 0 && rc != CORE_EPARSE && rc != CORE_ETOOBIG)
-		abort();
-}
-
-static int binary(struct mexc_parser *p, const uint8_t *buf, size_t n,
-		  struct mexc_msg *m)
-{
-	int rc = mexc_parse_binary(p, buf, n, m);
-
-	check_rc(rc);
-	if (rc != 0 && m->type != MEXC_MSG_UNKNOWN)
-		abort();
-	if (rc == 0 && m->type == MEXC_MSG_UPDATE) {
-		const struct sync_update *u = &m->update;
-
-		if (!u->has_first || u->full || u->first_id > u->last_id ||
-		    m->symbol[0] == '\0')
-			abort();
-		check_levels(u->bids, u->nbids, buf, n);
-		check_levels(u->asks, u->nasks, buf, n);
-	}
-	return rc;
-}
-
-static void text(struct mexc_parser *p, const uint8_t *buf, size_t n)
-{
-	struct mexc_msg m;
 	struct mexc_rest_error re;
+	struct mexc_msg m;
 	int rc = mexc_parse_text(p, (const char *)buf, n, &m);
 
-	check_rc(rc);
-	if (strlen(m.text) >= sizeof(m.text) ||
-	    (m.type != MEXC_MSG_ACK && m.type != MEXC_MSG_REJECTED &&
-	     m.ntopics != 0))
+	(void)rf_check_msg(rc, m.type == MEXC_MSG_UNKNOWN, m.text,
+			   sizeof(m.text));
+	if (m.type != MEXC_MSG_ACK && m.type != MEXC_MSG_REJECTED &&
+	    m.ntopics != 0)
 		abort();
 	for (size_t i = 0; i < m.ntopics && i < MEXC_MAX_STREAMS; i++)
 		if (m.symbols[i][0] != '\0' && !mexc_symbol_valid(m.symbols[i]))
 			abort();
-	check_rc(mexc_parse_rest_error(p, (const char *)buf, n, &re));
+	rf_check_rc(mexc_parse_rest_error(p, (const char *)buf, n, &re));
 }
 
-static int snapshot(struct mexc_parser *p, const uint8_t *buf, size_t n,
-		    struct sync_snapshot *s)
+static const struct sync_snapshot *snapshot(void *p, const uint8_t *buf,
+					    size_t n)
 {
-	int rc = mexc_parse_snapshot(p, (const char *)buf, n, s);
+	static struct sync_snapshot s;
 
-	check_rc(rc);
-	if (rc == 0) {
-		check_levels(s->bids, s->nbids, buf, n);
-		check_levels(s->asks, s->nasks, buf, n);
-	}
-	return rc;
+	return rf_snapshot(mexc_parse_snapshot(p, (const char *)buf, n, &s), &s,
+			   buf, n);
 }
 
-static void check(const struct sync *s)
-{
-	const struct book *b = sync_book(s);
-
-	if (book_check(b) != 0)
-		abort();
-	if (sync_synced(s) && book_crossed(b))
-		abort();
-}
-
-static void record(struct sync *s, struct mexc_parser *p, unsigned kind,
-		   const uint8_t *buf, size_t n, int64_t t)
-{
-	struct sync_snapshot snap;
-	struct mexc_msg m;
-
-	switch (kind % 4) {
-	case 0:
-		if (binary(p, buf, n, &m) == 0 && m.type == MEXC_MSG_UPDATE)
-			(void)sync_on_update(s, &m.update, t);
-		break;
-	case 1:
-		text(p, buf, n);
-		break;
-	case 2:
-		if (snapshot(p, buf, n, &snap) == 0)
-			(void)sync_on_snapshot(s, &snap, t);
-		break;
-	default:
-		sync_on_snapshot_failed(s, t);
-		(void)sync_emit_snapshot(s, t);
-		break;
-	}
-	check(s);
-}
+static const struct rf_venue venue = {
+	.symbol = "BTCUSDT",
+	.cfg = { .window = 50, .buffer_msgs = 16, .buffer_bytes = 4096 },
+	.push = push,
+	.text = text,
+	.snapshot = snapshot,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mexc_parser *p;
-	struct sync_cfg cfg = { .window = 50,
-				.buffer_msgs = 16,
-				.buffer_bytes = 4096 };
-	struct sync_cbs cbs = { .row = on_row };
-	struct sync_snapshot snap;
-	struct mexc_msg m;
-	struct sync *s;
-	size_t i = 0;
-	int64_t t = 1;
 
 	if (p == NULL && (p = mexc_parser_new(4096)) == NULL)
 		abort();
-	(void)binary(p, data, size, &m);
-	text(p, data, size);
-	(void)snapshot(p, data, size, &snap);
-	s = sync_new("BTCUSDT", SYNC_MODE_SNAPSHOT, &cfg, &cbs);
-	if (s == NULL)
-		abort();
-	sync_on_subscribed(s, 0);
-	while (i + 3 <= size) {
-		unsigned kind = data[i];
-		size_t n = (size_t)data[i + 1] | (size_t)data[i + 2] << 8;
-
-		i += 3;
-		if (n > size - i)
-			n = size - i;
-		record(s, p, kind, data + i, n, t++);
-		i += n;
-	}
-	sync_free(s);
-	return 0;
+	return rf_run_records(&venue, p, data, size);
 }
