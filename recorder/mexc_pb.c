@@ -132,12 +132,15 @@ static const char *pb_str(const struct pb_field *f)
  */
 static int pb_item(const struct pb_field *item, struct book_change *c)
 {
-	struct pb r = { item->data, item->data + item->len };
 	struct pb_field f, price = { 0 }, qty = { 0 };
+	struct pb r;
 	int rc;
 
+	/* Only a WT_LEN field has bytes (data is NULL otherwise). */
 	if (item->wt != WT_LEN)
 		return CORE_EPARSE;
+	r.p = item->data;
+	r.end = item->data + item->len;
 	while (r.p < r.end) {
 		rc = pb_next(&r, &f);
 		if (rc != 0)
