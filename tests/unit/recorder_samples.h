@@ -2,7 +2,7 @@
  * Helpers for the recorder suites: locate and read the captured exchange
  * samples: $BOOKTAPE_SAMPLES, else tests/data/samples (a copy of
  * shared/protocols/samples/gateio) relative to the repository root,
- * where make check runs.
+ * where make check runs; and compare a parsed level with its texts.
  */
 #ifndef TESTS_UNIT_RECORDER_SAMPLES_H
 #define TESTS_UNIT_RECORDER_SAMPLES_H
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "book.h"
 #include "fsutil.h"
 
 static inline const char *rs_dir(void)
@@ -69,6 +70,16 @@ static inline size_t rs_lines(char *buf, size_t len, const char **starts,
 		i = e + 1;
 	}
 	return n;
+}
+
+/* A parsed level spans exactly the texts p and a. */
+static inline void rs_assert_change(const struct book_change *c, const char *p,
+				    const char *a)
+{
+	ck_assert_uint_eq(c->price_len, strlen(p));
+	ck_assert_int_eq(memcmp(c->price, p, c->price_len), 0);
+	ck_assert_uint_eq(c->amount_len, strlen(a));
+	ck_assert_int_eq(memcmp(c->amount, a, c->amount_len), 0);
 }
 
 /* Run a suite the project's way: fail if any test failed or none ran. */
