@@ -5,7 +5,7 @@
  * for the JSON control replies and REST bodies. Levels are spans into the
  * input (protobuf strings are raw bytes, so pushes are read zero-copy).
  * Pure functions plus one reusable parser object that owns the token and
- * level arrays.
+ * level arrays. mexc.c holds the text side, mexc_pb.c the binary pushes.
  */
 #ifndef RECORDER_MEXC_H
 #define RECORDER_MEXC_H
