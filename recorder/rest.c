@@ -26,7 +26,6 @@
 #include "buf.h"
 #include "core.h"
 #include "log.h"
-#include "lwsclient.h"
 #include "resolve.h"
 #include "banned.h"
 
@@ -175,13 +174,26 @@ static void req_fail_soon(struct rest_req *r, const char *why)
 	lws_sul_schedule(r->cx, 0, &r->sul_timeout, req_timeout, 1);
 }
 
+/*
+ * Connect by number, so lws does no DNS on the loop; the name stays the
+ * Host header, the Origin, the SNI and what the certificate must match.
+ */
 static void req_connect(struct rest_req *r, const char *ip)
 {
-	struct lwsclient_dest to = { ip, r->port, r->host, r->path,
-				     &rest_proto };
 	struct lws_client_connect_info i;
 
-	lwsclient_info(&i, r->cx, r->vhost, &to, r, &r->wsi);
+	memset(&i, 0, sizeof(i));
+	i.context = r->cx;
+	i.vhost = r->vhost;
+	i.address = ip;
+	i.port = r->port;
+	i.path = r->path;
+	i.host = r->host;
+	i.origin = r->host;
+	i.local_protocol_name = rest_proto.name;
+	i.alpn = "http/1.1";
+	i.opaque_user_data = r;
+	i.pwsi = &r->wsi;
 	i.method = "GET";
 	i.ssl_connection = r->tls ? LCCSCF_USE_SSL : 0;
 	/* No callback fires for a failure inside the call. */
