@@ -1,38 +1,18 @@
-/* Unit suite for core/metrics: rendering, names, series, textfiles, promtool.
- */
+/* Unit suite for core/metrics: the registry, its series and values. */
 #include <check.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core.h"
-#include "fsutil.h"
 #include "metrics.h"
+#include "metrics_testlib.h"
 #include "testutil.h"
 #include "banned.h"
 
-#define PROMTOOL "/usr/bin/promtool"
-
 static const double lat_buckets[] = { 0.005, 0.01, 0.1, 1 };
-
-/* Render m and compare with the expected text exactly. */
-static void assert_render(struct metrics *m, const char *want)
-{
-	char *text;
-	size_t len;
-
-	ck_assert_int_eq(metrics_render(m, &text, &len), 0);
-	ck_assert_str_eq(text, want);
-	ck_assert_uint_eq(len, strlen(want));
-	free(text);
-}
 
 START_TEST(test_empty)
 {
@@ -218,29 +198,6 @@ START_TEST(test_histogram_nan)
 }
 END_TEST
 
-START_TEST(test_escaping)
-{
-	static const char *const labels[] = { "path", NULL };
-	static const char *const v[] = { "a\"b\\c\nd" };
-	struct metrics *m = metrics_new();
-	struct metric *f = metrics_family(m, "esc_total",
-					  "Back\\slash\nand \"q\".",
-					  METRIC_COUNTER, labels, NULL, 0);
-	struct metric *g =
-		metrics_family(m, "nohelp", NULL, METRIC_GAUGE, NULL, NULL, 0);
-
-	ck_assert_ptr_nonnull(g);
-	metric_inc(metric_series(f, v));
-	/* HELP escapes only \ and newline; label values also escape ". */
-	assert_render(m, "# HELP esc_total Back\\\\slash\\nand \"q\".\n"
-			 "# TYPE esc_total counter\n"
-			 "esc_total{path=\"a\\\"b\\\\c\\nd\"} 1\n"
-			 "# TYPE nohelp gauge\n"
-			 "nohelp 0\n");
-	metrics_free(m);
-}
-END_TEST
-
 START_TEST(test_invalid_names)
 {
 	static const char *const bad_labels[][3] = {
@@ -412,257 +369,6 @@ START_TEST(test_series_remove)
 }
 END_TEST
 
-/* A registry with every kind of family, used by several tests. */
-static struct metrics *full_registry(void)
-{
-	static const char *const ex[] = { "exchange", NULL };
-	static const char *const exsym[] = { "exchange", "symbol", NULL };
-	static const char *const gate[] = { "gateio" };
-	static const char *const mexc[] = { "mexc" };
-	static const char *const odd[] = { "gateio", "we\"ird\\sym\nbol" };
-	struct metrics *m = metrics_new();
-	struct metric *f;
-
-	ck_assert_ptr_nonnull(m);
-	f = metrics_family(m, "booktape_test_messages_total",
-			   "Messages received.", METRIC_COUNTER, exsym, NULL,
-			   0);
-	metric_add(metric_series(f, odd), 12345678);
-	metric_add(metric_series(f, (const char *const[]){ "mexc", "B" }), 3);
-	f = metrics_family(m, "booktape_test_errors_total", "Errors.",
-			   METRIC_COUNTER, NULL, NULL, 0);
-	metric_inc(metric_series(f, NULL));
-	f = metrics_family(m, "booktape_test_connection_status",
-			   "1 when connected.", METRIC_GAUGE, ex, NULL, 0);
-	metric_set(metric_series(f, gate), 1);
-	metric_set(metric_series(f, mexc), 0);
-	f = metrics_family(m, "booktape_test_last_run_timestamp_seconds",
-			   "Help with a \\ backslash\nand a newline.",
-			   METRIC_GAUGE, NULL, NULL, 0);
-	metric_set(metric_series(f, NULL), 1700000000.5);
-	f = metrics_family(m, "booktape_test_ratio", "Odd values.",
-			   METRIC_GAUGE, ex, NULL, 0);
-	metric_set(metric_series(f, gate), NAN);
-	metric_set(metric_series(f, mexc), -INFINITY);
-	f = metrics_family(m, "booktape_test_latency_seconds", "Latency.",
-			   METRIC_HISTOGRAM, ex, lat_buckets, 4);
-	metric_observe(metric_series(f, gate), 0.003);
-	metric_observe(metric_series(f, gate), 0.3);
-	metric_observe(metric_series(f, mexc), 7);
-	f = metrics_family(m, "booktape_test_duration_seconds", "Duration.",
-			   METRIC_HISTOGRAM, NULL, lat_buckets, 4);
-	metric_observe(metric_series(f, NULL), 0.02);
-	ck_assert_int_eq(metrics_add_process(m), 0);
-	return m;
-}
-
-START_TEST(test_promtool)
-{
-	struct metrics *m = full_registry();
-	char *dir = tu_tmpdir(), cmd[2048], path[600], *report;
-	size_t len;
-	int st;
-
-	if (access(PROMTOOL, X_OK) != 0)
-		ck_abort_msg(PROMTOOL
-			     " is missing: install Debian's prometheus "
-			     "package (CI does)");
-	ck_assert_int_eq(metrics_write_textfile(m, dir, "all.prom"), 0);
-	snprintf(cmd, sizeof(cmd),
-		 PROMTOOL " check metrics < '%s/all.prom' > '%s/report' 2>&1",
-		 dir, dir);
-	st = system(cmd);
-	snprintf(path, sizeof(path), "%s/report", dir);
-	ck_assert_int_eq(fs_read_file(path, 1 << 20, &report, &len), 0);
-	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "promtool failed (status %d): %s", st, report);
-	ck_assert_msg(len == 0, "promtool reported: %s", report);
-	free(report);
-	tu_rmtree(dir);
-	metrics_free(m);
-}
-END_TEST
-
-/* The promtool check must be able to fail: a known lint problem. */
-START_TEST(test_promtool_detects)
-{
-	struct metrics *m = metrics_new();
-	char *dir = tu_tmpdir(), cmd[2048];
-	int st;
-
-	if (access(PROMTOOL, X_OK) != 0)
-		ck_abort_msg(PROMTOOL
-			     " is missing: install Debian's prometheus "
-			     "package (CI does)");
-	/* A counter without _total. */
-	metric_inc(metric_series(metrics_family(m, "bad_counter", "Bad.",
-						METRIC_COUNTER, NULL, NULL, 0),
-				 NULL));
-	ck_assert_int_eq(metrics_write_textfile(m, dir, "bad.prom"), 0);
-	snprintf(cmd, sizeof(cmd),
-		 PROMTOOL " check metrics < '%s/bad.prom' >/dev/null 2>&1",
-		 dir);
-	st = system(cmd);
-	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
-	tu_rmtree(dir);
-	metrics_free(m);
-}
-END_TEST
-
-START_TEST(test_textfile_write)
-{
-	struct metrics *m = full_registry();
-	char *dir = tu_tmpdir(), path[600], *text, *file;
-	size_t len, flen;
-	struct stat st;
-	mode_t old = umask(077); /* the mode must not depend on the umask */
-	double v;
-
-	ck_assert_int_eq(metrics_write_textfile(m, dir, "x.txt"), CORE_EINVAL);
-	ck_assert_int_eq(metrics_write_textfile(m, dir, ".x.prom"),
-			 CORE_EINVAL);
-	ck_assert_int_eq(metrics_write_textfile(m, dir, "a/b.prom"),
-			 CORE_EINVAL);
-	ck_assert_int_eq(metrics_write_textfile(m, dir, ".prom"), CORE_EINVAL);
-	ck_assert_int_eq(metrics_write_textfile(m, "/nonexistent/dir",
-						"a.prom"),
-			 CORE_ESYS);
-	ck_assert_int_eq(metrics_write_textfile(m, dir, "booktape_test.prom"),
-			 0);
-	umask(old);
-	snprintf(path, sizeof(path), "%s/booktape_test.prom", dir);
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_int_eq(st.st_mode & 07777, 0644);
-	ck_assert_int_eq(fs_clean_stale_temps(dir), 0);
-	ck_assert_int_eq(metrics_render(m, &text, &len), 0);
-	ck_assert_int_eq(fs_read_file(path, 1 << 20, &file, &flen), 0);
-	ck_assert_uint_eq(flen, len);
-	ck_assert_str_eq(file, text);
-	ck_assert(len > 0 && text[len - 1] == '\n');
-	free(text);
-	free(file);
-
-	/* Read back what was written. */
-	ck_assert_int_eq(metrics_textfile_read(path,
-					       "booktape_test_errors_total",
-					       NULL, NULL, &v),
-			 0);
-	ck_assert(v == 1);
-	ck_assert_int_eq(
-		metrics_textfile_read(path, "booktape_test_messages_total",
-				      "symbol", "we\"ird\\sym\nbol", &v),
-		0);
-	ck_assert(v == 12345678);
-	ck_assert_int_eq(metrics_textfile_read(path,
-					       "booktape_test_messages_total",
-					       "exchange", "mexc", &v),
-			 0);
-	ck_assert(v == 3);
-	ck_assert_int_eq(metrics_textfile_read(
-				 path,
-				 "booktape_test_last_run_timestamp_seconds",
-				 NULL, NULL, &v),
-			 0);
-	ck_assert(v == 1700000000.5);
-	ck_assert_int_eq(metrics_textfile_read(path, "booktape_test_ratio",
-					       "exchange", "gateio", &v),
-			 0);
-	ck_assert(isnan(v));
-	ck_assert_int_eq(metrics_textfile_read(path, "booktape_test_ratio",
-					       "exchange", "mexc", &v),
-			 0);
-	ck_assert(isinf(v) && v < 0);
-	ck_assert_int_eq(metrics_textfile_read(
-				 path, "booktape_test_latency_seconds_count",
-				 "exchange", "gateio", &v),
-			 0);
-	ck_assert(v == 2);
-	/* Labelled samples do not answer an unlabelled query. */
-	ck_assert_int_eq(metrics_textfile_read(path, "booktape_test_ratio",
-					       NULL, NULL, &v),
-			 CORE_ENOENT);
-	ck_assert_int_eq(metrics_textfile_read(path,
-					       "booktape_test_messages_total",
-					       "exchange", "kraken", &v),
-			 CORE_ENOENT);
-	ck_assert_int_eq(metrics_textfile_read(path, "booktape_test", NULL,
-					       NULL, &v),
-			 CORE_ENOENT);
-	tu_rmtree(dir);
-	metrics_free(m);
-}
-END_TEST
-
-START_TEST(test_textfile_read_tolerant)
-{
-	static const char text[] =
-		"# HELP job_last_success_timestamp_seconds Last success.\n"
-		"# TYPE job_last_success_timestamp_seconds gauge\n"
-		"garbage line without value\n"
-		"job_last_success_timestamp_seconds{target=\"s3\" 17\n"
-		"job_last_success_timestamp_seconds{target=\"s3\"} notanumber\n"
-		"job_last_success_timestamp_seconds_extra{target=\"s3\"} 9\n"
-		"  job_last_success_timestamp_seconds { a = \"x\\\\\" , "
-		"target = \"s3\" , } 1700000000 123\n"
-		"job_last_success_timestamp_seconds{target=\"sftp\"} +Inf\r\n"
-		"job_runs 1e3\n"
-		"job_runs 2\n"
-		"job_unterminated{target=\"s3";
-	static const char nul[] = "a{b=\"\0\"} 1\na{b=\"x\0\"} 2\n";
-	char *dir = tu_tmpdir(), path[600], big[600];
-	double v = -1;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/old.prom", dir);
-	tu_write(path, text, sizeof(text) - 1);
-	ck_assert_int_eq(metrics_textfile_read(
-				 path, "job_last_success_timestamp_seconds",
-				 "target", "s3", &v),
-			 0);
-	ck_assert(v == 1700000000);
-	ck_assert_int_eq(metrics_textfile_read(
-				 path, "job_last_success_timestamp_seconds",
-				 "target", "sftp", &v),
-			 0);
-	ck_assert(isinf(v) && v > 0);
-	ck_assert_int_eq(metrics_textfile_read(
-				 path, "job_last_success_timestamp_seconds",
-				 "a", "x\\", &v),
-			 0);
-	ck_assert_int_eq(
-		metrics_textfile_read(path, "job_runs", NULL, NULL, &v), 0);
-	ck_assert(v == 1000); /* the first sample wins */
-	ck_assert_int_eq(metrics_textfile_read(path, "job_unterminated",
-					       "target", "s3", &v),
-			 CORE_ENOENT);
-	ck_assert_int_eq(metrics_textfile_read(path,
-					       "job_last_success_"
-					       "timestamp_seconds",
-					       "target", "s", &v),
-			 CORE_ENOENT);
-	snprintf(big, sizeof(big), "%s/missing.prom", dir);
-	ck_assert_int_eq(metrics_textfile_read(big, "job_runs", NULL, NULL, &v),
-			 CORE_ENOENT);
-	ck_assert_int_eq(metrics_textfile_read(path, "job_runs", "x", NULL, &v),
-			 CORE_EINVAL);
-	/* A NUL inside a label value never matches (found by the fuzzer). */
-	tu_write(path, nul, sizeof(nul) - 1);
-	ck_assert_int_eq(metrics_textfile_read(path, "a", "b", "", &v),
-			 CORE_ENOENT);
-	ck_assert_int_eq(metrics_textfile_read(path, "a", "b", "x", &v),
-			 CORE_ENOENT);
-	/* Reads are bounded: a file above 4 MiB is refused. */
-	snprintf(big, sizeof(big), "%s/big.prom", dir);
-	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, (4 << 20) + 1), 0);
-	close(fd);
-	ck_assert_int_eq(metrics_textfile_read(big, "job_runs", NULL, NULL, &v),
-			 CORE_ETOOBIG);
-	tu_rmtree(dir);
-}
-END_TEST
-
 struct inc_arg {
 	struct metric_series *s;
 	int n;
@@ -713,90 +419,24 @@ START_TEST(test_concurrency)
 }
 END_TEST
 
-static double proc_value(struct metrics *m, const char *name,
-			 enum metric_type type)
-{
-	struct metric *f = metrics_family(m, name, NULL, type, NULL, NULL, 0);
-
-	ck_assert_msg(f != NULL, "%s not registered", name);
-	return metric_value(metric_series(f, NULL));
-}
-
-START_TEST(test_process)
-{
-	struct metrics *m = metrics_new();
-	struct rlimit rl;
-	double fds, now = (double)time(NULL), start;
-	int extra[3];
-
-	metrics_update_process(m); /* before add: no-op */
-	assert_render(m, "");
-	ck_assert_int_eq(metrics_add_process(m), 0);
-	ck_assert_int_eq(metrics_add_process(m), 0); /* idempotent */
-	ck_assert_int_eq(metrics_add_process(NULL), CORE_EINVAL);
-	ck_assert(proc_value(m, "process_resident_memory_bytes", METRIC_GAUGE) >
-		  4096);
-	ck_assert(proc_value(m, "process_virtual_memory_bytes", METRIC_GAUGE) >
-		  proc_value(m, "process_resident_memory_bytes", METRIC_GAUGE));
-	ck_assert(proc_value(m, "process_cpu_seconds_total", METRIC_COUNTER) >=
-		  0);
-	start = proc_value(m, "process_start_time_seconds", METRIC_GAUGE);
-	ck_assert_msg(start > now - 86400 && start <= now + 1,
-		      "start %f now %f", start, now);
-	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	ck_assert(proc_value(m, "process_max_fds", METRIC_GAUGE) ==
-		  (double)rl.rlim_cur);
-	fds = proc_value(m, "process_open_fds", METRIC_GAUGE);
-	ck_assert(fds >= 3);
-	for (size_t i = 0; i < CORE_ARRAY_LEN(extra); i++)
-		ck_assert_int_ge(extra[i] = open("/dev/null", O_RDONLY), 0);
-	metrics_update_process(m);
-	ck_assert(proc_value(m, "process_open_fds", METRIC_GAUGE) == fds + 3);
-	for (size_t i = 0; i < CORE_ARRAY_LEN(extra); i++)
-		close(extra[i]);
-	metrics_free(m);
-}
-END_TEST
-
-START_TEST(test_process_clash)
-{
-	struct metrics *m = metrics_new();
-
-	ck_assert_ptr_nonnull(metrics_family(m, "process_open_fds", "x",
-					     METRIC_COUNTER, NULL, NULL, 0));
-	ck_assert_int_eq(metrics_add_process(m), CORE_EEXIST);
-	metrics_update_process(m); /* still a no-op */
-	metrics_free(m);
-}
-END_TEST
-
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
-	TCase *tc = tcase_create("render");
-	TCase *io = tcase_create("textfile");
+	TCase *tc = tcase_create("registry");
 	TCase *th = tcase_create("threads");
 
+	tcase_set_timeout(tc, 30 * tu_timeout_mult());
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_counter);
 	tcase_add_test(tc, test_labelled_gauge);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_histogram);
 	tcase_add_test(tc, test_histogram_nan);
-	tcase_add_test(tc, test_escaping);
 	tcase_add_test(tc, test_invalid_names);
 	tcase_add_test(tc, test_invalid_values);
 	tcase_add_test(tc, test_reregister);
 	tcase_add_test(tc, test_series_remove);
-	tcase_add_test(tc, test_process);
-	tcase_add_test(tc, test_process_clash);
 	suite_add_tcase(s, tc);
-	tcase_add_test(io, test_promtool);
-	tcase_add_test(io, test_promtool_detects);
-	tcase_add_test(io, test_textfile_write);
-	tcase_add_test(io, test_textfile_read_tolerant);
-	tcase_set_timeout(io, 30);
-	suite_add_tcase(s, io);
 	tcase_add_test(th, test_concurrency);
 	tcase_set_timeout(th, 60);
 	suite_add_tcase(s, th);
