@@ -67,8 +67,8 @@ struct metric_series *rec_series(struct rec *r, struct metric *f,
 				 const char *second);
 
 /*
- * The exchange feed: subscriptions, book sync, rows and events. One
- * implementation per exchange (feed_gateio.c first).
+ * The exchange feed: subscriptions, book sync, rows and events, the
+ * same for every exchange (feed*.c), each exchange behind venue.h.
  */
 struct feed;
 struct feed *feed_new(struct rec *r);
