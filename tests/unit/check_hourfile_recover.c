@@ -588,7 +588,10 @@ START_TEST(test_crash_kill_loop)
 	ck_assert_ptr_ne(sh, MAP_FAILED);
 	srand(seed);
 	for (int it = 0; it < iters; it++) {
-		struct timespec ts = { 0, (long)(rand() % 5000) * 1000 };
+		/* Up to 5 ms of work, longer where everything is slower
+		 * (valgrind): the loop must still fill a second file. */
+		struct timespec ts = { 0, (long)(rand() % 5000) * 1000 *
+						  tu_timeout_mult() };
 		int status;
 		pid_t pid;
 
