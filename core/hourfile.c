@@ -1,6 +1,7 @@
 /*
- * The hourly CSV writer. Rows are formatted into one preallocated buffer
- * and handed to write(2) as whole lines; the end offset of every buffered
+ * The hourly CSV writer. Rows are formatted into one buffer (made with
+ * the first row, freed when the file turns quiet) and handed to write(2)
+ * as whole lines; the end offset of every buffered
  * row is kept, so a write that fails half-way is cut back to the last
  * row boundary and the file never holds a partial line. Reopening an
  * existing file recovers what a crash left at its end first

@@ -133,13 +133,14 @@ int hourfile_open(struct hourfile *hf, int64_t local_us);
  * formatted (quoted only where needed, LF-terminated) into the buffer,
  * and written out when buffer_size rows are buffered, the oldest is
  * flush_interval old, or the buffer is full. Rolls to a new hour file as
- * hourfile_open does. No allocation per row.
+ * hourfile_open does. No allocation per row (the buffer is made with the
+ * first row after a write the flush_interval forced, which frees it).
  * Returns 0 when the row was taken. Otherwise the row is not in the
  * buffer and counts as dropped: CORE_EINVAL (field count), CORE_ESCHEMA
- * (type check, or a foreign header), CORE_ETOOBIG, CORE_ESYS (open
- * failed). A write or sync error while flushing older rows is returned
- * too (CORE_ESYS, errno set) even though this row was taken; those rows
- * are counted as dropped. After any failure the next call tries again.
+ * (type check, or a foreign header), CORE_ETOOBIG, CORE_ENOMEM (the
+ * buffer), CORE_ESYS (open failed). A write or sync error while flushing
+ * older rows is returned too (CORE_ESYS, errno set) even though this row
+ * was taken; those rows are counted as dropped. After any failure the next call tries again.
  */
 int hourfile_append(struct hourfile *hf, int64_t local_us,
 		    const char *const *fields, const size_t *lens,
