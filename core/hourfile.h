@@ -140,7 +140,8 @@ int hourfile_open(struct hourfile *hf, int64_t local_us);
  * (type check, or a foreign header), CORE_ETOOBIG, CORE_ENOMEM (the
  * buffer), CORE_ESYS (open failed). A write or sync error while flushing
  * older rows is returned too (CORE_ESYS, errno set) even though this row
- * was taken; those rows are counted as dropped. After any failure the next call tries again.
+ * was taken; those rows are counted as dropped. After any failure the next call
+ * tries again.
  */
 int hourfile_append(struct hourfile *hf, int64_t local_us,
 		    const char *const *fields, const size_t *lens,
