@@ -143,6 +143,7 @@ static void pair_free(struct gpair *p)
 	if (p->c != NULL)
 		p->c->npairs--;
 	rollq_free(p->rq);
+	sync_free(p->shadow);
 	sync_free(p->sync);
 	free(p);
 }

@@ -260,6 +260,7 @@ static void on_closed(void *ud, const char *reason)
 			continue;
 		p->fetch_wanted = 0;
 		p->sub_sent_us = 0;
+		feed__roll_drop_shadow(p);
 		if (sync_state(p->sync) != SYNC_IDLE)
 			sync_on_disconnect(p->sync, now);
 		metric_set(p->s_synced, 0);
@@ -390,6 +391,11 @@ static void on_update(struct fconn *c, struct venue_msg *m, int64_t recv_us)
 	}
 	p->msgs_unpub++;
 	p->last_msg_us = recv_us;
+	if (p->shadow != NULL && p->next_c == NULL) {
+		/* Switched by a rollover: the successor's own book first. */
+		feed__roll_follow(p, &m->update, recv_us);
+		return;
+	}
 	/* Each hourly file opens with the whole book. */
 	if (p->last_l2_hour != 0 && hour != p->last_l2_hour &&
 	    sync_synced(p->sync))

@@ -103,6 +103,13 @@ struct gpair {
 	int64_t roll_since_us; /* wall µs the successor subscribe went */
 	int next_acked;	       /* the successor acked the subscribe */
 	int skip_ack;	       /* switched before that ack: ignore it */
+	/* A stream that cannot be bridged by overlap (sync_bridges_overlap
+	 * false): the successor's own book, built from its full push, in
+	 * place of rq; after the switch (next_c NULL) it is followed until
+	 * the book is adopted or found equal (feed_roll.c). */
+	struct sync *shadow;
+	int shadow_synced;	 /* it was synced once: losing it is a gap */
+	int64_t follow_since_us; /* wall µs of the switch to the shadow */
 };
 
 struct feed {
@@ -190,13 +197,17 @@ void feed__pump_fetches(struct feed *f);
 
 /* feed_roll.c: a successor is up (subscribe its predecessor's pairs);
  * a connection closed; a successor's message for p; p tries to switch
- * after a message; start or give up rollovers; free retired
+ * after a message; a message for a switched p that still follows its
+ * shadow; forget the shadow; start or give up rollovers; free retired
  * connections. */
 void feed__roll_subscribe(struct feed *f, struct fconn *s, int64_t now);
 void feed__roll_conn_closed(struct feed *f, struct fconn *c, int64_t now);
 void feed__roll_queue(struct gpair *p, const struct sync_update *u,
 		      int64_t now);
 void feed__roll_try(struct gpair *p, int64_t now);
+void feed__roll_follow(struct gpair *p, const struct sync_update *u,
+		       int64_t now);
+void feed__roll_drop_shadow(struct gpair *p);
 void feed__roll_tick(struct feed *f, int64_t mono);
 void feed__reap_retired(struct feed *f);
 

@@ -16,17 +16,35 @@
  *   successor's latest message ended at or before the book (its next
  *   one continues from there), the pair switches: a "rollover" event
  *   names the id, p->c becomes the successor, and the queued messages
- *   go to the sync with a one-shot overlap allowance (a collapsed diff
- *   of absolute amounts is exact at u whatever it overlaps);
+ *   go to the sync, whose snapshot-mode rule takes the overlap (a diff
+ *   of absolute amounts collapsed over its ids is exact at u whatever
+ *   it overlaps);
  * - from then on, the old connection's messages for the pair are
  *   ignored, and once no pair is left on it, it is closed for good.
+ * That bridging holds only where an overlapping diff is exact
+ * (sync_bridges_overlap). A window stream (OKX books, Gate.io obu) pushes
+ * what differs from the subscriber's previous push, so two connections
+ * cut the ids at different places and an overlap can hide a level set
+ * and deleted inside it. There the successor's messages feed a shadow
+ * sync instead, synced by the full push every subscribe there brings:
+ * - once the shadow is synced, the pair switches (the "rollover" event
+ *   names the book's id) and follows the shadow, the old connection's
+ *   messages ignored and the book left at its id;
+ * - when the shadow reaches that id, the two books are the same: the
+ *   shadow goes and the stream continues from there;
+ * - when it passes it without stopping there (or its ids go back, a
+ *   reset, or it is still behind FOLLOW_MAX_US on), the book takes the
+ *   shadow's (sync_adopt: a full_refresh event and a snapshot block at
+ *   the shadow's id), as a full push would;
+ * - a shadow that loses its sync leaves the book to the stream: its next
+ *   diff is the usual gap and resync.
  * An unplanned close of the old connection moves its pairs to the
  * successor at once, through the same switch when they are subscribed
- * there (bridging: no hole; ahead: the usual gap and resync), else as a
- * plain reconnect. A close of the successor, or
- * pairs that do not catch up within half the margin, abandon the
- * rollover for the pairs not yet switched: they stay where they are,
- * and a later close takes the usual reconnect path.
+ * there (bridging: no hole; ahead: the usual gap and resync; a shadow:
+ * followed until adopted), else as a plain reconnect. A close of the
+ * successor, or pairs that do not catch up within half the margin,
+ * abandon the rollover for the pairs not yet switched: they stay where
+ * they are, and a later close takes the usual reconnect path.
  */
 #include "feed_int.h"
 
@@ -47,6 +65,9 @@
 #define ROLLQ_MSGS	  256
 #define ROLLQ_BYTES	  (256u * 1024)
 #define ROLL_RETRY_MAX_US (60 * US_PER_SEC)
+/* A shadow still behind the book this long after the switch is adopted
+ * where it is (a successor lags by well under a second). */
+#define FOLLOW_MAX_US (5 * US_PER_SEC)
 
 static int64_t conn_lifetime_us(const struct feed *f)
 {
@@ -64,15 +85,29 @@ static int64_t roll_margin_us(const struct feed *f)
 	return life > 0 && margin >= life ? life / 2 : margin;
 }
 
+void feed__roll_drop_shadow(struct gpair *p)
+{
+	sync_free(p->shadow);
+	p->shadow = NULL;
+	p->shadow_synced = 0;
+}
+
 /* A pair of the connection s replaces, readied for its subscribe on s. */
 static bool roll_pick(struct gpair *p, struct fconn *s, int64_t now)
 {
 	if (p->c != s->pred || p->removed)
 		return false;
-	if (p->rq == NULL)
+	if (!sync_bridges_overlap(p->sync)) {
+		feed__roll_drop_shadow(p);
+		p->shadow = sync_shadow_new(p->sync);
+		if (p->shadow == NULL)
+			return false; /* stays behind; the give-up handles it */
+		sync_on_subscribed(p->shadow, now); /* waits for the push */
+	} else if (p->rq == NULL) {
 		p->rq = rollq_new(ROLLQ_MSGS, ROLLQ_BYTES);
-	if (p->rq == NULL)
-		return false; /* stays behind; the give-up handles it */
+		if (p->rq == NULL)
+			return false;
+	}
 	p->next_c = s;
 	p->next_last = 0;
 	p->roll_since_us = now;
@@ -149,7 +184,11 @@ static void roll_forget(struct gpair *p)
 	p->rq = NULL;
 }
 
-/* Move p to its successor at the book's id and replay what it queued. */
+static void follow_check(struct gpair *p, const struct sync_update *u,
+			 int64_t now);
+
+/* Move p to its successor at the book's id and replay what it queued
+ * (or, with a shadow, follow it). */
 static void roll_switch(struct gpair *p, int64_t now, const char *why)
 {
 	struct feed *f = p->f;
@@ -170,7 +209,12 @@ static void roll_switch(struct gpair *p, int64_t now, const char *why)
 	p->sub_id = p->next_sub_id;
 	p->sub_sent_us = 0;
 	p->skip_ack = !p->next_acked;
-	sync_allow_bridge(p->sync);
+	if (p->shadow != NULL) {
+		roll_forget(p);
+		p->follow_since_us = now;
+		follow_check(p, NULL, now);
+		return;
+	}
 	while (rollq_head(p->rq, &u) == 0) {
 		if (sync_on_update(p->sync, &u, now) != 0)
 			metric_inc(rec_series(f->r, f->r->m.failed,
@@ -180,8 +224,65 @@ static void roll_switch(struct gpair *p, int64_t now, const char *why)
 	roll_forget(p);
 }
 
+/*
+ * A switched pair's shadow after a message (u: the one it just took, or
+ * NULL): equal to the book or past it, it ends; lost, it hands u to the
+ * book, whose rules then see the gap.
+ */
+static void follow_check(struct gpair *p, const struct sync_update *u,
+			 int64_t now)
+{
+	struct feed *f = p->f;
+	uint64_t last = sync_last_id(p->sync);
+	bool book = sync_synced(p->sync);
+
+	if (!sync_synced(p->shadow)) {
+		if (!p->shadow_synced &&
+		    now - p->follow_since_us < FOLLOW_MAX_US)
+			return; /* its full push has not come yet */
+		/* Lost, or never whole: the stream goes to the book as is. */
+		feed__roll_drop_shadow(p);
+		if (u != NULL && sync_on_update(p->sync, u, now) != 0)
+			metric_inc(rec_series(f->r, f->r->m.failed,
+					      "invalid_update"));
+		return;
+	}
+	if (book && sync_last_id(p->shadow) < last &&
+	    !(u != NULL && u->id_reset) &&
+	    now - p->follow_since_us < FOLLOW_MAX_US)
+		return; /* behind the book: the book waits for it */
+	/* Past it, or its ids went back (a reset) or never caught up:
+	 * its book is whole where it is, as after a full push. */
+	if (!book || sync_last_id(p->shadow) != last)
+		(void)sync_adopt(p->sync, p->shadow, now);
+	feed__roll_drop_shadow(p);
+}
+
+/* The successor's message u goes to p's shadow. */
+static void shadow_take(struct gpair *p, const struct sync_update *u,
+			int64_t now)
+{
+	if (sync_on_update(p->shadow, u, now) != 0)
+		metric_inc(rec_series(p->f->r, p->f->r->m.failed,
+				      "invalid_update"));
+	if (sync_synced(p->shadow))
+		p->shadow_synced = 1;
+}
+
+void feed__roll_follow(struct gpair *p, const struct sync_update *u,
+		       int64_t now)
+{
+	shadow_take(p, u, now);
+	follow_check(p, u, now);
+}
+
 void feed__roll_queue(struct gpair *p, const struct sync_update *u, int64_t now)
 {
+	if (p->shadow != NULL) {
+		shadow_take(p, u, now);
+		feed__roll_try(p, now);
+		return;
+	}
 	p->next_last = u->last_id;
 	if (!sync_synced(p->sync) || u->last_id > sync_last_id(p->sync)) {
 		/* What could not be kept cannot be continued from. */
@@ -196,6 +297,14 @@ void feed__roll_try(struct gpair *p, int64_t now)
 	struct sync_update u;
 	uint64_t last;
 
+	if (p->shadow != NULL) {
+		/* The successor's book is whole: follow it from now on. */
+		if (!sync_synced(p->shadow) || !sync_synced(p->sync))
+			return;
+		roll_switch(p, now, "");
+		roll_maybe_finish(p->f);
+		return;
+	}
 	if (!sync_synced(p->sync))
 		return;
 	last = sync_last_id(p->sync);
@@ -224,8 +333,10 @@ static void roll_abandon(struct feed *f, const char *why, int64_t mono,
 	for (size_t i = 0; i < f->npairs; i++) {
 		struct gpair *p = f->pairs[i];
 
-		if (p->next_c == s)
+		if (p->next_c == s) {
 			roll_forget(p);
+			feed__roll_drop_shadow(p);
+		}
 		if (p->c == s && !p->removed)
 			kept++;
 	}
@@ -263,6 +374,7 @@ static void roll_old_lost(struct feed *f, struct fconn *old, int64_t now)
 			roll_switch(p, now, ", the old one closed");
 			continue;
 		}
+		feed__roll_drop_shadow(p);
 		/* Not subscribed on the successor yet: a reconnect. */
 		old->npairs--;
 		s->npairs++;

@@ -1,7 +1,8 @@
 /*
  * The book-sync object of sync.h: its creation, the subscription
  * lifecycle around the rules (subscribed, disconnected, a rollover's
- * bridge), hour-start blocks on demand, and what callers may read.
+ * shadow and its adoption), hour-start blocks on demand, and what
+ * callers may read.
  * The rules themselves (sync_int.h): sync_update.c applies each diff,
  * sync_snapshot.c buffers diffs while a REST snapshot is awaited and
  * replays them on top of it.
@@ -39,16 +40,15 @@ void sync_on_subscribed(struct sync *s, int64_t local_us)
 	sync__request_fetch(s);
 }
 
-void sync_allow_bridge(struct sync *s)
+bool sync_bridges_overlap(const struct sync *s)
 {
-	s->bridge = s->state == SYNC_SYNCED;
+	return s->mode == SYNC_MODE_SNAPSHOT && !s->strict;
 }
 
 void sync_on_disconnect(struct sync *s, int64_t local_us)
 {
 	struct sync_event ev = { .kind = SYNC_EV_DISCONNECT };
 
-	s->bridge = false;
 	sync__emit(s, &ev, local_us);
 	book_clear(s->book);
 	sync__buf_clear(s);
@@ -98,6 +98,41 @@ struct sync *sync_new(const char *symbol, enum sync_mode mode,
 		return NULL;
 	}
 	return s;
+}
+
+struct sync *sync_shadow_new(const struct sync *s)
+{
+	struct sync_cfg cfg = {
+		.window = s->window,
+		.full_depth = s->full_depth,
+		.checksum = s->checksum,
+		.resubscribe = s->resubscribe,
+		.strict = s->strict,
+		.buffer_msgs = s->msg_cap,
+		.buffer_bytes = s->text_cap,
+	};
+	struct sync_cbs none = { 0 };
+
+	return sync_new(s->symbol, s->mode, &cfg, &none);
+}
+
+int sync_adopt(struct sync *s, struct sync *from, int64_t local_us)
+{
+	struct book *b = s->book;
+
+	if (from->state != SYNC_SYNCED)
+		return CORE_EAGAIN;
+	s->book = from->book;
+	from->book = b;
+	book_clear(from->book);
+	sync__set_state(from, SYNC_IDLE, local_us);
+	sync__buf_clear(s);
+	s->fetching = false;
+	memcpy(s->bounded, from->bounded, sizeof(s->bounded));
+	memcpy(s->bound_len, from->bound_len, sizeof(s->bound_len));
+	memcpy(s->bound, from->bound, sizeof(s->bound));
+	sync__full_synced(s, from->last, from->book_ts, local_us);
+	return 0;
 }
 
 void sync_free(struct sync *s)

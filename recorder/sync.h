@@ -215,14 +215,33 @@ void sync_free(struct sync *s);
 void sync_on_subscribed(struct sync *s, int64_t local_us);
 
 /*
- * The symbol's messages now come from another connection (a rollover):
- * the next diff applied to the synced book may overlap it, U <= last+1
- * <= u, even in full-push mode. A diff of absolute amounts collapsed
- * over its ids is exact at u whatever it overlaps (Gate.io's own rule
- * for bridging a snapshot). One-shot: the first diff past the book
- * clears it, as do a resync and a disconnect. Ignored unless synced.
+ * May a diff that overlaps the book (U <= last+1 <= u) be applied to it?
+ * Only in snapshot mode without `strict`: there each diff names every
+ * level touched in its ids with its amount at u, so it is exact at u
+ * whatever it overlaps (Binance's and Gate.io's own rule for bridging a
+ * snapshot). A window stream's push (OKX books, Gate.io obu) names only
+ * the levels that differ from the subscriber's previous push: a level
+ * set and deleted inside the overlap is in neither, and applying the
+ * overlap would keep it.
  */
-void sync_allow_bridge(struct sync *s);
+bool sync_bridges_overlap(const struct sync *s);
+
+/*
+ * A sync of the same symbol and rules with no callbacks: it writes no
+ * rows and no events, asks for no snapshot and resubscribes nothing. It
+ * follows another connection's stream on its own (a rollover's
+ * successor of a stream that cannot be bridged by overlap) until
+ * sync_adopt() takes its book. NULL on allocation failure.
+ */
+struct sync *sync_shadow_new(const struct sync *s);
+
+/*
+ * Take the synced book of `from` (a shadow) as this sync's book at its
+ * id: emits FULL_REFRESH and writes the book as a snapshot block, as a
+ * full push would. `from` is left idle and empty. CORE_EAGAIN when
+ * `from` is not synced (nothing changes).
+ */
+int sync_adopt(struct sync *s, struct sync *from, int64_t local_us);
 
 /* The connection was lost: emits DISCONNECT and returns to SYNC_IDLE. */
 void sync_on_disconnect(struct sync *s, int64_t local_us);

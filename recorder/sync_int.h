@@ -46,7 +46,6 @@ struct sync {
 	uint8_t bound_len[2];
 	char bound[2][BOOK_TEXT_MAX];
 	bool fetching; /* a snapshot fetch is outstanding */
-	bool bridge;   /* the next diff may overlap (sync_allow_bridge) */
 	/* Diffs waiting for a snapshot: allocated when the first one
 	 * comes, grown up to the caps, freed once the wait is over (a
 	 * thousand synced pairs hold no buffer). */
@@ -74,6 +73,9 @@ bool sync__clip(struct sync *s);
 int sync__load_side(struct sync *s, enum book_side side,
 		    const struct book_change *ch, size_t n);
 void sync__emit_block(struct sync *s, int64_t local_us);
+/* The book is whole at `last`: SYNCED, FULL_REFRESH and its block. */
+void sync__full_synced(struct sync *s, uint64_t last, int64_t book_ts,
+		       int64_t local_us);
 void sync__request_fetch(struct sync *s);
 
 /* sync_snapshot.c: empty the diff buffer; copy a validated diff into it

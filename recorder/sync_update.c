@@ -208,7 +208,6 @@ static void resync(struct sync *s, const char *why,
 
 	book_clear(s->book);
 	sync__buf_clear(s);
-	s->bridge = false;
 	if (keep != NULL) {
 		ev.first_id = keep->first_id;
 		ev.has_first = keep->has_first;
@@ -267,12 +266,25 @@ static bool withheld(struct sync *s, const struct sync_update *u, int rc,
 	return false;
 }
 
+void sync__full_synced(struct sync *s, uint64_t last, int64_t book_ts,
+		       int64_t local_us)
+{
+	struct sync_event ev = { .kind = SYNC_EV_FULL_REFRESH,
+				 .last_id = last,
+				 .has_last = true };
+
+	sync__set_state(s, SYNC_SYNCED, local_us);
+	s->last = last;
+	s->bridged = true;
+	s->book_ts = book_ts;
+	s->c.full_refreshes++;
+	sync__emit(s, &ev, local_us);
+	sync__emit_block(s, local_us);
+}
+
 static int apply_full(struct sync *s, const struct sync_update *u,
 		      int64_t local_us)
 {
-	struct sync_event ev = { .kind = SYNC_EV_FULL_REFRESH,
-				 .last_id = u->last_id,
-				 .has_last = true };
 	int rc;
 
 	book_clear(s->book);
@@ -284,14 +296,9 @@ static int apply_full(struct sync *s, const struct sync_update *u,
 	(void)sync__clip(s);
 	if (withheld(s, u, rc, "crossed full push", "bad full push", local_us))
 		return 0;
-	sync__set_state(s, SYNC_SYNCED, local_us);
-	s->last = u->last_id;
-	s->bridged = true;
-	s->book_ts = sync__ts_or_local(u->ts_ms, 0);
-	s->c.full_refreshes++;
 	s->c.applied++;
-	sync__emit(s, &ev, local_us);
-	sync__emit_block(s, local_us);
+	sync__full_synced(s, u->last_id, sync__ts_or_local(u->ts_ms, 0),
+			  local_us);
 	return 0;
 }
 
@@ -341,16 +348,14 @@ static int on_synced(struct sync *s, const struct sync_update *u,
 		return 0;
 	}
 	/*
-	 * Contiguity is U == prev_u + 1; snapshot mode tolerates overlap,
-	 * and so does a full-push stream once across a connection switch.
-	 * strict: exact once a diff followed the snapshot; the first may
-	 * still bridge it (U <= id+1 <= u), as in snapshot mode.
+	 * Contiguity is U == prev_u + 1; snapshot mode tolerates overlap
+	 * (sync_bridges_overlap). strict: exact once a diff followed the
+	 * snapshot; the first may still bridge it (U <= id+1 <= u), as in
+	 * snapshot mode.
 	 */
-	gap = (s->mode == SYNC_MODE_FULLPUSH || (s->strict && s->bridged)) &&
-			      !s->bridge
+	gap = s->mode == SYNC_MODE_FULLPUSH || (s->strict && s->bridged)
 		      ? u->first_id != expected
 		      : u->first_id > expected;
-	s->bridge = false;
 	if (gap) {
 		struct sync_event ev = { .kind = SYNC_EV_GAP,
 					 .first_id = u->first_id,

@@ -570,38 +570,98 @@ START_TEST(test_checksum)
 }
 END_TEST
 
-/* A rollover's first diff from the new connection may overlap, once. */
-START_TEST(test_bridge_once)
+/*
+ * Which streams may take a diff that overlaps the book: snapshot mode,
+ * where each diff names every level touched in its ids. A window
+ * stream's push names only what differs from the previous push: here
+ * the successor's push for 103..106 omits b9, set at 104 and deleted at
+ * 106, so applied over a book at 105 (which has b9) it would keep b9.
+ * Full-push and strict streams call that a gap instead.
+ */
+START_TEST(test_overlap_only_in_snapshot_mode)
 {
-	struct rec *rc = rec_new("X_Y", SYNC_MODE_FULLPUSH, 50, 0, 0);
+	struct sync_cfg strict = { .window = 400,
+				   .resubscribe = true,
+				   .strict = true };
+	struct rec *plain = synced_at_10();
+	struct rec *obu = fullpush_at("X_Y", 50, 100);
+	struct rec *okx = rec_new_cfg("X-Y", SYNC_MODE_SNAPSHOT, &strict);
 
-	/* Not synced: nothing to bridge, the flag is not kept. */
-	sync_allow_bridge(rc->s);
-	sync_on_subscribed(rc->s, 1);
-	feed_full(rc, 0, 100, "b10=1 a11=1");
-	feed(rc, 101, 105, "b10=2");
-	sync_allow_bridge(rc->s);
-	feed(rc, 103, 104, "b10=9"); /* stale: does not use the flag */
-	feed(rc, 104, 108, "b10=3 b9=1");
-	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
-	ck_assert_uint_eq(sync_last_id(rc->s), 108);
-	ck_assert_str_eq(best(rc, BOOK_BID), "10");
-	/* One-shot: strict again. */
-	feed(rc, 107, 110, "b10=4");
-	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
-	ck_assert_int_eq(rc->resubs, 1);
-	rec_free(rc);
+	ck_assert(sync_bridges_overlap(plain->s));
+	ck_assert(!sync_bridges_overlap(obu->s));
+	ck_assert(!sync_bridges_overlap(okx->s));
+	sync_on_subscribed(okx->s, 1);
+	feed_full(okx, 0, 100, "b10=1 a11=1");
+	for (int i = 0; i < 2; i++) {
+		struct rec *rc = i == 0 ? obu : okx;
+
+		feed(rc, 101, 103, "b10=2");
+		feed(rc, 104, 105, "b9=5");
+		feed(rc, 104, 106, "b10=3"); /* overlaps: b9 is gone at 106 */
+		ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+		ck_assert_int_eq(rc->resubs, 1);
+		ck_assert(!sync_synced(rc->s));
+		ck_assert_uint_eq(rc->delta_rows, 2); /* not the overlap's */
+	}
+	rec_free(plain);
+	rec_free(obu);
+	rec_free(okx);
 }
 END_TEST
 
-/* A bridge that does not reach the book is still a gap. */
-START_TEST(test_bridge_not_a_gap_excuse)
+/*
+ * A rollover's shadow: a sync with no callbacks follows another stream
+ * and, once synced past the book, hands its book over as a full refresh
+ * written as one snapshot block; the stream then continues from its id.
+ */
+START_TEST(test_shadow_adopt)
 {
-	struct rec *rc = fullpush_at("X_Y", 50, 100);
+	struct sync_cfg strict = { .window = 400,
+				   .resubscribe = true,
+				   .strict = true };
+	struct rec *rc = rec_new_cfg("X-Y", SYNC_MODE_SNAPSHOT, &strict);
+	struct sync *sh;
+	struct tupd t;
+	size_t rows, blocks;
 
-	sync_allow_bridge(rc->s);
-	feed(rc, 103, 104, "b10=2");
+	sync_on_subscribed(rc->s, 1);
+	feed_full(rc, 0, 100, "b10=1 b9=1 a11=1");
+	feed(rc, 101, 105, "b9=2");
+	sh = sync_shadow_new(rc->s);
+	ck_assert_ptr_nonnull(sh);
+	ck_assert(!sync_bridges_overlap(sh));
+	/* Not synced yet: nothing to take. */
+	ck_assert_int_eq(sync_adopt(rc->s, sh, 2), CORE_EAGAIN);
+	ck_assert_uint_eq(sync_last_id(rc->s), 105);
+	rows = rc->rows;
+	blocks = rc->blocks;
+	sync_on_subscribed(sh, 2);
+	ck_assert_int_eq(rc->fetches, 1); /* rc's own: the shadow asks nobody */
+	ck_assert_int_eq(
+		sync_on_update(sh, mk(&t, 0, 103, true, "b10=1 b8=4 a11=1"), 3),
+		0);
+	ck_assert_int_eq(
+		sync_on_update(sh, mk(&t, 104, 108, false, "b8=0 a12=7"), 4),
+		0);
+	ck_assert(sync_synced(sh));
+	ck_assert_uint_eq(sync_last_id(sh), 108);
+	ck_assert_uint_eq(rc->rows, rows); /* the shadow wrote nothing */
+	ck_assert_int_eq(sync_adopt(rc->s, sh, 5), 0);
+	ck_assert(sync_synced(rc->s));
+	ck_assert_uint_eq(sync_last_id(rc->s), 108);
+	ck_assert_uint_eq(rc->blocks, blocks + 1);
+	ck_assert_uint_eq(rc->rows, rows + 3); /* b10 a11 a12 */
+	ck_assert_uint_eq(rc->ev[SYNC_EV_FULL_REFRESH], 2);
+	ck_assert_uint_eq(book_count(sync_book(rc->s), BOOK_BID), 1);
+	check_book(rc);
+	ck_assert(!sync_synced(sh));
+	ck_assert_uint_eq(book_count(sync_book(sh), BOOK_BID), 0);
+	/* The stream goes on exactly from the adopted id. */
+	feed(rc, 109, 110, "b10=2");
+	ck_assert_uint_eq(sync_last_id(rc->s), 110);
+	feed(rc, 110, 111, "b10=3");
 	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 1);
+	sync_free(sh);
 	rec_free(rc);
 }
 END_TEST
@@ -627,8 +687,8 @@ static Suite *sync_suite(void)
 	tcase_add_test(rules, test_obu_real_full_then_incremental);
 	tcase_add_test(rules, test_obu_gap_resubscribes);
 	tcase_add_test(rules, test_obu_strict_contiguity);
-	tcase_add_test(rules, test_bridge_once);
-	tcase_add_test(rules, test_bridge_not_a_gap_excuse);
+	tcase_add_test(rules, test_overlap_only_in_snapshot_mode);
+	tcase_add_test(rules, test_shadow_adopt);
 	tcase_add_test(rules, test_chain_heartbeat_and_reset);
 	tcase_add_test(rules, test_checksum);
 	tcase_add_test(rules, test_strict_snapshot_mode);
