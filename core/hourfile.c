@@ -190,6 +190,11 @@ size_t hourfile_buffered(const struct hourfile *hf)
 	return hf->nrows;
 }
 
+size_t hourfile_buffer_bytes(const struct hourfile *hf)
+{
+	return hf->bufsize;
+}
+
 const char *hourfile_path(const struct hourfile *hf)
 {
 	return hf->have_hour ? hf->path : NULL;
@@ -362,9 +367,11 @@ int hourfile_sync(struct hourfile *hf)
 
 /*
  * After a write the age of the oldest row forced, the file is slow: its
- * buffer goes until the next row. A recorder has three files per pair,
- * and a thousand pairs' files would otherwise each keep the buffer of
- * their largest burst (a deep snapshot block) for good.
+ * buffer goes until the next row; after a burst that filled buffer_size
+ * rows, a grown buffer goes too (the next row starts at START_BUF). A
+ * recorder has three files per pair, and a thousand pairs' files would
+ * otherwise each keep the buffer of their largest burst (a deep snapshot
+ * block) for good.
  */
 static void release_buf(struct hourfile *hf)
 {
@@ -381,6 +388,9 @@ static int maybe_flush(struct hourfile *hf, int64_t now)
 
 	if (hf->nrows > 0 && hf->nrows >= hf->buffer_size) {
 		rc = write_out(hf);
+		/* A burst (a deep snapshot block) grew it: back to small. */
+		if (rc == 0 && hf->bufsize > START_BUF)
+			release_buf(hf);
 	} else if (hf->nrows > 0 && now - hf->oldest_us >= hf->flush_us) {
 		rc = write_out(hf);
 		if (rc == 0)

@@ -202,6 +202,13 @@ void hourfile_discard(struct hourfile *hf);
 /* Rows in the buffer, not yet written. */
 size_t hourfile_buffered(const struct hourfile *hf);
 
+/*
+ * Bytes the row buffer holds allocated: 0 until the first row and after
+ * a write the age of the oldest row forced, small again after a burst
+ * (rows that filled buffer_size) was written.
+ */
+size_t hourfile_buffer_bytes(const struct hourfile *hf);
+
 /* Path of the current hour's file, or NULL. Valid until the next call. */
 const char *hourfile_path(const struct hourfile *hf);
 

@@ -302,6 +302,34 @@ START_TEST(test_flush_interval)
 }
 END_TEST
 
+/*
+ * A thousand symbols' files must not each keep the buffer of their
+ * biggest burst: after rows that filled buffer_size are written, the
+ * buffer is small again; after a write the flush interval forced, gone.
+ */
+START_TEST(test_buffer_memory)
+{
+	struct hourfile *hf = mk(l2, 100, 10 * US_PER_SEC, 0);
+	char px[32];
+
+	ck_assert_uint_eq(hourfile_buffer_bytes(hf), 0);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(px, sizeof(px), "%d.125", 1000 + i);
+		ck_assert_int_eq(add_l2(hf, base_us, px, "12.5"), 0);
+		ck_assert_uint_le(hourfile_buffer_bytes(hf), 16 << 10);
+	}
+	ck_assert_uint_eq(hourfile_buffered(hf), 0);
+	ck_assert_uint_eq(hourfile_buffer_bytes(hf), 0);
+	ck_assert_int_eq(add_l2(hf, base_us, "1", "1"), 0);
+	ck_assert_uint_le(hourfile_buffer_bytes(hf), 4 << 10);
+	fake_now += 10 * US_PER_SEC;
+	ck_assert_int_eq(hourfile_tick(hf, base_us), 0);
+	ck_assert_uint_eq(hourfile_buffered(hf), 0);
+	ck_assert_uint_eq(hourfile_buffer_bytes(hf), 0);
+	hourfile_free(hf);
+}
+END_TEST
+
 START_TEST(test_row_too_big)
 {
 	struct hourfile_opts o = { .data_dir = dir,
@@ -552,6 +580,7 @@ static Suite *hourfile_suite(void)
 	tcase_add_test(tc, test_buffer_size);
 	tcase_add_test(tc, test_discard);
 	tcase_add_test(tc, test_flush_interval);
+	tcase_add_test(tc, test_buffer_memory);
 	tcase_add_test(tc, test_row_too_big);
 	tcase_add_test(tc, test_write_failure);
 	tcase_add_test(tc, test_block_column_checked);
