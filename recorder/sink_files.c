@@ -67,6 +67,7 @@ struct hourfile *sink__sym_file(struct sink *s, struct symfiles *sf,
 	o.flush_interval_us = (int64_t)(c->flush_interval * 1e6);
 	o.fsync_interval_us = (int64_t)(c->fsync_interval * 1e6);
 	o.block_column = ds == SINK_L2 ? "is_snapshot" : NULL;
+	o.clock_us = sink__clock;
 	if (hourfile_new(&sf->hf[ds], &o) != 0)
 		return NULL;
 	return sf->hf[ds];

@@ -97,6 +97,8 @@ void sink__block_release(struct sink *s, struct block *b);
 
 /* sink_writer.c: the writer thread (pthread start routine). */
 void *sink__writer_main(void *arg);
+/* The writer's clock for its files (monotonic µs, read once a block). */
+int64_t sink__clock(void);
 
 /* sink_files.c: a dataset's name; the symbol's entry (created on first
  * use, NULL when out of memory); its file for `ds` (opened on first use,

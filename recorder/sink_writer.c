@@ -259,6 +259,20 @@ static void writer_round(struct sink *s, struct reported *r, int64_t now,
 	publish_stats(s);
 }
 
+/*
+ * The files' clock: the writer's time at the block it is on, read once
+ * a block and not once a row (a flood writes millions of rows; the
+ * intervals it times are seconds).
+ */
+static _Atomic int64_t writer_now;
+
+int64_t sink__clock(void)
+{
+	int64_t t = atomic_load_explicit(&writer_now, memory_order_relaxed);
+
+	return t != 0 ? t : time_mono_us();
+}
+
 void *sink__writer_main(void *arg)
 {
 	struct sink *s = arg;
@@ -272,6 +286,8 @@ void *sink__writer_main(void *arg)
 
 		if (stop)
 			break;
+		now = time_mono_us();
+		atomic_store_explicit(&writer_now, now, memory_order_relaxed);
 		if (b != NULL) {
 			process_block(s, b);
 			sink__block_release(s, b);
@@ -279,7 +295,6 @@ void *sink__writer_main(void *arg)
 		/* Deadlines are seconds apart: with thousands of files, a
 		 * round over all of them per block would cost more than the
 		 * rows (a small block per event-loop round). */
-		now = time_mono_us();
 		if (b != NULL && now - last_round < ROUND_US)
 			continue;
 		last_round = now;
