@@ -80,6 +80,7 @@ static int parse_depth(struct binance_parser *p, const char *buf, size_t obj,
 				      true, &u->asks, &u->nasks);
 	if (rc != 0)
 		return rc;
+	u->levels_checked = true; /* by wire_levels_json */
 	out->type = BINANCE_MSG_UPDATE;
 	return 0;
 }

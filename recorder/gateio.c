@@ -178,6 +178,7 @@ static int parse_update(struct gateio_parser *p, const char *buf, size_t r,
 				      false, &u->asks, &u->nasks);
 	if (rc != 0)
 		return rc;
+	u->levels_checked = true; /* by wire_levels_json */
 	m->type = GATEIO_MSG_UPDATE;
 	return 0;
 }

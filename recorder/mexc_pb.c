@@ -237,6 +237,7 @@ static int pb_body(struct mexc_parser *p, const struct pb_field *body,
 	u->nasks = nasks;
 	u->bids = p->w.lv;
 	u->nbids = p->w.nlv;
+	u->levels_checked = true; /* by wire_level_valid */
 	return 0;
 }
 

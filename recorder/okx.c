@@ -244,6 +244,7 @@ static int parse_push(struct okx_parser *p, const char *buf, long arg,
 	u->nbids = nb;
 	u->asks = p->w.lv + nb;
 	u->nasks = p->w.nlv - nb;
+	u->levels_checked = true; /* by wire_levels_json */
 	out->type = OKX_MSG_UPDATE;
 	return 0;
 }

@@ -58,6 +58,10 @@ struct sync_update {
 	bool has_checksum; /* verify `checksum` on the book after applying */
 	int32_t checksum;  /* see sync_cfg.checksum */
 	int64_t ts_ms;	   /* exchange event time, ms; <= 0 when unknown */
+	/* Every level already passed the rule sync_on_update checks (the
+	 * venue parsers check it as they read, wire_level_valid): it is not
+	 * checked twice. */
+	bool levels_checked;
 	const struct book_change *bids;
 	size_t nbids;
 	const struct book_change *asks;
