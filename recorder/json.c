@@ -10,28 +10,6 @@
 #include "core.h"
 #include "banned.h"
 
-struct jp {
-	const char *b;
-	size_t len;
-	size_t pos;
-	struct json_tok *tok;
-	size_t max;
-	size_t n;
-	size_t depth;
-	uint32_t stack[JSON_MAX_DEPTH];
-};
-
-static void skip_ws(struct jp *p)
-{
-	while (p->pos < p->len) {
-		char c = p->b[p->pos];
-
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
-		p->pos++;
-	}
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -42,9 +20,121 @@ static bool is_hex(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* Append a token; the parent (if an array) gains a child. */
-static int add_tok(struct jp *p, enum json_type type, size_t start, size_t end,
-		   bool is_key)
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static const char *skip_ws(const char *s, const char *end)
+{
+	while (s < end && is_ws(*s))
+		s++;
+	return s;
+}
+
+/* Bytes a string holds as they are: not '"', '\\' or a control byte. */
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t plain[256] = {
+	[0x20] = 1, 1,	    0 /* " */, 1,      1,	   1, 1, 1,
+	1,	    1,	    1,	       1,      1,	   1, 1, 1,
+	ONES16,	    ONES16, /* 0x30, 0x40 */
+	1,	    1,	    1,	       1,      1,	   1, 1, 1,
+	1,	    1,	    1,	       1,      0 /* \\ */, 1, 1, 1,
+	ONES16,	    ONES16, ONES16,    ONES16, ONES16, /* 0x60 to 0xaf */
+	ONES16,	    ONES16, ONES16,    ONES16, ONES16, /* 0xb0 to 0xff */
+};
+#undef ONES16
+
+/* The closing quote of the string whose body starts at s, or NULL. */
+static const char *string_end(const char *s, const char *end)
+{
+	for (;;) {
+		char c;
+
+		while (end - s >= 4 && plain[(uint8_t)s[0]] &&
+		       plain[(uint8_t)s[1]] && plain[(uint8_t)s[2]] &&
+		       plain[(uint8_t)s[3]])
+			s += 4;
+		while (s < end && plain[(uint8_t)*s])
+			s++;
+		if (s >= end)
+			return NULL;
+		if (*s == '"')
+			return s;
+		if (*s != '\\' || ++s >= end)
+			return NULL; /* a control byte, or a cut escape */
+		c = *s++;
+		if (c == 'u') {
+			if (end - s < 4)
+				return NULL;
+			for (int i = 0; i < 4; i++)
+				if (!is_hex(*s++))
+					return NULL;
+		} else if (c != '"' && c != '\\' && c != '/' && c != 'b' &&
+			   c != 'f' && c != 'n' && c != 'r' && c != 't') {
+			return NULL;
+		}
+	}
+}
+
+static const char *digits_end(const char *s, const char *end)
+{
+	while (s < end && is_digit(*s))
+		s++;
+	return s;
+}
+
+/* One past the number starting at s, or NULL. */
+static const char *number_end(const char *s, const char *end)
+{
+	const char *d;
+
+	if (s < end && *s == '-')
+		s++;
+	if (s >= end || !is_digit(*s))
+		return NULL;
+	s = *s == '0' ? s + 1 : digits_end(s, end);
+	if (s < end && *s == '.') {
+		d = s + 1;
+		s = digits_end(d, end);
+		if (s == d)
+			return NULL;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			s++;
+		d = s;
+		s = digits_end(d, end);
+		if (s == d)
+			return NULL;
+	}
+	return s;
+}
+
+/* One past the literal `word` at s, or NULL. */
+static const char *literal_end(const char *s, const char *end, const char *word,
+			       size_t n)
+{
+	if ((size_t)(end - s) < n || memcmp(s, word, n) != 0)
+		return NULL;
+	return s + n;
+}
+
+/*
+ * The scanner's state, kept in locals by scan(): the token array, the
+ * open containers (token indices) and the next token's index.
+ */
+struct jp {
+	const char *b;
+	struct json_tok *tok;
+	size_t max, n, depth;
+	uint32_t stack[JSON_MAX_DEPTH];
+};
+
+/* Append a token; its parent gains a child (objects count keys). */
+static inline int add_tok(struct jp *p, enum json_type type, const char *from,
+			  const char *to, bool is_key)
 {
 	struct json_tok *t;
 
@@ -52,8 +142,8 @@ static int add_tok(struct jp *p, enum json_type type, size_t start, size_t end,
 		return CORE_ETOOBIG;
 	t = &p->tok[p->n];
 	t->type = (uint8_t)type;
-	t->start = (uint32_t)start;
-	t->end = (uint32_t)end;
+	t->start = (uint32_t)(from - p->b);
+	t->end = (uint32_t)(to - p->b);
 	t->size = 0;
 	t->next = (uint32_t)(p->n + 1);
 	if (p->depth > 0) {
@@ -66,228 +156,127 @@ static int add_tok(struct jp *p, enum json_type type, size_t start, size_t end,
 	return 0;
 }
 
-static int scan_escape(struct jp *p)
+/* A scalar at s: its token; one past it, or NULL (*rc says why). */
+static const char *scalar(struct jp *p, const char *s, const char *end, int *rc)
 {
-	char c;
+	const char *e;
+	enum json_type type;
 
-	if (p->pos >= p->len)
-		return CORE_EPARSE;
-	c = p->b[p->pos++];
-	if (strchr("\"\\/bfnrt", c) != NULL && c != '\0')
-		return 0;
-	if (c != 'u' || p->len - p->pos < 4)
-		return CORE_EPARSE;
-	for (int i = 0; i < 4; i++)
-		if (!is_hex(p->b[p->pos++]))
-			return CORE_EPARSE;
-	return 0;
-}
-
-/* p->pos is at the opening quote. */
-static int scan_string(struct jp *p, bool is_key)
-{
-	size_t start = ++p->pos;
-
-	while (p->pos < p->len) {
-		unsigned char c = (unsigned char)p->b[p->pos++];
-
-		if (c == '"')
-			return add_tok(p, JSON_STRING, start, p->pos - 1,
-				       is_key);
-		if (c < 0x20)
-			return CORE_EPARSE;
-		if (c == '\\' && scan_escape(p) != 0)
-			return CORE_EPARSE;
-	}
-	return CORE_EPARSE;
-}
-
-static size_t scan_digits(struct jp *p)
-{
-	size_t n = 0;
-
-	while (p->pos < p->len && is_digit(p->b[p->pos])) {
-		p->pos++;
-		n++;
-	}
-	return n;
-}
-
-static int scan_number(struct jp *p)
-{
-	size_t start = p->pos;
-
-	if (p->b[p->pos] == '-')
-		p->pos++;
-	if (p->pos >= p->len || !is_digit(p->b[p->pos]))
-		return CORE_EPARSE;
-	if (p->b[p->pos] == '0')
-		p->pos++;
-	else
-		scan_digits(p);
-	if (p->pos < p->len && p->b[p->pos] == '.') {
-		p->pos++;
-		if (scan_digits(p) == 0)
-			return CORE_EPARSE;
-	}
-	if (p->pos < p->len && (p->b[p->pos] == 'e' || p->b[p->pos] == 'E')) {
-		p->pos++;
-		if (p->pos < p->len &&
-		    (p->b[p->pos] == '+' || p->b[p->pos] == '-'))
-			p->pos++;
-		if (scan_digits(p) == 0)
-			return CORE_EPARSE;
-	}
-	return add_tok(p, JSON_NUMBER, start, p->pos, false);
-}
-
-static int scan_literal(struct jp *p, const char *word, enum json_type type)
-{
-	size_t n = strlen(word), start = p->pos;
-
-	if (p->len - p->pos < n || memcmp(p->b + p->pos, word, n) != 0)
-		return CORE_EPARSE;
-	p->pos += n;
-	return add_tok(p, type, start, p->pos, false);
-}
-
-static int open_container(struct jp *p, enum json_type type)
-{
-	int rc;
-
-	if (p->depth >= JSON_MAX_DEPTH)
-		return CORE_ETOOBIG;
-	rc = add_tok(p, type, p->pos, p->pos, false);
-	if (rc != 0)
-		return rc;
-	p->stack[p->depth++] = (uint32_t)(p->n - 1);
-	p->pos++;
-	return 0;
-}
-
-static void close_container(struct jp *p)
-{
-	struct json_tok *t = &p->tok[p->stack[--p->depth]];
-
-	p->pos++;
-	t->end = (uint32_t)p->pos;
-	t->next = (uint32_t)p->n;
-}
-
-static int scan_scalar(struct jp *p)
-{
-	switch (p->b[p->pos]) {
+	switch (*s) {
 	case '"':
-		return scan_string(p, false);
+		e = string_end(s + 1, end);
+		if (e == NULL)
+			break;
+		*rc = add_tok(p, JSON_STRING, s + 1, e, false);
+		return *rc == 0 ? e + 1 : NULL;
 	case 't':
-		return scan_literal(p, "true", JSON_TRUE);
+		e = literal_end(s, end, "true", 4);
+		type = JSON_TRUE;
+		goto word;
 	case 'f':
-		return scan_literal(p, "false", JSON_FALSE);
+		e = literal_end(s, end, "false", 5);
+		type = JSON_FALSE;
+		goto word;
 	case 'n':
-		return scan_literal(p, "null", JSON_NULL);
+		e = literal_end(s, end, "null", 4);
+		type = JSON_NULL;
+		goto word;
 	default:
-		return scan_number(p);
+		e = number_end(s, end);
+		type = JSON_NUMBER;
+word:
+		if (e == NULL)
+			break;
+		*rc = add_tok(p, type, s, e, false);
+		return *rc == 0 ? e : NULL;
 	}
-}
-
-/* An object key and its colon; p->pos is at the key's quote. */
-static int scan_key(struct jp *p)
-{
-	int rc;
-
-	skip_ws(p);
-	if (p->pos >= p->len || p->b[p->pos] != '"')
-		return CORE_EPARSE;
-	rc = scan_string(p, true);
-	if (rc != 0)
-		return rc;
-	skip_ws(p);
-	if (p->pos >= p->len || p->b[p->pos] != ':')
-		return CORE_EPARSE;
-	p->pos++;
-	return 0;
-}
-
-static enum json_type top_type(const struct jp *p)
-{
-	return (enum json_type)p->tok[p->stack[p->depth - 1]].type;
+	*rc = CORE_EPARSE;
+	return NULL;
 }
 
 /*
- * After a complete value: close finished containers and consume the
- * separator. Sets *want_key when the next thing is an object key.
- * Returns 1 when the whole text is done, 0 to continue, or an error.
+ * After a complete value at s: close the containers it ends and take
+ * the separator. Returns one past it (*want_key: an object key is
+ * next), end when the text is done, or NULL (*rc says why).
  */
-static int after_value(struct jp *p, bool *want_key)
+static const char *after_value(struct jp *p, const char *s, const char *end,
+			       bool *want_key, int *rc)
 {
+	*rc = CORE_EPARSE;
 	for (;;) {
-		char c, closer;
+		struct json_tok *t;
 
-		skip_ws(p);
+		s = skip_ws(s, end);
 		if (p->depth == 0)
-			return p->pos == p->len ? 1 : CORE_EPARSE;
-		if (p->pos >= p->len)
-			return CORE_EPARSE;
-		c = p->b[p->pos];
-		closer = top_type(p) == JSON_OBJECT ? '}' : ']';
-		if (c == ',') {
-			p->pos++;
-			*want_key = top_type(p) == JSON_OBJECT;
-			return 0;
+			return s == end ? s : NULL;
+		if (s >= end)
+			return NULL;
+		t = &p->tok[p->stack[p->depth - 1]];
+		if (*s == ',') {
+			*want_key = t->type == JSON_OBJECT;
+			*rc = 0;
+			return s + 1;
 		}
-		if (c != closer)
-			return CORE_EPARSE;
-		close_container(p);
+		if (*s != (t->type == JSON_OBJECT ? '}' : ']'))
+			return NULL;
+		s++;
+		t->end = (uint32_t)(s - p->b);
+		t->next = (uint32_t)p->n;
+		p->depth--;
 	}
 }
 
-/* Opens a container and handles an immediately following closer. */
-static int scan_open(struct jp *p, bool *want_key, bool *done)
+static int scan(struct jp *p, const char *s, const char *end)
 {
-	enum json_type type = p->b[p->pos] == '{' ? JSON_OBJECT : JSON_ARRAY;
-	int rc = open_container(p, type);
+	bool want_key = false;
+	int rc = 0;
 
-	if (rc != 0)
-		return rc;
-	skip_ws(p);
-	if (p->pos < p->len &&
-	    p->b[p->pos] == (type == JSON_OBJECT ? '}' : ']')) {
-		close_container(p);
-		rc = after_value(p, want_key);
-		*done = rc == 1;
-		return rc < 0 ? rc : 0;
-	}
-	*want_key = type == JSON_OBJECT;
-	return 0;
-}
+	for (;;) {
+		s = skip_ws(s, end);
+		if (want_key) {
+			/* An object's key and its colon come first. */
+			const char *q;
 
-static int scan(struct jp *p)
-{
-	bool want_key = false, done = false;
-	int rc;
-
-	while (!done) {
-		if (want_key && (rc = scan_key(p)) != 0)
-			return rc;
-		want_key = false;
-		skip_ws(p);
-		if (p->pos >= p->len)
-			return CORE_EPARSE;
-		if (p->b[p->pos] == '{' || p->b[p->pos] == '[') {
-			rc = scan_open(p, &want_key, &done);
+			if (s >= end || *s != '"' ||
+			    (q = string_end(s + 1, end)) == NULL)
+				return CORE_EPARSE;
+			rc = add_tok(p, JSON_STRING, s + 1, q, true);
 			if (rc != 0)
 				return rc;
-			continue;
+			s = skip_ws(q + 1, end);
+			if (s >= end || *s != ':')
+				return CORE_EPARSE;
+			s = skip_ws(s + 1, end);
+			want_key = false;
 		}
-		rc = scan_scalar(p);
-		if (rc != 0)
+		if (s >= end)
+			return CORE_EPARSE;
+		if (*s == '{' || *s == '[') {
+			enum json_type type = *s == '{' ? JSON_OBJECT
+							: JSON_ARRAY;
+
+			if (p->depth >= JSON_MAX_DEPTH)
+				return CORE_ETOOBIG;
+			rc = add_tok(p, type, s, s, false);
+			if (rc != 0)
+				return rc;
+			p->stack[p->depth++] = (uint32_t)(p->n - 1);
+			s = skip_ws(s + 1, end);
+			if (s >= end ||
+			    *s != (type == JSON_OBJECT ? '}' : ']')) {
+				want_key = type == JSON_OBJECT;
+				continue;
+			}
+			/* Empty: after_value closes it. */
+		} else if ((s = scalar(p, s, end, &rc)) == NULL) {
 			return rc;
-		rc = after_value(p, &want_key);
-		if (rc < 0)
+		}
+		s = after_value(p, s, end, &want_key, &rc);
+		if (s == NULL)
 			return rc;
-		done = rc == 1;
+		if (p->depth == 0)
+			return 0;
 	}
-	return 0;
 }
 
 int json_parse(const char *buf, size_t len, struct json_tok *tok,
@@ -301,12 +290,12 @@ int json_parse(const char *buf, size_t len, struct json_tok *tok,
 		return CORE_ETOOBIG;
 	if (buf == NULL || tok == NULL)
 		return CORE_EINVAL;
-	memset(&p, 0, sizeof(p));
 	p.b = buf;
-	p.len = len;
 	p.tok = tok;
 	p.max = max_tok < UINT32_MAX ? max_tok : UINT32_MAX - 1;
-	rc = scan(&p);
+	p.n = 0;
+	p.depth = 0;
+	rc = scan(&p, buf, buf + len);
 	if (rc != 0)
 		return rc;
 	*ntok = p.n;
@@ -327,10 +316,14 @@ long json_get(const char *buf, const struct json_tok *tok, size_t obj,
 {
 	size_t k = obj + 1;
 
+	size_t n = strlen(key);
+
 	if (tok[obj].type != JSON_OBJECT)
 		return -1;
 	for (uint32_t c = 0; c < tok[obj].size; c++) {
-		if (json_str_eq(buf, tok, k, key))
+		/* Keys are strings (the scanner made them so). */
+		if (tok[k].end - tok[k].start == n &&
+		    memcmp(buf + tok[k].start, key, n) == 0)
 			return (long)(k + 1);
 		k = tok[k + 1].next;
 	}
