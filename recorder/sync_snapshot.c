@@ -102,8 +102,10 @@ int sync__buf_append(struct sync *s, const struct sync_update *u)
 	m->off = s->text_used;
 	m->nbids = (uint32_t)u->nbids;
 	m->nasks = (uint32_t)u->nasks;
-	put_side(s->text + s->text_used, u->bids, u->nbids);
-	put_side(s->text + s->text_used + nb, u->asks, u->nasks);
+	if (nb + na > 0) { /* no text buffer yet for an empty diff */
+		put_side(s->text + s->text_used, u->bids, u->nbids);
+		put_side(s->text + s->text_used + nb, u->asks, u->nasks);
+	}
 	s->text_used += nb + na;
 	return 0;
 }
@@ -120,7 +122,8 @@ static void buf_compact(struct sync *s)
 	if (s->head == 0)
 		return;
 	base = s->msgs[s->head].off;
-	memmove(s->text, s->text + base, s->text_used - base);
+	if (s->text != NULL) /* none yet when only empty diffs came */
+		memmove(s->text, s->text + base, s->text_used - base);
 	s->text_used -= base;
 	memmove(s->msgs, s->msgs + s->head, s->nmsg * sizeof(s->msgs[0]));
 	for (size_t i = 0; i < s->nmsg; i++)
@@ -131,9 +134,12 @@ static void buf_compact(struct sync *s)
 /* Apply a buffered diff's levels to the book. */
 static int buf_apply(struct sync *s, const struct bufmsg *m)
 {
-	const unsigned char *p = s->text + m->off;
 	uint64_t n = (uint64_t)m->nbids + m->nasks;
+	const unsigned char *p;
 
+	if (n == 0)
+		return 0; /* and the text buffer may not exist */
+	p = s->text + m->off;
 	for (uint64_t i = 0; i < n; i++) {
 		size_t pl = p[0], al = p[1];
 		const char *price = (const char *)p + 2;

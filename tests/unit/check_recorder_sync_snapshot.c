@@ -80,6 +80,29 @@ START_TEST(test_out_of_order)
 }
 END_TEST
 
+/*
+ * A diff with no levels waiting for the snapshot (the text buffer is
+ * made only for levels, so there is none yet): buffered, compacted and
+ * replayed without touching it (clang's UBSan in make fuzz found the
+ * null pointer; GCC's does not flag NULL + 0).
+ */
+START_TEST(test_empty_diffs_buffered)
+{
+	struct rec *rc = rec_new("A_B", SYNC_MODE_SNAPSHOT, 100, 0, 0);
+
+	sync_on_subscribed(rc->s, 1);
+	feed(rc, 5, 6, "");
+	feed(rc, 7, 8, "");
+	snap(rc, 6, "b10=1 a11=1");
+	ck_assert(sync_synced(rc->s));
+	ck_assert(sync_last_id(rc->s) == 8);
+	feed(rc, 9, 9, "b10=2");
+	ck_assert_str_eq(best(rc, BOOK_BID), "10");
+	ck_assert_uint_eq(sync_counters(rc->s)->gaps, 0);
+	rec_free(rc);
+}
+END_TEST
+
 START_TEST(test_snapshot_older_than_stream)
 {
 	struct rec *rc = rec_new("A_B", SYNC_MODE_SNAPSHOT, 100, 0, 0);
@@ -531,6 +554,7 @@ static Suite *sync_snapshot_suite(void)
 	tcase_add_test(rules, test_buffer_overflow_count);
 	tcase_add_test(rules, test_buffer_overflow_bytes);
 	tcase_add_test(rules, test_snapshot_failure);
+	tcase_add_test(rules, test_empty_diffs_buffered);
 	suite_add_tcase(s, rules);
 	tcase_add_loop_test(real, test_capture_replay, 0, 4);
 	tcase_add_test(real, test_cryptofeed_session_replay);
