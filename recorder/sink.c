@@ -316,6 +316,7 @@ void sink_free(struct sink *s)
 		for (int d = 0; d < SINK_NDATASETS; d++)
 			hourfile_free(s->syms[i].hf[d]);
 	free(s->syms);
+	free(s->symidx);
 	while ((b = s->full_head) != NULL) {
 		s->full_head = b->next;
 		sink__block_unmap(b);

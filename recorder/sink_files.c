@@ -26,27 +26,77 @@ const char *sink__ds_name(struct sink *s, enum sink_dataset ds)
 	return s->schema[ds]->dataset;
 }
 
+static size_t sym_hash(const char *name, size_t len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * UINT64_C(0x100000001b3);
+	return (size_t)(h ^ (h >> 29));
+}
+
+static bool sym_is(const struct symfiles *sf, const char *name, size_t len)
+{
+	return memcmp(sf->name, name, len) == 0 && sf->name[len] == '\0';
+}
+
+/* The slot of name in the index: its entry, or the empty one to use. */
+static size_t sym_slot(const struct sink *s, const char *name, size_t len)
+{
+	size_t i = sym_hash(name, len) & s->symidx_mask;
+
+	while (s->symidx[i] != 0 &&
+	       !sym_is(&s->syms[s->symidx[i] - 1], name, len))
+		i = (i + 1) & s->symidx_mask;
+	return i;
+}
+
+/* Room in the index for one more symbol (kept under half full). */
+static int symidx_room(struct sink *s)
+{
+	size_t cap = s->symidx_mask + 1, ncap;
+	uint32_t *idx;
+
+	if (s->symidx != NULL && 2 * (s->nsyms + 1) <= cap)
+		return 0;
+	for (ncap = 64; ncap < 4 * (s->nsyms + 1); ncap *= 2)
+		;
+	idx = calloc(ncap, sizeof(*idx));
+	if (idx == NULL)
+		return CORE_ENOMEM;
+	free(s->symidx);
+	s->symidx = idx;
+	s->symidx_mask = ncap - 1;
+	for (size_t i = 0; i < s->nsyms; i++)
+		s->symidx[sym_slot(s, s->syms[i].name, strlen(s->syms[i].name))] =
+			(uint32_t)(i + 1);
+	return 0;
+}
+
 struct symfiles *sink__sym_lookup(struct sink *s, const char *name, size_t len)
 {
 	struct symfiles *n;
+	size_t slot;
 
 	/* Rows come in runs per symbol: try the last one first. */
-	if (s->last_sym < s->nsyms &&
-	    strncmp(s->syms[s->last_sym].name, name, len) == 0 &&
-	    s->syms[s->last_sym].name[len] == '\0')
+	if (s->last_sym < s->nsyms && sym_is(&s->syms[s->last_sym], name, len))
 		return &s->syms[s->last_sym];
-	for (size_t i = 0; i < s->nsyms; i++)
-		if (strncmp(s->syms[i].name, name, len) == 0 &&
-		    s->syms[i].name[len] == '\0') {
-			s->last_sym = i;
-			return &s->syms[i];
+	if (s->symidx != NULL) {
+		slot = sym_slot(s, name, len);
+		if (s->symidx[slot] != 0) {
+			s->last_sym = s->symidx[slot] - 1;
+			return &s->syms[s->last_sym];
 		}
-	if (BUF_GROW(s->syms, s->capsyms, s->nsyms + 1) != 0)
+	}
+	if (symidx_room(s) != 0 ||
+	    BUF_GROW(s->syms, s->capsyms, s->nsyms + 1) != 0)
 		return NULL;
+	slot = sym_slot(s, name, len);
 	s->last_sym = s->nsyms;
 	n = &s->syms[s->nsyms++];
 	memset(n, 0, sizeof(*n));
 	memcpy(n->name, name, len);
+	s->symidx[slot] = (uint32_t)s->nsyms;
 	return n;
 }
 

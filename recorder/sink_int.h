@@ -87,6 +87,10 @@ struct sink {
 	/* Writer thread only. */
 	struct symfiles *syms;
 	size_t nsyms, capsyms, last_sym;
+	/* Open addressing over syms by name: index + 1, 0 empty; a
+	 * thousand symbols' rows interleave, so "the last one" rarely hits. */
+	uint32_t *symidx;
+	size_t symidx_mask;
 	int first_error;
 };
 

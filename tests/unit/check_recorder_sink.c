@@ -626,6 +626,54 @@ START_TEST(test_write_error_mid_block)
 }
 END_TEST
 
+/*
+ * A thousand symbols whose rows interleave (one message each, in turn,
+ * as a busy recorder's queue holds them): every row lands in its own
+ * symbol's file, and each file holds its symbol's rows only.
+ */
+START_TEST(test_many_symbols_interleaved)
+{
+	enum { NSYM = 1000, ROUNDS = 3 };
+	struct sink *s;
+	char sym[32], ts[32], p[512], line[256];
+
+	s = start_sink();
+	ck_assert_ptr_nonnull(s);
+	snprintf(ts, sizeof(ts), "%lld", (long long)base_us);
+	for (int r = 0; r < ROUNDS; r++)
+		for (int i = 0; i < NSYM; i++) {
+			const char *f[6];
+
+			snprintf(sym, sizeof(sym), "S%04d_USDT",
+				 (i * 7) % NSYM);
+			f[0] = ts;
+			f[1] = "update";
+			f[2] = f[3] = f[4] = "";
+			f[5] = r == 0 ? "first" : "next";
+			ck_assert_int_eq(sink_row(s, sym, SINK_EVENTS, base_us,
+						  f, 6),
+					 0);
+		}
+	ck_assert_int_eq(sink_stop(s), 0);
+	sink_free(s);
+	for (int i = 0; i < NSYM; i += 37) {
+		FILE *fp;
+		int rows = 0;
+
+		snprintf(sym, sizeof(sym), "S%04d_USDT", i);
+		ck_assert_int_eq(hourfile_path_for(p, sizeof(p), dir, "gateio",
+						   sym, "book_events", base_us),
+				 0);
+		fp = fopen(p, "r");
+		ck_assert_ptr_nonnull(fp);
+		while (fgets(line, sizeof(line), fp) != NULL)
+			rows += strstr(line, ",update,") != NULL;
+		fclose(fp);
+		ck_assert_int_eq(rows, ROUNDS);
+	}
+}
+END_TEST
+
 static Suite *sink_suite(void)
 {
 	Suite *s = suite_create("recorder_sink");
@@ -638,6 +686,7 @@ static Suite *sink_suite(void)
 	/* Loop 1: the same rows queued as the recorder's plain rows. */
 	tcase_add_loop_test(tc, test_back_to_back_blocks, 0, 2);
 	tcase_add_test(tc, test_write_error_mid_block);
+	tcase_add_test(tc, test_many_symbols_interleaved);
 	suite_add_tcase(s, tc);
 	return s;
 }
