@@ -50,7 +50,6 @@ static void queue_resnapshot(struct sink *s, struct symfiles *sf)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* incremental_book_L2's is_snapshot column (index 4) says "true". */
 /* Ask the network side for a snapshot block, at most once a second. */
 static void ask_resnapshot(struct sink *s, struct symfiles *sf)
 {
