@@ -245,7 +245,10 @@ kill "$MON"
 wait "$MON" 2>/dev/null || true
 for h in h1 h2; do
 	fleet_run "$h" dpkg-query -W -f="\${Version}" booktape | grep -qx "$V2" || fail "$h not on $V2"
-	fleet_run "$h" curl -s 127.0.0.1:8000/metrics | grep -q "booktape_build_info{version=\"$V2\"}" ||
+	# Read the whole page first: with pipefail, grep -q quitting at the
+	# match can fail the pipe (SIGPIPE to ssh) while the answer was yes.
+	m=$(fleet_run "$h" curl -s 127.0.0.1:8000/metrics) || fail "$h's /metrics did not answer"
+	grep -q "booktape_build_info{version=\"$V2\"}" <<<"$m" ||
 		fail "$h's recorder does not run $V2"
 done
 # Rolling: the hosts were never both down, and each went down once.
