@@ -180,6 +180,18 @@ void buf_truncate(struct buf *b, size_t len)
 	}
 }
 
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n == 0)
+		return;
+	if (n >= b->len) {
+		buf_truncate(b, 0);
+		return;
+	}
+	memmove(b->p, b->p + n, b->len - n);
+	buf_truncate(b, b->len - n);
+}
+
 char *buf_detach(struct buf *b, size_t *len)
 {
 	char *p;

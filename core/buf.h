@@ -72,6 +72,9 @@ size_t buf_room(const struct buf *b);
 int buf_error(const struct buf *b);
 /* Drop everything after the first `len` bytes (no-op when longer). */
 void buf_truncate(struct buf *b, size_t len);
+/* Drop the first `n` bytes (all of them when longer), moving the rest
+ * to the front: for buffers read from one end and filled at the other. */
+void buf_consume(struct buf *b, size_t n);
 
 /*
  * Hand the contents over: the caller frees the returned string (never

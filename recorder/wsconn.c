@@ -102,8 +102,7 @@ static void on_gone(struct wsconn *c)
 	c->up = 0;
 	c->dropping = 0;
 	c->want_pause = c->paused = 0;
-	c->inlen = c->outlen = c->rxlen = 0;
-	c->rxop = 0;
+	wsconn__bufs_reset(c);
 	lws_sul_cancel(&c->sul_more);
 	lws_sul_cancel(&c->sul_live);
 	if (was_up) {
@@ -197,8 +196,7 @@ static void connect_to(struct wsconn *c, const char *ip)
 	int fd;
 
 	c->dropping = 0;
-	c->inlen = c->outlen = c->rxlen = 0;
-	c->rxop = 0;
+	wsconn__bufs_reset(c);
 	queue_clear(c);
 	log_info("connect '%s' (%s)", c->url, ip);
 	if (tcp_socket(ip, c->port, &fd) != 0) {
@@ -272,6 +270,9 @@ struct wsconn *wsconn_new(struct lws_context *cx, struct lws_vhost *vhost,
 	c->cx = cx;
 	c->vhost = vhost;
 	c->hooks = hooks;
+	buf_init(&c->in, WSCONN_IO_MAX);
+	buf_init(&c->out, WSCONN_IO_MAX);
+	buf_init(&c->rx, WSCONN_MAX_MESSAGE);
 	c->url = strdup(url);
 	c->urlbuf = strdup(url);
 	if (c->url == NULL || c->urlbuf == NULL)
@@ -384,9 +385,9 @@ void wsconn_free(struct wsconn *c)
 	queue_clear(c);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
-	free(c->in);
-	free(c->out);
-	free(c->rx);
+	buf_release(&c->in);
+	buf_release(&c->out);
+	buf_release(&c->rx);
 	free(c->pathbuf);
 	free(c->urlbuf);
 	free(c->url);

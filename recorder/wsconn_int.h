@@ -13,8 +13,14 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
+#include "buf.h"
 #include "wsconn.h"
 #include "wsframe.h"
+
+/* Free space offered to each read, and the most the read and write
+ * buffers hold: one whole largest frame and a read beyond it. */
+#define WSCONN_READ_ROOM (64u << 10)
+#define WSCONN_IO_MAX	 (WSCONN_MAX_MESSAGE + WSF_HDR_MAX + WSCONN_READ_ROOM)
 
 enum wst {
 	ST_IDLE,
@@ -51,12 +57,9 @@ struct wsconn {
 	int64_t up_since, last_rx;
 	int ping_out;
 	char accept[WSF_ACCEPT_LEN + 1];
-	unsigned char *in; /* read, not yet parsed */
-	size_t inlen, incap;
-	unsigned char *out; /* to write */
-	size_t outlen, outcap;
-	char *rx; /* a fragmented message, up to WSCONN_MAX_MESSAGE */
-	size_t rxlen, rxcap;
+	struct buf in;	/* read, not yet parsed; up to WSCONN_IO_MAX */
+	struct buf out; /* to write; up to WSCONN_IO_MAX */
+	struct buf rx;	/* a fragmented message, up to WSCONN_MAX_MESSAGE */
 	int rxop; /* its opcode, 0 when none is open */
 	struct outmsg *qhead, *qtail;
 	unsigned qcount;
@@ -72,6 +75,15 @@ void wsconn__close_link(struct wsconn *c, const char *why);
  * is buffered (0, or -1 when the link failed, c->why set). */
 int wsconn__out_frame(struct wsconn *c, int opcode, const void *p, size_t len);
 int wsconn__flush_out(struct wsconn *c);
+
+/* Empty the read, write and message buffers, keeping their storage. */
+static inline void wsconn__bufs_reset(struct wsconn *c)
+{
+	buf_reset(&c->in);
+	buf_reset(&c->out);
+	buf_reset(&c->rx);
+	c->rxop = 0;
+}
 
 /* wsconn_link.c: the socket is readable (rd) or writable, move the link
  * on; 0, or -1 when it must close (c->why set). */

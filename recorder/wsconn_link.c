@@ -33,7 +33,6 @@
 #define PING_IDLE_US   (15 * US_PER_SEC) /* ping after this quiet */
 #define HANGUP_IDLE_US (40 * US_PER_SEC) /* and drop after this */
 #define LIVE_CHECK_US  (5 * US_PER_SEC)
-#define READ_ROOM      (64u << 10) /* free space offered to each read */
 #define ROUND_BYTES \
 	(16u << 10) /* a TLS record a wake-up, then let others run */
 #define HEAD_MAX 8192
@@ -68,26 +67,6 @@ void wsconn_tls_done(void)
 	tls_ctx = NULL;
 }
 
-/* Make room for `need` more bytes in a growable byte buffer. */
-static int room(unsigned char **p, size_t *cap, size_t len, size_t need)
-{
-	size_t ncap = *cap ? *cap : READ_ROOM;
-	unsigned char *np;
-
-	if (*cap - len >= need)
-		return 0;
-	if (need > WSCONN_MAX_MESSAGE + WSF_HDR_MAX + READ_ROOM - len)
-		return CORE_ETOOBIG;
-	while (ncap - len < need)
-		ncap *= 2;
-	np = realloc(*p, ncap);
-	if (np == NULL)
-		return CORE_ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 /* Close the link from anywhere: at once from our callback (it returns
  * -1 when c->dropping), else at the top of the next service round. */
 void wsconn__close_link(struct wsconn *c, const char *why)
@@ -108,12 +87,13 @@ int wsconn__out_frame(struct wsconn *c, int opcode, const void *p, size_t len)
 	unsigned char mask[4];
 	int rc;
 
-	rc = room(&c->out, &c->outcap, c->outlen, WSF_HDR_MAX + len);
+	rc = buf_reserve(&c->out, WSF_HDR_MAX + len);
 	if (rc != 0)
 		return rc;
 	if (RAND_bytes(mask, sizeof(mask)) != 1)
 		return CORE_EIO;
-	c->outlen += wsf_build(c->out + c->outlen, opcode, p, len, mask);
+	buf_commit(&c->out, wsf_build((unsigned char *)buf_tail(&c->out),
+				      opcode, p, len, mask));
 	return 0;
 }
 
@@ -186,20 +166,20 @@ static long io_read(struct wsconn *c, void *p, size_t n)
 /* Write what is buffered; 0, or -1 when the link failed. */
 int wsconn__flush_out(struct wsconn *c)
 {
-	size_t done = 0;
+	size_t done = 0, len = buf_len(&c->out);
+	int rc = 0;
 
-	while (done < c->outlen) {
-		long n = io_write(c, c->out + done, c->outlen - done);
+	while (done < len) {
+		long n = io_write(c, buf_ptr(&c->out) + done, len - done);
 
 		if (n < 0)
-			return -1;
-		if (n == 0)
+			rc = -1;
+		if (n <= 0)
 			break;
 		done += (size_t)n;
 	}
-	memmove(c->out, c->out + done, c->outlen - done);
-	c->outlen -= done;
-	return 0;
+	buf_consume(&c->out, done);
+	return rc;
 }
 
 /* Move the queued text frames to the link once it is up. */
@@ -226,27 +206,6 @@ static void deliver(struct wsconn *c, const void *msg, size_t len, int op,
 	c->hooks->message(c->hooks->ud, msg, len, op == WSF_BINARY, recv_us);
 }
 
-static int rx_append(struct wsconn *c, const void *p, size_t len)
-{
-	if (len > WSCONN_MAX_MESSAGE - c->rxlen)
-		return CORE_ETOOBIG;
-	if (c->rxlen + len > c->rxcap) {
-		size_t cap = c->rxcap ? c->rxcap : 65536;
-		char *np;
-
-		while (cap < c->rxlen + len)
-			cap *= 2;
-		np = realloc(c->rx, cap);
-		if (np == NULL)
-			return CORE_ENOMEM;
-		c->rx = np;
-		c->rxcap = cap;
-	}
-	memcpy(c->rx + c->rxlen, p, len);
-	c->rxlen += len;
-	return 0;
-}
-
 /* One whole frame; -1 (c->why set) when the link must go. */
 static int on_frame(struct wsconn *c, const struct wsf_frame *f,
 		    const unsigned char *p, int64_t recv_us)
@@ -268,14 +227,15 @@ static int on_frame(struct wsconn *c, const struct wsf_frame *f,
 	case WSF_CONT:
 		if (c->rxop == 0)
 			break;
-		if (rx_append(c, p, len) != 0) {
+		if (buf_add(&c->rx, p, len) != 0) {
 			snprintf(c->why, sizeof(c->why), "oversized message");
 			return -1;
 		}
 		if (f->fin) {
-			deliver(c, c->rx, c->rxlen, c->rxop, recv_us);
+			deliver(c, buf_ptr(&c->rx), buf_len(&c->rx), c->rxop,
+				recv_us);
 			c->rxop = 0;
-			c->rxlen = 0;
+			buf_reset(&c->rx);
 		}
 		return 0;
 	default: /* text or binary */
@@ -286,8 +246,8 @@ static int on_frame(struct wsconn *c, const struct wsf_frame *f,
 			return 0;
 		}
 		c->rxop = f->opcode;
-		c->rxlen = 0;
-		if (rx_append(c, p, len) != 0) {
+		buf_reset(&c->rx);
+		if (buf_add(&c->rx, p, len) != 0) {
 			snprintf(c->why, sizeof(c->why), "oversized message");
 			return -1;
 		}
@@ -300,13 +260,14 @@ static int on_frame(struct wsconn *c, const struct wsf_frame *f,
 /* Every whole frame in c->in; -1 when the link must go. */
 static int parse_frames(struct wsconn *c, int64_t recv_us)
 {
-	size_t off = 0;
+	const unsigned char *in = (const unsigned char *)buf_ptr(&c->in);
+	size_t off = 0, len = buf_len(&c->in);
 	int rc = 0;
 
 	while (!c->dropping && c->wsi != NULL) {
 		struct wsf_frame f;
 		const char *why = NULL;
-		int k = wsf_parse(c->in + off, c->inlen - off, &f, &why);
+		int k = wsf_parse(in + off, len - off, &f, &why);
 
 		if (k < 0) {
 			snprintf(c->why, sizeof(c->why), "protocol error: %s",
@@ -321,24 +282,25 @@ static int parse_frames(struct wsconn *c, int64_t recv_us)
 			rc = -1;
 			break;
 		}
-		if (c->inlen - off - f.hdrlen < f.len) {
-			/* Make sure the rest of this frame will fit. */
-			rc = room(&c->in, &c->incap, c->inlen - off,
-				  f.hdrlen + (size_t)f.len);
-			if (rc == 0)
+		if (len - off - f.hdrlen < f.len) {
+			/* Make sure the rest of this frame will fit once the
+			 * frames before it are gone. */
+			buf_consume(&c->in, off);
+			off = 0;
+			if (buf_reserve(&c->in, f.hdrlen + (size_t)f.len -
+							buf_len(&c->in)) == 0)
 				break;
 			snprintf(c->why, sizeof(c->why), "out of memory");
 			rc = -1;
 			break;
 		}
-		if (on_frame(c, &f, c->in + off + f.hdrlen, recv_us) != 0) {
+		if (on_frame(c, &f, in + off + f.hdrlen, recv_us) != 0) {
 			rc = -1;
 			break;
 		}
 		off += f.hdrlen + (size_t)f.len;
 	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
+	buf_consume(&c->in, off);
 	return rc;
 }
 
@@ -347,13 +309,13 @@ static long read_some(struct wsconn *c)
 {
 	long n;
 
-	if (room(&c->in, &c->incap, c->inlen, READ_ROOM) != 0) {
+	if (buf_reserve(&c->in, WSCONN_READ_ROOM) != 0) {
 		snprintf(c->why, sizeof(c->why), "out of memory");
 		return -1;
 	}
-	n = io_read(c, c->in + c->inlen, c->incap - c->inlen);
+	n = io_read(c, buf_tail(&c->in), WSCONN_READ_ROOM);
 	if (n > 0)
-		c->inlen += (size_t)n;
+		buf_commit(&c->in, (size_t)n);
 	return n;
 }
 
@@ -375,7 +337,7 @@ static int on_readable(struct wsconn *c)
 		if (parse_frames(c, time_now_us()) != 0)
 			return -1;
 	}
-	if (c->outlen > 0 && wsconn__flush_out(c) != 0)
+	if (buf_len(&c->out) > 0 && wsconn__flush_out(c) != 0)
 		return -1;
 	/* Decrypted or buffered TLS bytes raise no POLLIN: come back. */
 	if (!c->dropping && !c->want_pause &&
@@ -420,8 +382,7 @@ static int go_up(struct wsconn *c, size_t head)
 {
 	log_notice("connected '%s'", c->url);
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	memmove(c->in, c->in + head, c->inlen - head);
-	c->inlen -= head;
+	buf_consume(&c->in, head);
 	c->st = ST_UP;
 	c->up = 1;
 	c->up_since = c->last_rx = time_mono_us();
@@ -433,7 +394,7 @@ static int go_up(struct wsconn *c, size_t head)
 	if (c->dropping || send_queue(c) != 0)
 		return -1;
 	/* Frames that came with the answer. */
-	if (c->inlen > 0 && parse_frames(c, time_now_us()) != 0)
+	if (buf_len(&c->in) > 0 && parse_frames(c, time_now_us()) != 0)
 		return -1;
 	return on_readable(c);
 }
@@ -451,12 +412,10 @@ static int send_request(struct wsconn *c)
 	}
 	n = wsf_request(req, sizeof(req), c->addr, c->port, c->tls, c->pathbuf,
 			key);
-	if (n == 0 || room(&c->out, &c->outcap, c->outlen, n) != 0) {
+	if (n == 0 || buf_add(&c->out, req, n) != 0) {
 		snprintf(c->why, sizeof(c->why), "request too long");
 		return -1;
 	}
-	memcpy(c->out + c->outlen, req, n);
-	c->outlen += n;
 	c->st = ST_HEAD;
 	return wsconn__flush_out(c);
 }
@@ -470,7 +429,7 @@ static int on_head(struct wsconn *c)
 		n = read_some(c);
 		if (n < 0)
 			return -1;
-		head = wsf_check_response((const char *)c->in, c->inlen,
+		head = wsf_check_response(buf_str(&c->in), buf_len(&c->in),
 					  HEAD_MAX, c->accept, c->why,
 					  sizeof(c->why));
 		if (head < 0)
@@ -551,11 +510,11 @@ int wsconn__step(struct wsconn *c, int rd)
 	case ST_TLS:
 		return tls_step(c);
 	case ST_HEAD:
-		if (c->outlen > 0 && wsconn__flush_out(c) != 0)
+		if (buf_len(&c->out) > 0 && wsconn__flush_out(c) != 0)
 			return -1;
 		return on_head(c);
 	case ST_UP:
-		if (c->outlen > 0 && wsconn__flush_out(c) != 0)
+		if (buf_len(&c->out) > 0 && wsconn__flush_out(c) != 0)
 			return -1;
 		return rd ? on_readable(c) : 0;
 	case ST_IDLE:

@@ -1,6 +1,6 @@
 /*
  * Fuzz harness for core/buf: the input is a program of adds, printfs,
- * reserves, truncates and resets against a small maximum; after each
+ * reserves, truncates, consumes and resets against a small maximum; after each
  * step the buffer must equal a plain model and stay within its limit.
  */
 #include <stdint.h>
@@ -54,10 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							 sizeof(model) - mlen,
 							 "%zu;", n);
 			break;
-		case 4:
-			buf_truncate(&b, n);
-			if (n < mlen)
-				mlen = n;
+		case 4: /* the top bit picks which end is cut */
+			if (op & 0x80) {
+				buf_consume(&b, n);
+				n = n < mlen ? n : mlen;
+				memmove(model, model + n, mlen - n);
+				mlen -= n;
+			} else {
+				buf_truncate(&b, n);
+				if (n < mlen)
+					mlen = n;
+			}
 			break;
 		case 5:
 			if (buf_reserve(&b, n * 4) == 0 &&

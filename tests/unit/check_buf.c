@@ -26,6 +26,13 @@ START_TEST(test_add_and_str)
 	ck_assert_str_eq(buf_str(&b), "abc");
 	buf_truncate(&b, 30);
 	ck_assert_uint_eq(buf_len(&b), 3);
+	buf_consume(&b, 1);
+	ck_assert_str_eq(buf_str(&b), "bc");
+	buf_consume(&b, 0);
+	ck_assert_str_eq(buf_str(&b), "bc");
+	buf_consume(&b, 5);
+	ck_assert_str_eq(buf_str(&b), "");
+	ck_assert_uint_eq(buf_len(&b), 0);
 	buf_reset(&b);
 	ck_assert_str_eq(buf_str(&b), "");
 	buf_release(&b);
