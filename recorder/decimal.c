@@ -142,7 +142,8 @@ const uint64_t decimal_pow10[20] = {
  * One pass: validate as decimal_valid() does and accumulate the digits.
  * Once a digit would overflow, keep validating but report "no key".
  */
-int decimal_key(const char *s, size_t len, uint64_t *mant, uint8_t *frac)
+static int key_checked(const char *s, size_t len, uint64_t *mant,
+		       uint8_t *frac)
 {
 	uint64_t m = 0;
 	size_t i = 0, dot = len, d;
@@ -169,5 +170,34 @@ int decimal_key(const char *s, size_t len, uint64_t *mant, uint8_t *frac)
 		return 0;
 	*mant = m;
 	*frac = (uint8_t)d;
+	return 1;
+}
+
+/* The same, for the usual value of at most 19 digits, which cannot
+ * overflow: no test a digit. Longer text goes to key_checked(). */
+int decimal_key(const char *s, size_t len, uint64_t *mant, uint8_t *frac)
+{
+	uint64_t m = 0;
+	size_t i, dot = len, nd = 0, d;
+
+	for (i = 0; i < len; i++) {
+		d = (unsigned char)(s[i] - '0');
+		if (d <= 9) {
+			m = m * 10 + d;
+			nd++;
+		} else if (s[i] == '.' && dot == len) {
+			dot = i;
+		} else {
+			break;
+		}
+	}
+	if (nd > 19)
+		return key_checked(s, len, mant, frac);
+	if (i != len || len == 0 || s[0] == '.' ||
+	    (dot != len && dot + 1 == len))
+		return -1;
+	/* The fraction's digits are some of the nd <= 19. */
+	*mant = m;
+	*frac = (uint8_t)(dot == len ? 0 : len - dot - 1);
 	return 1;
 }

@@ -187,6 +187,55 @@ START_TEST(test_key)
 }
 END_TEST
 
+/* decimal_key() on random digit-and-dot text of 0 to 26 characters (its
+ * fast path takes up to 19 digits) against the rule: valid as
+ * decimal_valid() says, a key when the digits fit 64 bits and at most
+ * 19 follow the dot. */
+START_TEST(test_key_random)
+{
+	static const char alpha[] = "0123456789012345678901234567890.";
+	uint32_t r = 12345;
+	char v[32];
+
+	for (int t = 0; t < 300000; t++) {
+		size_t len, nfrac = 0;
+		unsigned __int128 want = 0;
+		int dot = 0, k, want_k;
+		uint64_t m = 0;
+		uint8_t f = 0;
+
+		r = r * 1103515245u + 12345u;
+		len = (r >> 16) % 27;
+		for (size_t i = 0; i < len; i++) {
+			r = r * 1103515245u + 12345u;
+			/* Mostly digits, now and then a dot or a letter. */
+			v[i] = (r >> 16) % 97 == 0 ? 'x'
+						   : alpha[(r >> 16) % 32];
+		}
+		v[len] = '\0';
+		k = decimal_key(v, len, &m, &f);
+		ck_assert_msg((k >= 0) == decimal_valid(v, len), "%s", v);
+		if (k < 0)
+			continue;
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] == '.') {
+				dot = 1;
+				continue;
+			}
+			nfrac += dot;
+			if (want <= UINT64_MAX)
+				want = want * 10 + (unsigned)(v[i] - '0');
+		}
+		want_k = want <= UINT64_MAX && nfrac <= 19;
+		ck_assert_msg(k == want_k, "%s: %d", v, k);
+		if (k == 1) {
+			ck_assert_msg(m == (uint64_t)want, "%s", v);
+			ck_assert_uint_eq(f, nfrac);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_is_zero)
 {
 	ck_assert(decimal_is_zero("0", 1));
@@ -209,6 +258,7 @@ static Suite *decimal_suite(void)
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_is_zero);
 	tcase_add_test(tc, test_key);
+	tcase_add_test(tc, test_key_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
