@@ -311,19 +311,21 @@ bool json_str_eq(const char *buf, const struct json_tok *tok, size_t i,
 	       memcmp(buf + tok[i].start, s, n) == 0;
 }
 
-long json_get(const char *buf, const struct json_tok *tok, size_t obj,
-	      const char *key)
+long json_get_n(const char *buf, const struct json_tok *tok, size_t obj,
+		const char *key, size_t n)
 {
 	size_t k = obj + 1;
-
-	size_t n = strlen(key);
 
 	if (tok[obj].type != JSON_OBJECT)
 		return -1;
 	for (uint32_t c = 0; c < tok[obj].size; c++) {
-		/* Keys are strings (the scanner made them so). */
+		const char *s = buf + tok[k].start;
+
+		/* Keys are strings (the scanner made them so). Most keys
+		 * differ in their length or first byte: no call for those. */
 		if (tok[k].end - tok[k].start == n &&
-		    memcmp(buf + tok[k].start, key, n) == 0)
+		    (n == 0 || (s[0] == key[0] && (n == 1 ||
+		     memcmp(s + 1, key + 1, n - 1) == 0))))
 			return (long)(k + 1);
 		k = tok[k + 1].next;
 	}

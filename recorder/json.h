@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 enum json_type {
@@ -61,8 +62,15 @@ int json_parse(const char *buf, size_t len, struct json_tok *tok,
  * -1 when obj is not an object or has no such key. Keys are compared
  * byte for byte with their raw (escaped) text; the first match wins.
  */
-long json_get(const char *buf, const struct json_tok *tok, size_t obj,
-	      const char *key);
+long json_get_n(const char *buf, const struct json_tok *tok, size_t obj,
+		const char *key, size_t n);
+/* json_get_n with the key's length taken here, where a literal key's is
+ * known to the compiler. */
+static inline long json_get(const char *buf, const struct json_tok *tok,
+			    size_t obj, const char *key)
+{
+	return json_get_n(buf, tok, obj, key, strlen(key));
+}
 
 /* Index of the first child of tok[i] (it must have size > 0). */
 static inline size_t json_child(size_t i)
