@@ -142,8 +142,7 @@ const uint64_t decimal_pow10[20] = {
  * One pass: validate as decimal_valid() does and accumulate the digits.
  * Once a digit would overflow, keep validating but report "no key".
  */
-static int key_checked(const char *s, size_t len, uint64_t *mant,
-		       uint8_t *frac)
+static int key_checked(const char *s, size_t len, uint64_t *mant, uint8_t *frac)
 {
 	uint64_t m = 0;
 	size_t i = 0, dot = len, d;

@@ -324,8 +324,9 @@ long json_get_n(const char *buf, const struct json_tok *tok, size_t obj,
 		/* Keys are strings (the scanner made them so). Most keys
 		 * differ in their length or first byte: no call for those. */
 		if (tok[k].end - tok[k].start == n &&
-		    (n == 0 || (s[0] == key[0] && (n == 1 ||
-		     memcmp(s + 1, key + 1, n - 1) == 0))))
+		    (n == 0 ||
+		     (s[0] == key[0] &&
+		      (n == 1 || memcmp(s + 1, key + 1, n - 1) == 0))))
 			return (long)(k + 1);
 		k = tok[k + 1].next;
 	}

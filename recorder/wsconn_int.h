@@ -60,7 +60,7 @@ struct wsconn {
 	struct buf in;	/* read, not yet parsed; up to WSCONN_IO_MAX */
 	struct buf out; /* to write; up to WSCONN_IO_MAX */
 	struct buf rx;	/* a fragmented message, up to WSCONN_MAX_MESSAGE */
-	int rxop; /* its opcode, 0 when none is open */
+	int rxop;	/* its opcode, 0 when none is open */
 	struct outmsg *qhead, *qtail;
 	unsigned qcount;
 	char why[160]; /* why the link is being closed */

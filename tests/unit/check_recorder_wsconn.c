@@ -60,10 +60,10 @@ END_TEST
 
 /* ---------------------------------------------------------------- server */
 
-#define BIG_LEN	 300000 /* a deep snapshot: a 64-bit length */
-#define N_SMALL	 500	/* a burst of small diffs in one write */
-#define SUB_LEN	 100000 /* a long subscribe the client sends */
-#define GOT_MAX	 (1u << 20)
+#define BIG_LEN 300000 /* a deep snapshot: a 64-bit length */
+#define N_SMALL 500    /* a burst of small diffs in one write */
+#define SUB_LEN 100000 /* a long subscribe the client sends */
+#define GOT_MAX (1u << 20)
 
 struct wserver {
 	int fd, port;
@@ -104,7 +104,8 @@ static size_t frame(unsigned char *out, int fin, int op, const void *p,
 	} else {
 		out[1] = 127;
 		for (int i = 0; i < 8; i++)
-			out[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+			out[2 + i] =
+				(unsigned char)((uint64_t)len >> (56 - 8 * i));
 		h = 10;
 	}
 	if (p != NULL)
@@ -152,10 +153,11 @@ static int upgrade(int c, const void *extra, size_t extralen)
 	snprintf(cat, sizeof(cat), "%.*s%s", (int)(e - k), k, guid);
 	SHA1((const unsigned char *)cat, strlen(cat), sha);
 	EVP_EncodeBlock((unsigned char *)acc, sha, sizeof(sha));
-	n = snprintf((char *)out, sizeof(out),
-		     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		     acc);
+	n = snprintf(
+		(char *)out, sizeof(out),
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+		acc);
 	ck_assert_uint_le((size_t)n + extralen, sizeof(out));
 	memcpy(out + n, extra, extralen);
 	put(c, out, (size_t)n + extralen);
@@ -300,7 +302,8 @@ static void on_message(void *ud, const char *p, size_t len, int binary,
 	m->len = len;
 	m->binary = binary;
 	snprintf(m->head, sizeof(m->head), "%.*s",
-		 (int)(len < sizeof(m->head) - 1 ? len : sizeof(m->head) - 1), p);
+		 (int)(len < sizeof(m->head) - 1 ? len : sizeof(m->head) - 1),
+		 p);
 	m->sum = fnv(p, len);
 }
 
@@ -424,8 +427,9 @@ static void script_market(int c)
 	}
 	put(c, b, n);
 	/* The close handshake: status 1000 and a reason. */
-	send_frame(c, 1, 8, "\x03\xe8"
-			    "bye",
+	send_frame(c, 1, 8,
+		   "\x03\xe8"
+		   "bye",
 		   5);
 }
 
