@@ -411,7 +411,6 @@ struct feed *feed_new(struct rec *r)
 		return NULL;
 	f->r = r;
 	f->cfg = c;
-	f->exlen = strlen(r->exchange);
 	f->v = venue_find(c->exchange);
 	if (f->v == NULL || f->v->stream(c, &f->st) != 0) {
 		log_err("%s: no %s stream for channel '%s'", c->path,

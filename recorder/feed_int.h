@@ -20,13 +20,6 @@
 
 struct outmsg; /* feed_conn.c */
 
-/* A timestamp's text, kept while the rows of one message reuse it. */
-struct tstext {
-	int64_t v;
-	size_t len; /* 0: nothing cached */
-	char s[24];
-};
-
 /*
  * One snapshot request. It points at its pair, not at a name: a pair
  * removed by a reload while its request is in flight detaches it (p =
@@ -70,7 +63,6 @@ struct gpair {
 	char norm[VENUE_SYMBOL_MAX * 2]; /* BTC-USDT */
 	char sym[VENUE_SYMBOL_MAX];	 /* BTC_USDT, BTCUSDT */
 	size_t symlen;
-	struct tstext ts, lts; /* of the last incremental_book_L2 row */
 	struct sync *sync;
 	int removed;	  /* unsubscribed by a reload; freed on the ack */
 	int rejected;	  /* the exchange refused the subscription */
@@ -120,7 +112,6 @@ struct feed {
 	char ws_url[512];
 	struct fconn **conns;
 	size_t nconns;
-	size_t exlen; /* strlen(r->exchange) */
 	void *parser; /* the venue's */
 	struct gpair **pairs;
 	size_t npairs;

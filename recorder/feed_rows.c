@@ -35,30 +35,6 @@ static char *fmt_i64(char *buf, size_t size, int64_t v)
 	return buf;
 }
 
-/* The text of v, without printf on the per-row path. */
-static const char *ts_text(struct tstext *t, int64_t v, size_t *len)
-{
-	char tmp[20];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0, k = 0;
-
-	if (t->len == 0 || t->v != v) {
-		do {
-			tmp[n++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u != 0);
-		if (v < 0)
-			t->s[k++] = '-';
-		while (n > 0)
-			t->s[k++] = tmp[--n];
-		t->s[k] = '\0';
-		t->v = v;
-		t->len = k;
-	}
-	*len = t->len;
-	return t->s;
-}
-
 /*
  * A row the writer queue refused is a hole in that file. From the first
  * one on, the pair's later diffs are held back (counted as lost too), so
@@ -103,13 +79,12 @@ void feed__write_event(struct gpair *p, int64_t local_us, const char *name,
 	(void)queue_row(p, SINK_EVENTS, local_us, fields, 6);
 }
 
-/* The hot path: one row per level changed, spans passed as they are. */
+/* The hot path: one row per level changed, spans passed as they are;
+ * the writer makes the rest of the row. */
 void feed__cb_row(void *ctx, const struct sync_row *r)
 {
 	struct gpair *p = ctx;
 	struct feed *f = p->f;
-	const char *fields[8];
-	size_t lens[8];
 
 	p->last_l2_hour = time_hour_floor(r->local_us);
 	if (!(f->cfg->datasets & DATASET_INCREMENTAL_L2))
@@ -118,28 +93,14 @@ void feed__cb_row(void *ctx, const struct sync_row *r)
 		count_lost(p, CORE_ENOSPACE, r->local_us);
 		return;
 	}
-	fields[0] = f->r->exchange;
-	lens[0] = f->exlen;
-	fields[1] = p->sym;
-	lens[1] = p->symlen;
-	fields[2] = ts_text(&p->ts, r->ts_us, &lens[2]);
-	fields[3] = ts_text(&p->lts, r->local_us, &lens[3]);
-	fields[4] = r->is_snapshot ? "true" : "false";
-	lens[4] = r->is_snapshot ? 4 : 5;
-	fields[5] = r->side == BOOK_BID ? "bid" : "ask";
-	lens[5] = 3;
-	fields[6] = r->price;
-	lens[6] = r->price_len;
-	fields[7] = r->amount;
-	lens[7] = r->amount_len;
-	count_lost(
-		p,
-		sink_row_f(f->r->sink, p->sym, p->symlen, SINK_L2, r->local_us,
-			   SINK_ROW_PLAIN |
-				   (r->is_snapshot ? SINK_ROW_SNAPSHOT : 0) |
-				   (r->block_start ? SINK_ROW_BLOCK_START : 0),
-			   fields, lens, 8),
-		r->local_us);
+	count_lost(p,
+		   sink_l2_row(
+			   f->r->sink, p->sym, p->symlen, r->ts_us, r->local_us,
+			   (r->is_snapshot ? SINK_ROW_SNAPSHOT : 0) |
+				   (r->block_start ? SINK_ROW_BLOCK_START : 0) |
+				   (r->side == BOOK_BID ? 0 : SINK_ROW_ASK),
+			   r->price, r->price_len, r->amount, r->amount_len),
+		   r->local_us);
 }
 
 void feed__cb_event(void *ctx, const struct sync_event *ev)

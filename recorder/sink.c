@@ -43,6 +43,7 @@ struct sink *sink_new(const struct recorder_config *cfg, const char *exchange,
 	s->written = written;
 	s->ud = ud;
 	s->exchange = strdup(exchange);
+	s->exlen = strlen(exchange);
 	snprintf(snap, sizeof(snap), "book_snapshot_%d", cfg->snapshot_depth);
 	s->schema[SINK_L2] = schema_set_find(schemas, "incremental_book_L2");
 	s->schema[SINK_SNAPSHOT] = schema_set_find(schemas, snap);
@@ -171,6 +172,23 @@ static void count_drop(struct sink *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Room for a record of `sz` bytes in the block being filled: its start,
+ * or NULL (counted as a dropped row) when the pool is exhausted. */
+static unsigned char *rec_room(struct sink *s, size_t sz)
+{
+	unsigned char *p;
+
+	if (s->cur != NULL && s->cur->used + sz > SINK_BLOCK)
+		sink_commit(s);
+	if (s->cur == NULL && (s->cur = block_get(s)) == NULL) {
+		count_drop(s);
+		return NULL;
+	}
+	p = s->cur->data + s->cur->used;
+	s->cur->used += sz;
+	return p;
+}
+
 int sink_row(struct sink *s, const char *symbol, enum sink_dataset ds,
 	     int64_t local_us, const char *const *fields, size_t nfields)
 {
@@ -214,13 +232,8 @@ int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
 	sz = rec_size(symlen, lens, nfields);
 	if (sz > SINK_BLOCK)
 		return CORE_ETOOBIG;
-	if (s->cur != NULL && s->cur->used + sz > SINK_BLOCK)
-		sink_commit(s);
-	if (s->cur == NULL && (s->cur = block_get(s)) == NULL) {
-		count_drop(s);
+	if ((p = rec_room(s, sz)) == NULL)
 		return CORE_ENOSPACE;
-	}
-	p = s->cur->data + s->cur->used;
 	memset(&h, 0, sizeof(h));
 	h.len = (uint32_t)sz;
 	h.ds = (uint8_t)ds;
@@ -243,7 +256,44 @@ int sink_row_f(struct sink *s, const char *symbol, size_t symlen,
 			memcpy(p, fields[i], lens[i]);
 		p += lens[i];
 	}
-	s->cur->used += sz;
+	return 0;
+}
+
+int sink_l2_row(struct sink *s, const char *symbol, size_t symlen,
+		int64_t ts_us, int64_t local_us, unsigned flags,
+		const char *price, size_t price_len, const char *amount,
+		size_t amount_len)
+{
+	size_t sz = (sizeof(struct rec_hdr) + symlen + 3 * 2 + 8 + price_len +
+		     amount_len + 7) &
+		    ~(size_t)7;
+	uint16_t lens[3] = { 8, (uint16_t)price_len, (uint16_t)amount_len };
+	struct rec_hdr h = { 0 };
+	unsigned char *p;
+
+	if (symlen >= SYM_MAX)
+		return CORE_EINVAL;
+	if (price_len > UINT16_MAX || amount_len > UINT16_MAX ||
+	    sz > SINK_BLOCK)
+		return CORE_ETOOBIG;
+	if ((p = rec_room(s, sz)) == NULL)
+		return CORE_ENOSPACE;
+	h.len = (uint32_t)sz;
+	h.ds = SINK_L2;
+	h.nfields = 3;
+	h.symlen = (uint8_t)symlen;
+	h.flags = (uint8_t)(flags | SINK_ROW_PLAIN | SINK_ROW_PARTS);
+	h.local_us = local_us;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memcpy(p, symbol, symlen);
+	p += symlen;
+	memcpy(p, lens, sizeof(lens));
+	p += sizeof(lens);
+	memcpy(p, &ts_us, 8);
+	p += 8;
+	memcpy(p, price, price_len);
+	memcpy(p + price_len, amount, amount_len);
 	return 0;
 }
 

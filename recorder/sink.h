@@ -93,6 +93,22 @@ int sink_row_n(struct sink *s, const char *symbol, size_t symlen,
  * nor scans it for quotes (hourfile_append_plain). */
 #define SINK_ROW_PLAIN 4u
 
+/* An incremental_book_L2 row on the ask side (sink_l2_row). */
+#define SINK_ROW_ASK 8u
+
+/*
+ * The hot path: an incremental_book_L2 row from its parts. The writer
+ * writes the exchange, the symbol, both timestamps, is_snapshot and the
+ * side (SINK_ROW_ASK, else bid) as text itself, so the network thread
+ * copies only the price and amount (the exchange's text, checked by the
+ * caller: digits and a dot). flags: SINK_ROW_BLOCK_START,
+ * SINK_ROW_SNAPSHOT, SINK_ROW_ASK. Returns as sink_row_f.
+ */
+int sink_l2_row(struct sink *s, const char *symbol, size_t symlen,
+		int64_t ts_us, int64_t local_us, unsigned flags,
+		const char *price, size_t price_len, const char *amount,
+		size_t amount_len);
+
 /*
  * sink_row_n with SINK_ROW_* flags. A snapshot block starts at a row
  * flagged SINK_ROW_BLOCK_START, and also at any is_snapshot=true row

@@ -28,6 +28,18 @@ struct block {
 	unsigned char data[SINK_BLOCK];
 };
 
+/* A record made by sink_l2_row: its fields are the exchange's time (8
+ * bytes, host order), the price and the amount; the writer makes the
+ * rest of the row. */
+#define SINK_ROW_PARTS 16u
+
+/* A timestamp's text, kept while the rows of one message reuse it. */
+struct tstext {
+	int64_t v;
+	size_t len; /* 0: nothing cached */
+	char s[24];
+};
+
 /* Record layout inside a block, 8-byte aligned. */
 struct rec_hdr {
 	uint32_t len; /* whole record, padded */
@@ -91,6 +103,8 @@ struct sink {
 	 * thousand symbols' rows interleave, so "the last one" rarely hits. */
 	uint32_t *symidx;
 	size_t symidx_mask;
+	size_t exlen;	       /* strlen(exchange) */
+	struct tstext ts, lts; /* of the last sink_l2_row record written */
 	int first_error;
 };
 

@@ -56,6 +56,54 @@ static void after_write(struct sink *s, struct symfiles *sf,
 	sf->pending_us[ds] = left > 0 ? row_us : 0;
 }
 
+/* The text of v, without printf on the per-row path. */
+static const char *ts_text(struct tstext *t, int64_t v, size_t *len)
+{
+	char tmp[20];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, k = 0;
+
+	if (t->len == 0 || t->v != v) {
+		do {
+			tmp[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		if (v < 0)
+			t->s[k++] = '-';
+		while (n > 0)
+			t->s[k++] = tmp[--n];
+		t->s[k] = '\0';
+		t->v = v;
+		t->len = k;
+	}
+	*len = t->len;
+	return t->s;
+}
+
+/* The whole incremental_book_L2 row of a sink_l2_row record, whose
+ * fields (the exchange's time, price, amount) are in f[0..2]. */
+static void l2_from_parts(struct sink *s, const struct rec_hdr *h,
+			  const char *sym, const char **f, size_t *l)
+{
+	int64_t ts;
+
+	memcpy(&ts, f[0], 8);
+	f[7] = f[2];
+	l[7] = l[2];
+	f[6] = f[1];
+	l[6] = l[1];
+	f[0] = s->exchange;
+	l[0] = s->exlen;
+	f[1] = sym;
+	l[1] = h->symlen;
+	f[2] = ts_text(&s->ts, ts, &l[2]);
+	f[3] = ts_text(&s->lts, h->local_us, &l[3]);
+	f[4] = h->flags & SINK_ROW_SNAPSHOT ? "true" : "false";
+	l[4] = h->flags & SINK_ROW_SNAPSHOT ? 4 : 5;
+	f[5] = h->flags & SINK_ROW_ASK ? "ask" : "bid";
+	l[5] = 3;
+}
+
 static void write_record(struct sink *s, const unsigned char *p)
 {
 	struct rec_hdr h;
@@ -82,6 +130,10 @@ static void write_record(struct sink *s, const unsigned char *p)
 	for (size_t i = 0; i < h.nfields; i++) {
 		fields[i] = (const char *)q;
 		q += lens[i];
+	}
+	if (h.flags & SINK_ROW_PARTS) {
+		l2_from_parts(s, &h, (const char *)p + sizeof(h), fields, lens);
+		h.nfields = 8;
 	}
 	hf = sf ? sink__sym_file(s, sf, (enum sink_dataset)h.ds) : NULL;
 	if (hf == NULL) {

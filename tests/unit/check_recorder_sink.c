@@ -114,9 +114,19 @@ static void row_text(char *dst, size_t n, int64_t local, bool snap,
 		 l->side, l->price, l->amount);
 }
 
-/* Rows queued as the recorder's own (SINK_ROW_PLAIN, flags set by the
- * caller) instead of as rows the sink must check and read. */
+/* Rows queued as the recorder queues its own (sink_l2_row: the writer
+ * makes the row from its parts) instead of as rows the sink must check
+ * and read. */
 static bool plain;
+
+static int queue_parts(struct sink *s, int64_t local, bool snap, unsigned flags,
+		       const struct lvl *l)
+{
+	flags |= snap ? SINK_ROW_SNAPSHOT : 0;
+	flags |= strcmp(l->side, "ask") == 0 ? SINK_ROW_ASK : 0;
+	return sink_l2_row(s, SYM, strlen(SYM), local, local, flags, l->price,
+			   strlen(l->price), l->amount, strlen(l->amount));
+}
 
 static int queue(struct sink *s, int64_t local, bool snap, const struct lvl *l)
 {
@@ -126,16 +136,10 @@ static int queue(struct sink *s, int64_t local, bool snap, const struct lvl *l)
 		l->side,  l->price, l->amount
 	};
 
-	size_t lens[8];
-
+	if (plain)
+		return queue_parts(s, local, snap, 0, l);
 	snprintf(ts, sizeof(ts), "%lld", (long long)local);
-	if (!plain)
-		return sink_row(s, SYM, SINK_L2, local, f, 8);
-	for (int i = 0; i < 8; i++)
-		lens[i] = strlen(f[i]);
-	return sink_row_f(s, SYM, strlen(SYM), SINK_L2, local,
-			  SINK_ROW_PLAIN | (snap ? SINK_ROW_SNAPSHOT : 0), f,
-			  lens, 8);
+	return sink_row(s, SYM, SINK_L2, local, f, 8);
 }
 
 static struct sink *start_sink(void)
@@ -480,11 +484,11 @@ static int queue_f(struct sink *s, int64_t local, bool snap, unsigned flags,
 	};
 	size_t lens[8];
 
+	if (plain)
+		return queue_parts(s, local, snap, flags, l);
 	snprintf(ts, sizeof(ts), "%lld", (long long)local);
 	for (int i = 0; i < 8; i++)
 		lens[i] = strlen(f[i]);
-	if (plain)
-		flags |= SINK_ROW_PLAIN | (snap ? SINK_ROW_SNAPSHOT : 0);
 	return sink_row_f(s, SYM, strlen(SYM), SINK_L2, local, flags, f, lens,
 			  8);
 }
@@ -674,6 +678,55 @@ START_TEST(test_many_symbols_interleaved)
 }
 END_TEST
 
+/* sink_l2_row: the writer makes the whole row from the parts, both
+ * timestamps and both sides right, one message's rows after another's;
+ * a row too large for a block is refused, not cut. */
+START_TEST(test_l2_row_from_parts)
+{
+	static char big[40001];
+	const int64_t t1 = base_us + 123456, t2 = base_us + 2000001;
+	char p[512], got[1024], want[1024];
+	struct sink *s = start_sink();
+	size_t n;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sink_l2_row(s, SYM, strlen(SYM), t1 - 7, t1,
+				     SINK_ROW_SNAPSHOT | SINK_ROW_BLOCK_START,
+				     "100.5", 5, "2", 1),
+			 0);
+	ck_assert_int_eq(sink_l2_row(s, SYM, strlen(SYM), t1 - 7, t1,
+				     SINK_ROW_SNAPSHOT | SINK_ROW_ASK, "101", 3,
+				     "0.25", 4),
+			 0);
+	ck_assert_int_eq(sink_l2_row(s, SYM, strlen(SYM), t2 - 900, t2,
+				     SINK_ROW_ASK, "101", 3, "0", 1),
+			 0);
+	memset(big, '1', sizeof(big) - 1);
+	ck_assert_int_eq(sink_l2_row(s, SYM, strlen(SYM), t2, t2, 0, big, 40000,
+				     big, 40000),
+			 CORE_ETOOBIG);
+	ck_assert_int_eq(sink_stop(s), 0);
+	sink_free(s);
+	snprintf(want, sizeof(want),
+		 "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,"
+		 "price,amount\n"
+		 "gateio,%s,%lld,%lld,true,bid,100.5,2\n"
+		 "gateio,%s,%lld,%lld,true,ask,101,0.25\n"
+		 "gateio,%s,%lld,%lld,false,ask,101,0\n",
+		 SYM, (long long)(t1 - 7), (long long)t1, SYM,
+		 (long long)(t1 - 7), (long long)t1, SYM, (long long)(t2 - 900),
+		 (long long)t2);
+	l2_path(p, sizeof(p));
+	fp = fopen(p, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(got, 1, sizeof(got) - 1, fp);
+	fclose(fp);
+	got[n] = '\0';
+	ck_assert_str_eq(got, want);
+}
+END_TEST
+
 static Suite *sink_suite(void)
 {
 	Suite *s = suite_create("recorder_sink");
@@ -683,10 +736,11 @@ static Suite *sink_suite(void)
 	tcase_set_timeout(tc, 60 * tu_timeout_mult());
 	tcase_add_test(tc, test_kill_at_every_block_boundary);
 	tcase_add_test(tc, test_kill_at_every_block_boundary_torn);
-	/* Loop 1: the same rows queued as the recorder's plain rows. */
+	/* Loop 1: the same rows queued as the recorder queues its own. */
 	tcase_add_loop_test(tc, test_back_to_back_blocks, 0, 2);
 	tcase_add_test(tc, test_write_error_mid_block);
 	tcase_add_test(tc, test_many_symbols_interleaved);
+	tcase_add_test(tc, test_l2_row_from_parts);
 	suite_add_tcase(s, tc);
 	return s;
 }
