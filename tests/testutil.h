@@ -1,13 +1,16 @@
 /*
- * Helpers shared by the unit suites: scratch directories and small file
- * utilities. Test code may abort on setup failure.
+ * Helpers shared by the unit suites: scratch directories, small file
+ * utilities, a loopback listener for a test's own server. Test code may
+ * abort on setup failure.
  */
 #ifndef TESTS_TESTUTIL_H
 #define TESTS_TESTUTIL_H
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* mkdtemp under $TMPDIR (or /tmp); aborts on failure. Caller frees. */
 static inline char *tu_tmpdir(void)
@@ -48,6 +51,23 @@ static inline void tu_write(const char *path, const char *data, size_t len)
 
 	if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0)
 		abort();
+}
+
+/* A TCP socket listening on a free port of 127.0.0.1 (its number in
+ * *port), for a server a test runs itself. Aborts on failure. */
+static inline int tu_listen_loopback(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(fd, 4) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
+		abort();
+	*port = ntohs(a.sin_port);
+	return fd;
 }
 
 /* Timeout multiplier for sanitizer builds (BOOKTAPE_TIMEOUT_MULTIPLIER). */

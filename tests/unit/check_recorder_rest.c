@@ -59,17 +59,8 @@ static void *serve_once(void *arg)
 
 static void server_start(struct server *s, const char *response)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-
 	s->response = response;
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(s->fd, 0);
-	ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(s->fd, 4), 0);
-	ck_assert_int_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
-	s->port = ntohs(a.sin_port);
+	s->fd = tu_listen_loopback(&s->port);
 	ck_assert_int_eq(pthread_create(&s->th, NULL, serve_once, s), 0);
 }
 

@@ -188,21 +188,12 @@ static void *serve(void *arg)
 
 static void server_start(struct wserver *s, void (*script)(int))
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-
 	static unsigned char got[GOT_MAX];
 
 	memset(s, 0, sizeof(*s));
 	s->script = script;
 	s->got = got;
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(s->fd, 0);
-	ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(s->fd, 4), 0);
-	ck_assert_int_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
-	s->port = ntohs(a.sin_port);
+	s->fd = tu_listen_loopback(&s->port);
 	ck_assert_int_eq(pthread_create(&s->th, NULL, serve, s), 0);
 }
 
