@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "core.h"
+#include "hash.h"
 #include "fsutil.h"
 #include "metrics_int.h"
 #include "banned.h"
@@ -127,13 +128,10 @@ void metrics__fmt_num(char *buf, size_t size, double v)
 /* FNV-1a over the values, each terminated by a byte no UTF-8 holds. */
 static uint64_t hash_values(const char *const *v, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_INIT;
 
-	for (size_t i = 0; i < n; i++) {
-		for (const unsigned char *p = (const void *)v[i]; *p; p++)
-			h = (h ^ *p) * 0x100000001b3ull;
-		h = (h ^ 0xff) * 0x100000001b3ull;
-	}
+	for (size_t i = 0; i < n; i++)
+		h = hash_add(hash_add(h, v[i], strlen(v[i])), "\xff", 1);
 	return h;
 }
 

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "core.h"
+#include "hash.h"
 #include "log.h"
 #include "rec.h"
 #include "rollq.h"
@@ -33,13 +34,9 @@
 
 #define SYNC_DEADLINE_US (15 * US_PER_SEC)
 
-static size_t sym_hash(const char *sym)
+static size_t sym_slot(const struct feed *f, const char *sym)
 {
-	size_t h = 2166136261u;
-
-	while (*sym != '\0')
-		h = (h ^ (unsigned char)*sym++) * 16777619u;
-	return h;
+	return hash_slot(hash_add(HASH_INIT, sym, strlen(sym)), f->index_mask);
 }
 
 /*
@@ -61,7 +58,7 @@ static void index_rebuild(struct feed *f)
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < f->npairs; i++) {
 			struct gpair *p = f->pairs[i];
-			size_t k = sym_hash(p->sym) & f->index_mask;
+			size_t k = sym_slot(f, p->sym);
 
 			if ((p->removed != 0) != (pass == 1))
 				continue;
@@ -81,7 +78,7 @@ struct gpair *feed__pair_find(struct feed *f, const char *sym)
 				return f->pairs[i];
 		return NULL;
 	}
-	for (k = sym_hash(sym) & f->index_mask; f->index[k] != NULL;
+	for (k = sym_slot(f, sym); f->index[k] != NULL;
 	     k = (k + 1) & f->index_mask)
 		if (strcmp(f->index[k]->sym, sym) == 0)
 			return f->index[k];

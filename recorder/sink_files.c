@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "core.h"
+#include "hash.h"
 #include "hourfile.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,15 +27,6 @@ const char *sink__ds_name(struct sink *s, enum sink_dataset ds)
 	return s->schema[ds]->dataset;
 }
 
-static size_t sym_hash(const char *name, size_t len)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * UINT64_C(0x100000001b3);
-	return (size_t)(h ^ (h >> 29));
-}
-
 static bool sym_is(const struct symfiles *sf, const char *name, size_t len)
 {
 	return memcmp(sf->name, name, len) == 0 && sf->name[len] == '\0';
@@ -43,7 +35,7 @@ static bool sym_is(const struct symfiles *sf, const char *name, size_t len)
 /* The slot of name in the index: its entry, or the empty one to use. */
 static size_t sym_slot(const struct sink *s, const char *name, size_t len)
 {
-	size_t i = sym_hash(name, len) & s->symidx_mask;
+	size_t i = hash_slot(hash_add(HASH_INIT, name, len), s->symidx_mask);
 
 	while (s->symidx[i] != 0 &&
 	       !sym_is(&s->syms[s->symidx[i] - 1], name, len))
